@@ -1,0 +1,124 @@
+"""The JSON API under /api/v1/: one NinjaAPI, token or session authentication, stable errors.
+
+Every error is JSON: {"code": "not_found", "message": "<human message in the request's
+language>"}; validation errors add "details".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from manyi.org.actions import authenticate_token
+
+
+class BearerToken(HttpBearer):
+    """Authorization: Bearer <token>, as printed by `manyi token create USERNAME`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ApiError(HttpError):
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(status_code, message)
+        self.code = code
+
+
+api = NinjaAPI(
+    title="Manyi API",
+    version="1",
+    description="Manyi (满意) customer service and satisfaction platform. "
+    "Authenticate with `Authorization: Bearer <token>` (`manyi token create USERNAME`).",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api-v1",
+)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, **extra: Any
+) -> HttpResponse:
+    response = api.create_response(
+        request, {"code": code, "message": message, **extra}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(request, exc.status_code, exc.code, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return error_response(
+        request,
+        401,
+        "unauthorized",
+        _("Authentication required: send Authorization: Bearer <token>."),
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return error_response(
+        request, 422, "validation_error", _("The request is not valid."), details=exc.errors
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid_change(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(request, 400, "invalid", " ".join(exc.messages))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(
+        request, 403, "forbidden", str(exc) or _("You do not have permission to do this.")
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        429: "rate_limited",
+    }
+    return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    return error_response(request, 404, "not_found", _("No such API endpoint."))
+
+
+def _mount_routers() -> None:
+    from manyi.businesstime.api import router as calendar_router
+    from manyi.org.api import router as org_router
+
+    api.add_router("/org/", org_router)
+    api.add_router("/calendar/", calendar_router)
+
+
+_mount_routers()

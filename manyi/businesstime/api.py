@@ -1,0 +1,91 @@
+"""Business calendar API: which years are known, and business-time arithmetic per branch."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from manyi.org.models import Branch
+from manyi.org.scoping import get_visible_or_404
+
+from .services import calendar_for_branch, year_coverage
+
+router = Router(tags=["business calendar"])
+
+
+class YearOut(Schema):
+    year: int
+    source: str = Field(..., description="entered | package | fallback (weekly hours only)")
+
+
+class AddIn(Schema):
+    start: dt.datetime
+    hours: float = Field(..., ge=0, le=24 * 366)
+
+
+class AddOut(Schema):
+    start: dt.datetime
+    due: dt.datetime
+    warnings: list[str]
+
+
+class BetweenOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+    business_seconds: float
+    warnings: list[str]
+
+
+class OpenOut(Schema):
+    at: dt.datetime
+    open: bool
+    next_open: dt.datetime
+    warnings: list[str]
+
+
+def _warnings(calendar) -> list[str]:
+    return [
+        f"no official holiday data for {year}: weekly hours only"
+        for year in sorted(calendar.unknown_years)
+    ]
+
+
+@router.get("/years", response=list[YearOut])
+def years(request: HttpRequest, start: int | None = None, end: int | None = None):
+    if start is None or end is None:
+        return year_coverage()
+    return year_coverage(list(range(start, min(end, start + 50) + 1)))
+
+
+@router.get("/branches/{code}/open", response=OpenOut)
+def is_open(request: HttpRequest, code: str, at: dt.datetime | None = None):
+    branch = get_visible_or_404(Branch, request.user, code=code)
+    calendar = calendar_for_branch(branch)
+    at = at or dt.datetime.now(dt.UTC)
+    result = {"at": at, "open": calendar.is_open(at), "next_open": calendar.next_open(at)}
+    return {**result, "warnings": _warnings(calendar)}
+
+
+@router.post(
+    "/branches/{code}/add", response=AddOut, summary="The instant after a number of business hours"
+)
+def add_business_hours(request: HttpRequest, code: str, payload: AddIn):
+    branch = get_visible_or_404(Branch, request.user, code=code)
+    calendar = calendar_for_branch(branch)
+    due = calendar.add(payload.start, dt.timedelta(hours=payload.hours))
+    return {"start": payload.start, "due": due, "warnings": _warnings(calendar)}
+
+
+@router.get("/branches/{code}/between", response=BetweenOut)
+def business_between(request: HttpRequest, code: str, start: dt.datetime, end: dt.datetime):
+    branch = get_visible_or_404(Branch, request.user, code=code)
+    calendar = calendar_for_branch(branch)
+    seconds = calendar.seconds_between(start, end)
+    return {
+        "start": start,
+        "end": end,
+        "business_seconds": seconds,
+        "warnings": _warnings(calendar),
+    }

@@ -1,0 +1,79 @@
+"""What the shell shows: navigation entries and dashboard counts that each app registers.
+
+Apps register in their AppConfig.ready(), so the navigation lists exactly the modules that
+exist and the home page shows real, scoped counts without knowing any app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Any  # a lazy translation
+    url_name: str
+    permission: str | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardCard:
+    key: str
+    label: Any
+    count: Callable[[Any], int]  # receives the user, returns a scoped count
+    url_name: str | None = None
+    permission: str | None = None
+    order: int = 100
+
+
+_NAV: dict[str, NavItem] = {}
+_CARDS: dict[str, DashboardCard] = {}
+
+
+def register_nav(item: NavItem) -> None:
+    _NAV[item.key] = item
+
+
+def register_card(card: DashboardCard) -> None:
+    _CARDS[card.key] = card
+
+
+def _allowed(user: Any, permission: str | None) -> bool:
+    from manyi.org.permissions import has_permission
+
+    return permission is None or has_permission(user, permission)
+
+
+def nav_for(user: Any) -> list[dict[str, Any]]:
+    items = []
+    for item in sorted(_NAV.values(), key=lambda i: (i.order, i.key)):
+        if not _allowed(user, item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"key": item.key, "label": item.label, "url": url})
+    return items
+
+
+def cards_for(user: Any) -> list[dict[str, Any]]:
+    cards = []
+    for card in sorted(_CARDS.values(), key=lambda c: (c.order, c.key)):
+        if not _allowed(user, card.permission):
+            continue
+        cards.append(
+            {
+                "key": card.key,
+                "label": card.label,
+                "count": card.count(user),
+                "url": reverse(card.url_name) if card.url_name else None,
+            }
+        )
+    return cards

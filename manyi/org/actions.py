@@ -1,0 +1,234 @@
+"""Every change to the organisation goes through these functions: permission, transaction,
+audit entry and domain event in one place."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.core.events import emit
+from manyi.core.masking import mask
+
+from . import audit
+from .events import ApiTokenCreated, StaffCreated, StaffUpdated
+from .models import ApiToken, Branch, Company, Department, Region, Staff
+from .permissions import has_permission, require_permission
+from .roles import Role, Scope
+from .scoping import forget_scope, get_visible_or_404, require_branch
+
+SYSTEM = "system"  # the actor of command-line set-up done by an operator on the server
+
+STAFF_AUDIT_FIELDS = [
+    "employee_no",
+    "name",
+    "role",
+    "scope",
+    "department",
+    "branches",
+    "regions",
+    "phone",
+]
+PERSONAL_FIELDS = {"phone": "phone", "id_number": "id_number"}
+
+
+def _require(actor: Any, permission: str) -> None:
+    if actor != SYSTEM:
+        require_permission(actor, permission)
+
+
+def create_staff(
+    actor: Any,
+    *,
+    username: str,
+    name: str,
+    role: Role | str,
+    branches: Sequence[Branch] = (),
+    regions: Sequence[Region] = (),
+    scope: Scope | str | None = None,
+    company: Company | None = None,
+    department: Department | None = None,
+    phone: str = "",
+    id_number: str = "",
+    password: str | None = None,
+    password_hash: str | None = None,
+    employee_no: str | None = None,
+) -> Staff:
+    """Create a login and its staff record. Without a password the account cannot log in
+    until one is set (API tokens still work)."""
+    _require(actor, "org.manage_staff")
+    role = Role(role)
+    if scope is None:
+        scope = Scope.REGION if regions else Scope.BRANCH
+    scope = Scope(scope)
+    if role == Role.ADMIN and scope == Scope.BRANCH and not branches:
+        scope = Scope.COMPANY
+    if scope == Scope.BRANCH and not branches:
+        raise ValidationError(_("A staff member with branch scope needs at least one branch."))
+    if scope == Scope.REGION and not regions:
+        raise ValidationError(_("A staff member with region scope needs at least one region."))
+    if actor != SYSTEM:
+        for branch in branches:
+            require_branch(actor, branch.pk)
+    if company is None:
+        source = branches[0].region if branches else (regions[0] if regions else None)
+        company = source.company if source is not None else Company.objects.first()
+    if company is None:
+        raise ValidationError(_("Create the company first (manyi demo loads one)."))
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError(
+            _("The user name %(username)s is already taken.") % {"username": username}
+        )
+    user = User(username=username)
+    if password is not None:
+        validate_password(password, user)
+        user.set_password(password)
+    elif password_hash is not None:
+        user.password = password_hash
+    else:
+        user.set_unusable_password()
+    user.is_staff = role == Role.ADMIN  # administrators may open the Django admin
+    with transaction.atomic():
+        user.save()
+        staff = Staff.objects.create(
+            user=user,
+            company=company,
+            name=name,
+            role=role,
+            scope=scope,
+            department=department,
+            phone=phone,
+            id_number=id_number,
+            employee_no=employee_no or f"E{user.pk:05d}",
+        )
+        staff.branches.set(branches)
+        staff.regions.set(regions)
+        after = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
+        after["phone"] = mask("phone", phone)
+        audit.record(
+            actor,
+            "org.staff.create",
+            staff,
+            after=after,
+            branch_id=branches[0].pk if branches else None,
+        )
+        emit(
+            StaffCreated(staff_id=staff.pk, role=role.value, branch_ids=[b.pk for b in branches]),
+            actor=actor,
+        )
+    return staff
+
+
+def update_staff(actor: Any, staff: Staff, **changes: Any) -> Staff:
+    """Change a staff member's name, role, scope, department, phone, branches or regions."""
+    _require(actor, "org.manage_staff")
+    allowed = {"name", "role", "scope", "department", "phone", "branches", "regions"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    if actor != SYSTEM:
+        staff = get_visible_or_404(Staff.objects.filter(pk=staff.pk), actor, pk=staff.pk)
+        for branch in changes.get("branches", []):
+            require_branch(actor, branch.pk)
+    with transaction.atomic():
+        before = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
+        for field in ("branches", "regions"):
+            if field in changes:
+                getattr(staff, field).set(changes.pop(field))
+        if "role" in changes:
+            changes["role"] = Role(changes["role"])
+        for field, value in changes.items():
+            setattr(staff, field, value)
+        staff.full_clean(exclude=["user", "company"])
+        staff.save()
+        after = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
+        before["phone"], after["phone"] = mask("phone", before["phone"]), mask("phone", staff.phone)
+        old, new = audit.changed(before, after)
+        if old or new:
+            audit.record(
+                actor,
+                "org.staff.update",
+                staff,
+                before=old,
+                after=new,
+                branch_id=staff.branches.values_list("pk", flat=True).first(),
+            )
+            emit(StaffUpdated(staff_id=staff.pk, changed=sorted(new)), actor=actor)
+    forget_scope(staff.user)
+    return staff
+
+
+def reveal_personal_data(actor: Any, obj: Any, field: str, *, reason: str = "") -> str:
+    """Return one unmasked personal field; requires `pii.unmask` and leaves an audit entry.
+
+    Works for any model that lists its personal fields in `PERSONAL_FIELDS` (field -> kind)."""
+    require_permission(actor, "pii.unmask")
+    personal = getattr(type(obj), "PERSONAL_FIELDS", None) or (
+        PERSONAL_FIELDS if isinstance(obj, Staff) else {}
+    )
+    if field not in personal:
+        raise ValidationError(_("%(field)s is not a personal data field.") % {"field": field})
+    value = getattr(obj, field) or ""
+    branch_id = getattr(obj, "branch_id", None)
+    if isinstance(obj, Staff):
+        branch_id = obj.branches.values_list("pk", flat=True).first()
+    with transaction.atomic():
+        audit.record(
+            actor, "pii.reveal", obj, after={"field": field}, branch_id=branch_id, note=reason
+        )
+    return value
+
+
+def may_reveal(user: Any) -> bool:
+    return has_permission(user, "pii.unmask")
+
+
+def create_api_token(actor: Any, user: Any, *, name: str = "") -> tuple[ApiToken, str]:
+    """Issue a token; the raw value is returned once and never stored."""
+    if actor != SYSTEM and actor != user:
+        require_permission(actor, "org.manage_tokens")
+    raw = settings.MANYI_API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=raw[:10], digest=ApiToken.digest_of(raw)
+        )
+        audit.record(actor, "org.api_token.create", token, after={"user": user.pk, "name": name})
+        emit(ApiTokenCreated(token_id=token.pk, user_id=user.pk), actor=actor)
+    return token, raw
+
+
+def revoke_api_token(actor: Any, token: ApiToken) -> None:
+    if actor != SYSTEM and actor != token.user:
+        require_permission(actor, "org.manage_tokens")
+    with transaction.atomic():
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        audit.record(actor, "org.api_token.revoke", token)
+
+
+def authenticate_token(raw: str) -> Any | None:
+    """The active user behind a raw bearer token, or None."""
+    if not raw or not raw.startswith(settings.MANYI_API_TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

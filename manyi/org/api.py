@@ -1,0 +1,195 @@
+"""Organisation API: branches, staff (masked), personal-data reveal, the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from manyi.core.schemas import MaskedIdNumber, MaskedPhone
+
+from . import actions, audit
+from .models import Branch, Region, Staff
+from .permissions import require_permission
+from .roles import Role, Scope
+from .scoping import get_visible_or_404
+
+router = Router(tags=["organisation"])
+
+
+class BranchOut(Schema):
+    id: int
+    code: str
+    name: str
+    city: str
+    region: str = Field(..., alias="region.name")
+    region_code: str = Field(..., alias="region.code")
+    phone: str
+    observes_statutory_holidays: bool
+
+
+class StaffOut(Schema):
+    id: int
+    username: str = Field(..., alias="user.username")
+    employee_no: str
+    name: str
+    role: Role
+    scope: Scope
+    department: str | None = Field(None, alias="department.name")
+    phone: MaskedPhone
+    id_number: MaskedIdNumber
+    branches: list[str]
+    regions: list[str]
+
+    @staticmethod
+    def resolve_branches(obj: Staff) -> list[str]:
+        return [b.code for b in obj.branches.all()]
+
+    @staticmethod
+    def resolve_regions(obj: Staff) -> list[str]:
+        return [r.code for r in obj.regions.all()]
+
+
+class StaffCreateIn(Schema):
+    username: str = Field(..., min_length=2, max_length=150)
+    name: str = Field(..., min_length=1, max_length=100)
+    role: Role
+    branches: list[str] = []
+    regions: list[str] = []
+    scope: Scope | None = None
+    phone: str = ""
+    password: str | None = None
+
+
+class StaffPatchIn(Schema):
+    name: str | None = None
+    role: Role | None = None
+    phone: str | None = None
+    branches: list[str] | None = None
+
+
+class RevealIn(Schema):
+    field: str
+    reason: str = ""
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class AuditOut(Schema):
+    id: int
+    at: dt.datetime
+    actor: str = Field(..., alias="actor_name")
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    branch_id: int | None
+    before: dict | None
+    after: dict | None
+    note: str
+
+
+class AuditFilter(Schema):
+    object_type: str | None = None
+    object_id: str | None = None
+    actor: str | None = Field(None, description="user name or name of the person")
+    action: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def _staff_queryset():
+    return Staff.objects.select_related("user", "department").prefetch_related(
+        "branches", "regions"
+    )
+
+
+def _branches(codes: list[str], user) -> list[Branch]:
+    found = list(Branch.objects.visible_to(user).filter(code__in=codes))
+    missing = set(codes) - {b.code for b in found}
+    if missing:
+        from django.http import Http404
+
+        raise Http404
+    return found
+
+
+@router.get("/me", response=StaffOut | None, summary="The person behind this token")
+def me(request: HttpRequest):
+    return _staff_queryset().filter(user=request.user).first()
+
+
+@router.get("/branches", response=list[BranchOut])
+def list_branches(request: HttpRequest):
+    return Branch.objects.visible_to(request.user).select_related("region")
+
+
+@router.get("/branches/{code}", response=BranchOut)
+def get_branch(request: HttpRequest, code: str):
+    return get_visible_or_404(Branch.objects.select_related("region"), request.user, code=code)
+
+
+@router.get("/staff", response=list[StaffOut])
+@paginate(LimitOffsetPagination)
+def list_staff(request: HttpRequest, branch: str | None = None, role: Role | None = None):
+    queryset = _staff_queryset().visible_to(request.user)
+    if branch:
+        queryset = queryset.filter(branches__code=branch)
+    if role:
+        queryset = queryset.filter(role=role)
+    return queryset.order_by("employee_no")
+
+
+@router.get("/staff/{staff_id}", response=StaffOut)
+def get_staff(request: HttpRequest, staff_id: int):
+    return get_visible_or_404(_staff_queryset(), request.user, pk=staff_id)
+
+
+@router.post("/staff", response={201: StaffOut})
+def create_staff(request: HttpRequest, payload: StaffCreateIn):
+    require_permission(request.user, "org.manage_staff")
+    staff = actions.create_staff(
+        request.user,
+        username=payload.username,
+        name=payload.name,
+        role=payload.role,
+        branches=_branches(payload.branches, request.user),
+        regions=list(Region.objects.filter(code__in=payload.regions)),
+        scope=payload.scope,
+        phone=payload.phone,
+        password=payload.password,
+    )
+    return 201, _staff_queryset().get(pk=staff.pk)
+
+
+@router.patch("/staff/{staff_id}", response=StaffOut)
+def update_staff(request: HttpRequest, staff_id: int, payload: StaffPatchIn):
+    staff = get_visible_or_404(Staff, request.user, pk=staff_id)
+    changes = payload.dict(exclude_unset=True, exclude_none=True)
+    if "branches" in changes:
+        changes["branches"] = _branches(changes["branches"], request.user)
+    actions.update_staff(request.user, staff, **changes)
+    return _staff_queryset().get(pk=staff.pk)
+
+
+@router.post(
+    "/staff/{staff_id}/reveal",
+    response=RevealOut,
+    summary="Unmasked personal data (needs pii.unmask; audited)",
+)
+def reveal_staff_data(request: HttpRequest, staff_id: int, payload: RevealIn):
+    staff = get_visible_or_404(Staff, request.user, pk=staff_id)
+    value = actions.reveal_personal_data(request.user, staff, payload.field, reason=payload.reason)
+    return {"field": payload.field, "value": value}
+
+
+@router.get("/audit", response=list[AuditOut])
+@paginate(LimitOffsetPagination)
+def audit_trail(request: HttpRequest, filters: Query[AuditFilter]):
+    require_permission(request.user, "audit.view")
+    return audit.search(request.user, **filters.dict())

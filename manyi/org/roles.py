@@ -1,0 +1,51 @@
+"""Roles and what each may do.
+
+Permissions are named capabilities checked by actions, views and the API alike. They live in
+code, next to the roles, so a reviewer can read the whole policy on one screen.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    MANAGER = "manager", _("Manager")
+    ANALYST = "analyst", _("Analyst")
+    ADMIN = "admin", _("Administrator")
+
+
+class Scope(models.TextChoices):
+    """How far a person's view reaches in the organisation tree."""
+
+    BRANCH = "branch", _("Own branches")
+    REGION = "region", _("Own regions")
+    COMPANY = "company", _("Whole company")
+
+
+ALL_ROLES = frozenset(Role)
+_SENIOR = frozenset({Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # Reading personal data without the mask; every reveal is written to the audit trail.
+    "pii.unmask": frozenset(_SENIOR | {Role.ACCOUNT_MANAGER}),
+    "audit.view": frozenset({Role.SUPERVISOR, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),
+    "org.view": ALL_ROLES,
+    "org.manage_staff": frozenset({Role.ADMIN}),
+    "org.manage_tokens": frozenset({Role.ADMIN}),
+    "calendar.view": ALL_ROLES,
+    "calendar.manage": frozenset({Role.ADMIN, Role.MANAGER}),
+    "tasks.view": frozenset({Role.ADMIN, Role.MANAGER}),
+}
+
+
+def roles_with(permission: str) -> frozenset[Role]:
+    try:
+        return PERMISSIONS[permission]
+    except KeyError as exc:  # a typo must fail loudly, never silently deny or allow
+        raise KeyError(f"unknown permission {permission!r}") from exc

@@ -1,0 +1,136 @@
+"""Branch scoping: the one mechanism that decides which records a person may see or change.
+
+Every model whose rows belong to a branch uses `ScopedQuerySet` and names the path to its
+branch in `scope_field` (for example ``"branch"`` or ``"ticket__branch"``). Views, the API
+and actions all go through `visible_to(user)` or `get_visible_or_404`, so the rule is written
+once: agents see their own branches, regional staff their regions, company staff everything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+_CACHE_ATTR = "_manyi_visible_branch_ids"
+
+
+class AllBranches:
+    """Sentinel: the person sees the whole company."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "AllBranches"
+
+
+ALL_BRANCHES = AllBranches()
+
+
+def staff_of(user: Any):
+    """The Staff row of a user, or None (anonymous users, bare superusers)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.staff
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+
+
+def visible_branch_ids(user: Any) -> frozenset[int] | AllBranches:
+    """The ids of the branches whose records `user` may see, cached on the user object."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    result = _compute_visible_branch_ids(user)
+    if user is not None and getattr(user, "is_authenticated", False):
+        setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def _compute_visible_branch_ids(user: Any) -> frozenset[int] | AllBranches:
+    from .models import Branch
+    from .roles import Scope
+
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return ALL_BRANCHES
+    staff = staff_of(user)
+    if staff is None:
+        return frozenset()
+    if staff.scope == Scope.COMPANY:
+        return ALL_BRANCHES
+    ids = set(staff.branches.values_list("id", flat=True))
+    if staff.scope == Scope.REGION:
+        ids |= set(
+            Branch.objects.filter(region__in=staff.regions.all()).values_list("id", flat=True)
+        )
+    return frozenset(ids)
+
+
+def forget_scope(user: Any) -> None:
+    """Drop the cached scope, after the person's branches or regions changed."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def can_see_branch(user: Any, branch_id: int | None) -> bool:
+    if branch_id is None:
+        return isinstance(visible_branch_ids(user), AllBranches)
+    return branch_id in visible_branch_ids(user)
+
+
+def require_branch(user: Any, branch_id: int | None) -> None:
+    """Refuse a change to a branch outside the person's scope."""
+    if not can_see_branch(user, branch_id):
+        raise PermissionDenied(_("This branch is outside your area of responsibility."))
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows how to narrow itself to what a person may see."""
+
+    def visible_to(self, user: Any) -> ScopedQuerySet:
+        ids = visible_branch_ids(user)
+        if isinstance(ids, AllBranches):
+            return self
+        field = getattr(self.model, "scope_field", "branch")
+        if field == "pk":
+            return self.filter(pk__in=ids)
+        narrowed = self.filter(**{f"{field}__in": ids})
+        if _crosses_many(self.model, field):
+            narrowed = narrowed.distinct()
+        return narrowed
+
+
+def _crosses_many(model: type[models.Model], path: str) -> bool:
+    current = model
+    for part in path.split("__"):
+        field = current._meta.get_field(part)
+        if field.many_to_many or field.one_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        current = field.related_model
+    return False
+
+
+def get_visible_or_404(
+    source: type[models.Model] | models.QuerySet, user: Any, **lookups: Any
+) -> Any:
+    """Fetch one record the person may see; anything else is 'not found', never 'forbidden',
+    so the existence of another branch's records is not revealed."""
+    queryset = source._default_manager.all() if isinstance(source, type) else source
+    try:
+        return queryset.visible_to(user).get(**lookups)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("Not found.")) from exc

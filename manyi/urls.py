@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+
+from manyi.api import api, api_not_found
+from manyi.core import views as core_views
+
+admin.site.site_header = "Manyi 满意"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include("manyi.org.urls")),
+    path("calendar/", include("manyi.businesstime.urls")),
+    path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
+    path("admin/", admin.site.urls),
+]
