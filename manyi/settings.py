@@ -187,6 +187,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
 _manifest = STATIC_ROOT / "staticfiles.json"
 STORAGES = {

@@ -1,6 +1,5 @@
 """Business calendar API: which years are known, and business-time arithmetic per branch."""
 
-from __future__ import annotations
 
 import datetime as dt
 

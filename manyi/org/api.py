@@ -1,11 +1,10 @@
 """Organisation API: branches, staff (masked), personal-data reveal, the audit trail."""
 
-from __future__ import annotations
 
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from manyi.core.schemas import MaskedIdNumber, MaskedPhone
@@ -164,7 +163,7 @@ def create_staff(request: HttpRequest, payload: StaffCreateIn):
         phone=payload.phone,
         password=payload.password,
     )
-    return 201, _staff_queryset().get(pk=staff.pk)
+    return Status(201, _staff_queryset().get(pk=staff.pk))
 
 
 @router.patch("/staff/{staff_id}", response=StaffOut)

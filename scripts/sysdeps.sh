@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install the Debian packages Manyi needs, once: gettext (msgfmt, to compile translations)
+# and, for the browser tests, chromium and chromium-driver. Needs root (or sudo).
+set -euo pipefail
+want=()
+for group in "$@"; do
+  case "$group" in
+    gettext) command -v msgfmt >/dev/null || want+=(gettext) ;;
+    chromium) [ -x /usr/bin/chromium ] || want+=(chromium chromium-driver) ;;
+    *) echo "sysdeps: unknown group $group" >&2; exit 2 ;;
+  esac
+done
+[ ${#want[@]} -eq 0 ] && exit 0
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "Manyi needs these Debian packages: ${want[*]}; install them as root." >&2; exit 1
+  fi
+fi
+echo "Installing Debian packages: ${want[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
