@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 from manyi.org.models import Branch
 from manyi.org.scoping import get_visible_or_404
 
+from .engine import SHANGHAI
 from .services import calendar_for_branch, year_coverage
 
 router = Router(tags=["business calendar"])
@@ -44,6 +45,11 @@ class OpenOut(Schema):
     warnings: list[str]
 
 
+def _beijing(value: dt.datetime) -> dt.datetime:
+    """A time sent without an offset is Beijing time, as the people sending it mean."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+
+
 def _warnings(calendar) -> list[str]:
     return [
         f"no official holiday data for {year}: weekly hours only"
@@ -62,7 +68,7 @@ def years(request: HttpRequest, start: int | None = None, end: int | None = None
 def is_open(request: HttpRequest, code: str, at: dt.datetime | None = None):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
-    at = at or dt.datetime.now(dt.UTC)
+    at = _beijing(at) if at else dt.datetime.now(dt.UTC)
     result = {"at": at, "open": calendar.is_open(at), "next_open": calendar.next_open(at)}
     return {**result, "warnings": _warnings(calendar)}
 
@@ -73,14 +79,16 @@ def is_open(request: HttpRequest, code: str, at: dt.datetime | None = None):
 def add_business_hours(request: HttpRequest, code: str, payload: AddIn):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
-    due = calendar.add(payload.start, dt.timedelta(hours=payload.hours))
-    return {"start": payload.start, "due": due, "warnings": _warnings(calendar)}
+    start = _beijing(payload.start)
+    due = calendar.add(start, dt.timedelta(hours=payload.hours))
+    return {"start": start, "due": due, "warnings": _warnings(calendar)}
 
 
 @router.get("/branches/{code}/between", response=BetweenOut)
 def business_between(request: HttpRequest, code: str, start: dt.datetime, end: dt.datetime):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
+    start, end = _beijing(start), _beijing(end)
     seconds = calendar.seconds_between(start, end)
     return {
         "start": start,

@@ -147,7 +147,7 @@ class BusinessCalendar:
         kind = self.day_kind(day)
         if kind is DayKind.HOLIDAY:
             spans: list[Span] = []
-        elif kind is DayKind.WORKDAY and not self.weekly_hours.get(day.weekday()):
+        elif kind is DayKind.WORKDAY:  # a make-up day is worked like a normal weekday
             spans = self.weekly_hours.get(self.makeup_weekday, [])
         else:
             spans = self.weekly_hours.get(day.weekday(), [])

@@ -41,7 +41,7 @@ def test_user_create(org, client):
         run("user", "create", "wangwu", "--role", "agent", "--branch", "ZZ9")
     with pytest.raises(CommandError, match="lisi"):
         run("user", "create", "lisi", "--role", "agent", "--branch", "A2")
-    with pytest.raises(CommandError, match="needs at least one branch"):
+    with pytest.raises(CommandError, match="至少需要一个网点|needs at least one branch"):
         run("user", "create", "zhaoliu", "--role", "agent")
 
 
