@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
-DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server",
-               "django_db_serialized_rollback"}
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "live_server",
+    "django_db_serialized_rollback",
+}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -20,7 +25,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     keep, drop = [], []
     for item in items:
         uses_db = item.get_closest_marker("django_db") is not None or bool(
-            DB_FIXTURES & set(getattr(item, "fixturenames", ())))
+            DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
         (keep if uses_db else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -71,13 +77,26 @@ def org(db) -> Org:
     b1 = Branch.objects.create(region=region_b, code="B1", name="北京支行", city="北京")
 
     def make(username, role, *, branches=(), regions=(), scope=None, phone="13812345678"):
-        return create_staff(SYSTEM, username=username, name=f"员工{username}", role=role,
-                            branches=list(branches), regions=list(regions), scope=scope,
-                            phone=phone, id_number="110101199003071234",
-                            password=PASSWORD).user
+        return create_staff(
+            SYSTEM,
+            username=username,
+            name=f"员工{username}",
+            role=role,
+            branches=list(branches),
+            regions=list(regions),
+            scope=scope,
+            phone=phone,
+            id_number="110101199003071234",
+            password=PASSWORD,
+        ).user
 
     return Org(
-        company=company, region_a=region_a, region_b=region_b, a1=a1, a2=a2, b1=b1,
+        company=company,
+        region_a=region_a,
+        region_b=region_b,
+        a1=a1,
+        a2=a2,
+        b1=b1,
         admin=make("admin", Role.ADMIN, scope=Scope.COMPANY),
         manager=make("boss", Role.MANAGER, scope=Scope.COMPANY),
         regional_a=make("regional", Role.MANAGER, regions=[region_a]),

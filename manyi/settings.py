@@ -188,6 +188,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "manyi" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 _manifest = STATIC_ROOT / "staticfiles.json"
 STORAGES = {

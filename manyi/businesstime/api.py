@@ -1,6 +1,5 @@
 """Business calendar API: which years are known, and business-time arithmetic per branch."""
 
-
 import datetime as dt
 
 from django.http import HttpRequest

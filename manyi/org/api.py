@@ -1,6 +1,5 @@
 """Organisation API: branches, staff (masked), personal-data reveal, the audit trail."""
 
-
 import datetime as dt
 
 from django.http import HttpRequest

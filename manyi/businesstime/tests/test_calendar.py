@@ -24,8 +24,11 @@ def at(*args: int) -> dt.datetime:
 @pytest.fixture
 def saturday_branch(org):
     """A1 opens 9:00-17:00 on weekdays and 9:00-12:00 on Saturdays."""
-    actions.set_opening_hours(org.admin, org.a1, {
-        **{d: [(dt.time(9), dt.time(17))] for d in range(5)}, 5: [(dt.time(9), dt.time(12))]})
+    actions.set_opening_hours(
+        org.admin,
+        org.a1,
+        {**{d: [(dt.time(9), dt.time(17))] for d in range(5)}, 5: [(dt.time(9), dt.time(12))]},
+    )
     return org.a1
 
 
@@ -51,14 +54,22 @@ def test_branch_open_on_holidays(org):
 
 def test_declaring_2027_replaces_the_fallback(org):
     assert {r["year"]: r["source"] for r in year_coverage([2026, 2027])} == {
-        2026: "package", 2027: "fallback"}
+        2026: "package",
+        2027: "fallback",
+    }
     cal = calendar_for_branch(org.a1)
     assert cal.is_open(at(2027, 1, 1, 10)) and 2027 in cal.unknown_years
     actions.declare_official_year(
-        org.admin, 2027,
-        holidays=[(dt.date(2027, 1, 1), "元旦"), (dt.date(2027, 10, 1), "国庆节"),
-                  (dt.date(2027, 10, 4), "国庆节")],
-        workdays=[dt.date(2027, 9, 26)], source="国办发明电〔2026〕X号")
+        org.admin,
+        2027,
+        holidays=[
+            (dt.date(2027, 1, 1), "元旦"),
+            (dt.date(2027, 10, 1), "国庆节"),
+            (dt.date(2027, 10, 4), "国庆节"),
+        ],
+        workdays=[dt.date(2027, 9, 26)],
+        source="国办发明电〔2026〕X号",
+    )
     cal = calendar_for_branch(org.a1)
     assert not cal.is_open(at(2027, 1, 1, 10))
     assert not cal.is_open(at(2027, 10, 4, 10))
@@ -70,28 +81,43 @@ def test_declaring_2027_replaces_the_fallback(org):
 
 
 def test_declaring_a_year_refuses_bad_input_and_keeps_what_was_stored(org):
-    actions.declare_official_year(org.admin, 2027, holidays=[(dt.date(2027, 1, 1), "元旦")],
-                                  workdays=[])
+    actions.declare_official_year(
+        org.admin, 2027, holidays=[(dt.date(2027, 1, 1), "元旦")], workdays=[]
+    )
     with pytest.raises(ValidationError) as error:
         actions.declare_official_year(
-            org.admin, 2027, holidays=[(dt.date(2028, 1, 1), "元旦")],
-            workdays=[dt.date(2027, 1, 5)])
+            org.admin,
+            2027,
+            holidays=[(dt.date(2028, 1, 1), "元旦")],
+            workdays=[dt.date(2027, 1, 5)],
+        )
     messages = " ".join(error.value.messages)
     assert "2028-01-01" in messages and "2027-01-05" in messages
     assert list(OfficialDay.objects.values_list("date", flat=True)) == [dt.date(2027, 1, 1)]
     with pytest.raises(PermissionDenied):
-        actions.declare_official_year(org.agent_a1, 2027,
-                                      holidays=[(dt.date(2027, 1, 1), "元旦")], workdays=[])
+        actions.declare_official_year(
+            org.agent_a1, 2027, holidays=[(dt.date(2027, 1, 1), "元旦")], workdays=[]
+        )
 
 
 def test_closure_for_one_branch(org):
-    actions.add_closure(org.regional_a, branch=org.a1, starts_at=at(2026, 11, 24, 12),
-                        ends_at=at(2026, 11, 25, 12), reason="台风停业")
+    actions.add_closure(
+        org.regional_a,
+        branch=org.a1,
+        starts_at=at(2026, 11, 24, 12),
+        ends_at=at(2026, 11, 25, 12),
+        reason="台风停业",
+    )
     assert not calendar_for_branch(org.a1).is_open(at(2026, 11, 24, 15))
     assert calendar_for_branch(org.a2).is_open(at(2026, 11, 24, 15))
     with pytest.raises(PermissionDenied):  # B1 is outside the regional manager's area
-        actions.add_closure(org.regional_a, branch=org.b1, starts_at=at(2026, 11, 24, 12),
-                            ends_at=at(2026, 11, 25, 12), reason="停电")
+        actions.add_closure(
+            org.regional_a,
+            branch=org.b1,
+            starts_at=at(2026, 11, 24, 12),
+            ends_at=at(2026, 11, 25, 12),
+            reason="停电",
+        )
 
 
 def test_calendar_page_warns_and_takes_the_holidays_of_a_new_year(org, login):
@@ -101,12 +127,15 @@ def test_calendar_page_warns_and_takes_the_holidays_of_a_new_year(org, login):
     assert "2027 年的法定节假日尚未录入" in page
     bad = client.post("/calendar/", {"year-year": "2027", "year-holidays": "2027-13-01 元旦"})
     assert bad.status_code == 200 and "第 1 行" in bad.content.decode()
-    response = client.post("/calendar/", {
-        "year-year": "2027",
-        "year-holidays": "2027-01-01 元旦\n2027-10-01..2027-10-07 国庆节",
-        "year-workdays": "2027-09-26\n2027-10-09",
-        "year-source": "国务院办公厅通知",
-    })
+    response = client.post(
+        "/calendar/",
+        {
+            "year-year": "2027",
+            "year-holidays": "2027-01-01 元旦\n2027-10-01..2027-10-07 国庆节",
+            "year-workdays": "2027-09-26\n2027-10-09",
+            "year-source": "国务院办公厅通知",
+        },
+    )
     assert response.status_code == 302
     assert OfficialDay.objects.filter(kind="holiday").count() == 8
     assert 'data-fallback-year="2027"' not in client.get("/calendar/").content.decode()
@@ -121,20 +150,29 @@ def test_agents_see_the_calendar_but_cannot_change_it(org, login):
 
 def test_api_business_time(org, api):
     client = api(org.agent_a1)
-    due = client.post("/calendar/branches/A1/add",
-                      {"start": "2026-09-30T16:00:00+08:00", "hours": 3}).json()
+    due = client.post(
+        "/calendar/branches/A1/add", {"start": "2026-09-30T16:00:00+08:00", "hours": 3}
+    ).json()
     assert due["due"].startswith("2026-10-08T10:00:00")
     assert due["warnings"] == []
-    naive = client.post("/calendar/branches/A1/add", {"start": "2026-09-30T16:00:00",
-                                                      "hours": 3}).json()
+    naive = client.post(
+        "/calendar/branches/A1/add", {"start": "2026-09-30T16:00:00", "hours": 3}
+    ).json()
     assert naive["due"] == due["due"]  # a time without offset is Beijing time
-    between = client.get("/calendar/branches/A1/between?start=2026-09-30T16:00:00%2B08:00"
-                         "&end=2026-10-08T10:00:00%2B08:00").json()
+    between = client.get(
+        "/calendar/branches/A1/between?start=2026-09-30T16:00:00%2B08:00"
+        "&end=2026-10-08T10:00:00%2B08:00"
+    ).json()
     assert between["business_seconds"] == 3 * 3600  # default hours 9:00-18:00
     status = client.get("/calendar/branches/A1/open?at=2027-01-01T10:00:00%2B08:00").json()
     assert status["open"] is True and "2027" in status["warnings"][0]
-    assert client.post("/calendar/branches/B1/add", {"start": "2026-09-30T16:00:00+08:00",
-                                                     "hours": 1}).status_code == 404
-    years = {y["year"]: y["source"] for y in client.get("/calendar/years?start=2025&end=2027")
-             .json()}
+    assert (
+        client.post(
+            "/calendar/branches/B1/add", {"start": "2026-09-30T16:00:00+08:00", "hours": 1}
+        ).status_code
+        == 404
+    )
+    years = {
+        y["year"]: y["source"] for y in client.get("/calendar/years?start=2025&end=2027").json()
+    }
     assert years == {2025: "package", 2026: "package", 2027: "fallback"}

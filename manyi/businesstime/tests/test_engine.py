@@ -95,8 +95,10 @@ def test_unknown_year_falls_back_to_weekly_hours_with_a_warning(office, caplog):
 
 def test_declared_year_replaces_the_fallback():
     declared = DeclaredHolidays(years={2027}, days={dt.date(2027, 1, 1): DayKind.HOLIDAY})
-    cal = BusinessCalendar(weekdays_hours(dt.time(9), dt.time(17)),
-                           holidays=LayeredHolidays([declared, ChinaStatutoryHolidays()]))
+    cal = BusinessCalendar(
+        weekdays_hours(dt.time(9), dt.time(17)),
+        holidays=LayeredHolidays([declared, ChinaStatutoryHolidays()]),
+    )
     assert not cal.is_open(at(2027, 1, 1, 10))
     assert cal.is_open(at(2027, 1, 4, 10))
     assert cal.is_open(at(2026, 11, 23, 10))  # 2026 still answered by the package

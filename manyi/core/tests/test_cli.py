@@ -30,8 +30,17 @@ def test_token_create_prints_a_working_token(org, client):
 
 
 def test_user_create(org, client):
-    out = run("user", "create", "lisi", "--role", "agent", "--branch", "A2",
-              "--password", "Lisi-pass-2026")
+    out = run(
+        "user",
+        "create",
+        "lisi",
+        "--role",
+        "agent",
+        "--branch",
+        "A2",
+        "--password",
+        "Lisi-pass-2026",
+    )
     assert "lisi" in out
     staff = Staff.objects.get(user__username="lisi")
     assert staff.role == "agent" and list(staff.branches.all()) == [org.a2]
@@ -41,7 +50,7 @@ def test_user_create(org, client):
         run("user", "create", "wangwu", "--role", "agent", "--branch", "ZZ9")
     with pytest.raises(CommandError, match="lisi"):
         run("user", "create", "lisi", "--role", "agent", "--branch", "A2")
-    with pytest.raises(CommandError, match="至少需要一个网点|needs at least one branch"):
+    with pytest.raises(CommandError, match=r"至少需要一个网点|needs at least one branch"):
         run("user", "create", "zhaoliu", "--role", "agent")
 
 
@@ -50,8 +59,11 @@ def test_demo_is_deterministic_and_realistic():
     def snapshot(seed: int):
         with transaction.atomic():
             ctx = run_demo(seed=seed, log=lambda line: None)
-            rows = list(Staff.objects.order_by("employee_no")
-                        .values_list("name", "role", "phone", "user__username"))
+            rows = list(
+                Staff.objects.order_by("employee_no").values_list(
+                    "name", "role", "phone", "user__username"
+                )
+            )
             branches = Branch.objects.count()
             transaction.set_rollback(True)
         return rows, branches, ctx.logins
@@ -64,8 +76,14 @@ def test_demo_is_deterministic_and_realistic():
     assert branches == 12
     assert 55 <= len(first) <= 80
     assert {role for _n, role, _p, _u in first} == {
-        "agent", "account_manager", "supervisor", "department_head", "manager", "analyst",
-        "admin"}
+        "agent",
+        "account_manager",
+        "supervisor",
+        "department_head",
+        "manager",
+        "analyst",
+        "admin",
+    }
     assert all("\u4e00" <= name[0] <= "\u9fff" for name, *_ in first)  # Chinese names
     assert {"admin", "manager", "agent", "supervisor"} <= {u for u, _p, _w in logins}
 
@@ -87,6 +105,10 @@ def test_check_reports_the_configuration():
 
 
 def test_console_script_runs_django_commands():
-    result = subprocess.run([sys.executable, "-m", "manyi.cli", "help", "token"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "manyi.cli", "help", "token"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "token create" in result.stdout

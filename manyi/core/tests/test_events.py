@@ -61,8 +61,9 @@ def test_failing_subscriber_is_retried_by_the_sweeper():
         delivery = EventDelivery.objects.get()
         assert delivery.status == "pending" and delivery.attempts == 1
         assert "webhook endpoint is down" in delivery.last_error
-        EventDelivery.objects.filter(pk=delivery.pk).update(due_at=delivery.due_at.replace(
-            year=2000))
+        EventDelivery.objects.filter(pk=delivery.pk).update(
+            due_at=delivery.due_at.replace(year=2000)
+        )
         assert sweep_deliveries() == 1
     assert calls == [9, 9]
     assert EventDelivery.objects.get().status == "done"
@@ -76,8 +77,7 @@ def test_dispatch_lost_in_a_crash_is_recovered_by_the_sweeper():
             emit(ThingHappened(thing_id=10, tags=[]))
         assert received == []
         assert sweep_deliveries() == 0  # within the grace period: left to the commit hook
-        EventDelivery.objects.update(due_at=EventDelivery.objects.get().due_at.replace(
-            year=2000))
+        EventDelivery.objects.update(due_at=EventDelivery.objects.get().due_at.replace(year=2000))
         assert sweep_deliveries() == 1
     assert [e.thing_id for e in received] == [10]
 

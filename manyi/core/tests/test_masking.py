@@ -14,14 +14,17 @@ from manyi.core.masking import (
 )
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    ("13812345678", "138****5678"),
-    ("+86 138-1234-5678", "138****5678"),
-    ("１３８１２３４５６７８", "138****5678"),  # full-width digits
-    ("010-62345678", "010-****5678"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("+86 138-1234-5678", "138****5678"),
+        ("１３８１２３４５６７８", "138****5678"),  # full-width digits
+        ("010-62345678", "010-****5678"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_phone(raw, masked):
     assert mask_phone(raw) == masked
 

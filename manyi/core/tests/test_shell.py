@@ -59,8 +59,9 @@ def test_forms_need_the_csrf_token(org):
     assert response.status_code == 403
     page = strict.get("/login/")
     token = page.cookies["csrftoken"].value
-    ok = strict.post("/login/", {"username": "agent_a1", "password": PASSWORD,
-                                 "csrfmiddlewaretoken": token})
+    ok = strict.post(
+        "/login/", {"username": "agent_a1", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     assert ok.status_code == 302
 
 

@@ -30,11 +30,19 @@ def database_url() -> str:
 
 
 def start_worker(log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url(), "MANYI_TASK_WORKERS": "1",
-           "MANYI_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "manyi.cli", "qcluster"], env=env,
-                            cwd=settings.BASE_DIR, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "MANYI_TASK_WORKERS": "1",
+        "MANYI_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "manyi.cli", "qcluster"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop_worker(process: subprocess.Popen) -> None:
@@ -56,8 +64,7 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, log: Pa
     raise AssertionError(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
 
 
-def test_worker_runs_a_task_and_a_periodic_job_survives_a_restart(monkeypatch, tmp_path,
-                                                                   client):
+def test_worker_runs_a_task_and_a_periodic_job_survives_a_restart(monkeypatch, tmp_path, client):
     from django_q.conf import Conf
     from django_q.models import Schedule, Success, Task
     from django_q.tasks import async_task
@@ -65,19 +72,31 @@ def test_worker_runs_a_task_and_a_periodic_job_survives_a_restart(monkeypatch, t
     monkeypatch.setattr(Conf, "SYNC", False)  # queue for the real worker
     log = tmp_path / "worker.log"
     schedule = Schedule.objects.create(
-        name="test.hourly", func="manyi.core.tests.jobs.tick", schedule_type=Schedule.HOURLY,
-        repeats=-1, next_run=timezone.now() - dt.timedelta(seconds=1))
+        name="test.hourly",
+        func="manyi.core.tests.jobs.tick",
+        schedule_type=Schedule.HOURLY,
+        repeats=-1,
+        next_run=timezone.now() - dt.timedelta(seconds=1),
+    )
     task_id = async_task("manyi.core.tests.jobs.add", 2, 3)
 
     worker = start_worker(log)
     try:
         task = wait_for(lambda: Task.objects.filter(id=task_id).first(), 60, "the task", log)
         assert task.success and task.result == 5
-        health = wait_for(lambda: (h := client.get("/healthz").json())["worker"]["ok"] and h,
-                          30, "the worker in /healthz", log)
+        health = wait_for(
+            lambda: (h := client.get("/healthz").json())["worker"]["ok"] and h,
+            30,
+            "the worker in /healthz",
+            log,
+        )
         assert health["status"] == "ok"
-        wait_for(lambda: Success.objects.filter(group="test.hourly").count() == 1, 60,
-                 "the first periodic run", log)
+        wait_for(
+            lambda: Success.objects.filter(group="test.hourly").count() == 1,
+            60,
+            "the first periodic run",
+            log,
+        )
     finally:
         stop_worker(worker)
 
@@ -85,12 +104,17 @@ def test_worker_runs_a_task_and_a_periodic_job_survives_a_restart(monkeypatch, t
     assert schedule.next_run > timezone.now() + dt.timedelta(minutes=55)  # kept in the DB
     # The worker is down when the job falls due; the due time is in the database.
     Schedule.objects.filter(pk=schedule.pk).update(
-        next_run=timezone.now() - dt.timedelta(minutes=5))
+        next_run=timezone.now() - dt.timedelta(minutes=5)
+    )
 
     worker = start_worker(log)
     try:
-        wait_for(lambda: Success.objects.filter(group="test.hourly").count() == 2, 60,
-                 "the periodic run after the restart", log)
+        wait_for(
+            lambda: Success.objects.filter(group="test.hourly").count() == 2,
+            60,
+            "the periodic run after the restart",
+            log,
+        )
     finally:
         stop_worker(worker)
     schedule.refresh_from_db()

@@ -48,9 +48,15 @@ def test_personal_data_is_masked_for_everyone_in_listings(org, api):
         assert data["id_number"] == "110***********1234"
 
 
-@pytest.mark.parametrize(("who", "allowed"), [
-    ("agent_a1", False), ("analyst", False), ("supervisor_a1", True), ("manager", True),
-])
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        ("agent_a1", False),
+        ("analyst", False),
+        ("supervisor_a1", True),
+        ("manager", True),
+    ],
+)
 def test_unmasking_depends_on_the_role(org, api, who, allowed):
     target = Staff.objects.get(user=org.agent_a1).pk
     response = api(getattr(org, who)).post(f"/org/staff/{target}/reveal", {"field": "phone"})
@@ -75,8 +81,13 @@ def test_validation_errors_are_json_with_a_code(org, api):
 
 
 def test_admin_creates_staff_and_an_agent_may_not(org, api):
-    payload = {"username": "newbie", "name": "新人", "role": "agent", "branches": ["A1"],
-               "phone": "13600000000"}
+    payload = {
+        "username": "newbie",
+        "name": "新人",
+        "role": "agent",
+        "branches": ["A1"],
+        "phone": "13600000000",
+    }
     assert api(org.agent_a1).post("/org/staff", payload).status_code == 403
     response = api(org.admin).post("/org/staff", payload)
     assert response.status_code == 201

@@ -24,8 +24,9 @@ def test_a_change_writes_who_what_before_and_after(org):
 
 def test_unmasking_writes_an_entry(org, api):
     target = Staff.objects.get(user=org.agent_a1)
-    response = api(org.supervisor_a1).post(f"/org/staff/{target.pk}/reveal",
-                                           {"field": "phone", "reason": "回电客户"})
+    response = api(org.supervisor_a1).post(
+        f"/org/staff/{target.pk}/reveal", {"field": "phone", "reason": "回电客户"}
+    )
     assert response.status_code == 200
     assert response.json() == {"field": "phone", "value": "13900001111"}
     entry = AuditEntry.objects.get(action="pii.reveal")

@@ -59,8 +59,7 @@ def test_company_manager_sees_everything(org, api):
 
 
 def test_agent_cannot_change_staff_in_another_branch(org, api):
-    response = api(org.agent_a1).patch(f"/org/staff/{staff_id(org.agent_b1)}",
-                                      {"name": "改名"})
+    response = api(org.agent_a1).patch(f"/org/staff/{staff_id(org.agent_b1)}", {"name": "改名"})
     assert response.status_code == 404
     assert Staff.objects.get(user=org.agent_b1).name == "员工agent_b1"
 
