@@ -54,6 +54,9 @@ format: install
 ## bench: the benchmarks under bench/ (figures go to docs/benchmarks.md)
 bench: install
 	$(VENV)/bin/python -m bench
+	@if .venv/bin/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" $(POSTGRES_URL) 2>/dev/null; \
+	then BENCH_DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/python -m bench api; \
+	else echo "PostgreSQL not reachable: PostgreSQL benchmarks SKIPPED"; fi
 
 messages: install
 	$(MANYI) makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete

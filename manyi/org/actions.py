@@ -222,7 +222,7 @@ def authenticate_token(raw: str) -> Any | None:
     if not raw or not raw.startswith(settings.MANYI_API_TOKEN_PREFIX):
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__staff")
         .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
         .first()
     )
