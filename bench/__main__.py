@@ -21,8 +21,10 @@ def main(names: list[str]) -> None:
     if names:
         modules = [m for m in modules if any(n in m for n in names)]
     cpu = platform.processor() or platform.machine()
-    print(f"# Manyi benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}, {cpu}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"# Manyi benchmarks {dt.datetime.now():%Y-%m-%d %H:%M}, {cpu}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     for name in modules:
         module = importlib.import_module(f"bench.{name}")
         for row in module.run():

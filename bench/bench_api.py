@@ -44,8 +44,11 @@ def run() -> list[dict]:
     health_ms = _median_ms(lambda: client.get("/healthz"))
     vendor = connection.vendor
     return [
-        {"benchmark": f"API GET /org/staff/{{id}} with token ({vendor})", "median_ms": api_ms,
-         "ratio_to_bare": round(api_ms / bare_ms, 2)},
+        {
+            "benchmark": f"API GET /org/staff/{{id}} with token ({vendor})",
+            "median_ms": api_ms,
+            "ratio_to_bare": round(api_ms / bare_ms, 2),
+        },
         {"benchmark": f"bare Django view, same row ({vendor})", "median_ms": bare_ms},
         {"benchmark": f"/healthz ({vendor})", "median_ms": health_ms},
     ]

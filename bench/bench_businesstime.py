@@ -38,8 +38,14 @@ def run() -> list[dict]:
             cal.seconds_between(start, start + dt.timedelta(days=10))
 
     return [
-        {"benchmark": "calendar: 10,000 due times (+8 business hours)",
-         "median_ms": _median_ms(due_times), "note": "fresh calendar, cold day cache"},
-        {"benchmark": "calendar: 10,000 business-seconds over 10 days",
-         "median_ms": _median_ms(between), "note": "fresh calendar, cold day cache"},
+        {
+            "benchmark": "calendar: 10,000 due times (+8 business hours)",
+            "median_ms": _median_ms(due_times),
+            "note": "fresh calendar, cold day cache",
+        },
+        {
+            "benchmark": "calendar: 10,000 business-seconds over 10 days",
+            "median_ms": _median_ms(between),
+            "note": "fresh calendar, cold day cache",
+        },
     ]

@@ -3,8 +3,8 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from manyi.urls import urlpatterns as manyi_urlpatterns
 from manyi.org.models import Staff
+from manyi.urls import urlpatterns as manyi_urlpatterns
 
 
 def bare_staff_view(request: HttpRequest, pk: int) -> JsonResponse:
