@@ -190,15 +190,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "manyi" / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
-_manifest = STATIC_ROOT / "staticfiles.json"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        # Hashed, compressed files once `collectstatic` has run (make run); plain otherwise.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if _manifest.exists()
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "manyi.core.storage.StaticStorage"},
 }
 
 # --- Background tasks (django-q2) ---------------------------------------------------------

@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 PYTEST=.venv/bin/pytest
 POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 
+echo "=== ruff (lint and format) ==="
+.venv/bin/ruff check --quiet . && .venv/bin/ruff format --check --quiet .
+lint_rc=$?
+
 echo "=== Manyi tests on SQLite ==="
 env -u DATABASE_URL $PYTEST "$@"
 sqlite_rc=$?
@@ -34,4 +38,4 @@ else
 BANNER
 fi
 
-[ $sqlite_rc -eq 0 ] && [ $pg_rc -eq 0 ]
+[ $lint_rc -eq 0 ] && [ $sqlite_rc -eq 0 ] && [ $pg_rc -eq 0 ]

@@ -17,7 +17,7 @@ from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch
 
 from .engine import Span
-from .events import ClosureAdded, OfficialYearDeclared
+from .events import ClosureAdded, OfficialYearDeclared, OpeningHoursChanged
 from .models import Closure, OfficialDay, OfficialYear, OpeningHours
 
 
@@ -143,4 +143,5 @@ def set_opening_hours(
             after={"hours": [str(r) for r in rows]},
             branch_id=branch.pk,
         )
+        emit(OpeningHoursChanged(branch_id=branch.pk), actor=actor)
     return created

@@ -18,3 +18,9 @@ class ClosureAdded(DomainEvent):
     name = "calendar.closure_added"
     closure_id: int
     branch_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpeningHoursChanged(DomainEvent):
+    name = "calendar.opening_hours_changed"
+    branch_id: int

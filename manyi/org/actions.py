@@ -19,7 +19,7 @@ from manyi.core.events import emit
 from manyi.core.masking import mask
 
 from . import audit
-from .events import ApiTokenCreated, StaffCreated, StaffUpdated
+from .events import ApiTokenCreated, ApiTokenRevoked, StaffCreated, StaffUpdated
 from .models import ApiToken, Branch, Company, Department, Region, Staff
 from .permissions import has_permission, require_permission
 from .roles import Role, Scope
@@ -215,6 +215,7 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
     with transaction.atomic():
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
         audit.record(actor, "org.api_token.revoke", token)
+        emit(ApiTokenRevoked(token_id=token.pk, user_id=token.user_id), actor=actor)
 
 
 def authenticate_token(raw: str) -> Any | None:

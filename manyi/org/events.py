@@ -27,3 +27,10 @@ class ApiTokenCreated(DomainEvent):
     name = "org.api_token_created"
     token_id: int
     user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiTokenRevoked(DomainEvent):
+    name = "org.api_token_revoked"
+    token_id: int
+    user_id: int

@@ -55,23 +55,29 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Manyi is serving on http://{host}:{port}/ (Ctrl+C stops it)")
 
-        def stop(*_args) -> None:
+        requested = []  # set by a signal: a stop we asked for, not a crash
+
+        def terminate() -> None:
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        def on_signal(*_args) -> None:
+            requested.append(True)
+            terminate()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
         try:
-            while all(child.poll() is None for child in children):
+            while not requested and all(child.poll() is None for child in children):
                 time.sleep(0.5)
         finally:
-            stop()
+            terminate()
             for child in children:
                 try:
                     child.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     child.kill()
-        code = max((child.returncode or 0) for child in children)
-        if code:
-            sys.exit(code)
+        if not requested:  # a child died on its own: tell whoever supervises us
+            code = next((c.returncode for c in children if c.returncode), 1)
+            sys.exit(code if code > 0 else 1)
