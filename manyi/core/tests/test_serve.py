@@ -39,7 +39,7 @@ def test_serve_answers_with_static_files_and_health(tmp_path: Path):
         subprocess.run(manyi + command, env=env, cwd=settings.BASE_DIR, check=True, timeout=180)
     port = free_port()
     server = subprocess.Popen(
-        manyi + ["serve", "--port", str(port), "--workers", "1", "--no-tasks"],
+        [*manyi, "serve", "--port", str(port), "--workers", "1", "--no-tasks"],
         env=env,
         cwd=settings.BASE_DIR,
         stdout=subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from manyi.core.events import subscribed
 from manyi.org import actions
@@ -32,8 +33,10 @@ def test_create_and_update_emit_events(org):
 
 def test_a_refused_action_emits_nothing_and_writes_nothing(org):
     received = []
-    with subscribed(StaffUpdated, lambda e, m: received.append(e)):
-        with pytest.raises(Exception):  # noqa: B017  (PermissionDenied or Http404)
-            actions.update_staff(org.agent_a1, Staff.objects.get(user=org.agent_b1), name="x")
+    with (
+        subscribed(StaffUpdated, lambda e, m: received.append(e)),
+        pytest.raises(PermissionDenied),  # agents do not manage staff
+    ):
+        actions.update_staff(org.agent_a1, Staff.objects.get(user=org.agent_b1), name="x")
     assert received == []
     assert Staff.objects.get(user=org.agent_b1).name == "员工agent_b1"
