@@ -6,6 +6,7 @@ language>"}; validation errors add "details".
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +18,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from manyi.org.actions import authenticate_token
+
+logger = logging.getLogger(__name__)
 
 
 class BearerToken(HttpBearer):
@@ -107,6 +110,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "rate_limited",
     }
     return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s", request.path, exc_info=exc)
+    return error_response(
+        request, 500, "server_error", _("Something went wrong on our side; it has been logged.")
+    )
 
 
 def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,8 +14,10 @@ from manyi.org.permissions import has_permission, require_permission
 
 from . import actions
 from .forms import ClosureForm, OfficialYearForm
-from .models import Closure, OfficialYear
+from .models import WEEKDAYS, Closure, OfficialYear
 from .services import calendar_for_branch, weekly_hours_of, year_coverage
+
+WEEKDAY_NAMES = dict(WEEKDAYS)
 
 
 @login_required
@@ -70,7 +73,10 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         branch_rows.append(
             {
                 "branch": branch,
-                "hours": sorted(weekly_hours_of(branch).items()),
+                "hours": [
+                    (WEEKDAY_NAMES[day], spans)
+                    for day, spans in sorted(weekly_hours_of(branch).items())
+                ],
                 "open_now": calendar.is_open(now),
                 "next_open": calendar.next_open(now),
             }
@@ -84,7 +90,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             "fallback_years": [row["year"] for row in coverage if row["source"] == "fallback"],
             "entered_years": OfficialYear.objects.prefetch_related("days"),
             "branch_rows": branch_rows,
-            "closures": Closure.objects.filter(ends_at__gte=now).select_related("branch")[:50],
+            "closures": Closure.objects.filter(ends_at__gte=now)
+            .filter(Q(branch__isnull=True) | Q(branch__in=branches))
+            .select_related("branch")[:50],
             "may_manage": may_manage,
             "year_form": year_form,
             "closure_form": closure_form,

@@ -118,3 +118,14 @@ def test_openapi_and_docs(client):
     assert "BearerToken" in spec["components"]["securitySchemes"]
     docs = client.get("/api/v1/docs")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_an_unexpected_error_is_json_too(org, api, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("manyi.org.api.get_visible_or_404", boom)
+    response = api(org.agent_a1).get("/org/branches/A1")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+    assert "bug" not in response.json()["message"]  # no internals leak
