@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import statistics
-import time
-
 from bench import django_env
-
-
-def _median_ms(func, n: int = 300) -> float:
-    for _ in range(20):
-        func()
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter()
-        func()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+from bench.timing import median_ms
 
 
 def run() -> list[dict]:
@@ -39,9 +26,9 @@ def run() -> list[dict]:
     bare_url = f"/bench/bare/staff/{agent.pk}"
     assert client.get(bare_url).status_code == 200
 
-    api_ms = _median_ms(lambda: client.get(api_url, headers=headers))
-    bare_ms = _median_ms(lambda: client.get(bare_url))
-    health_ms = _median_ms(lambda: client.get("/healthz"))
+    api_ms = median_ms(lambda: client.get(api_url, headers=headers))
+    bare_ms = median_ms(lambda: client.get(bare_url))
+    health_ms = median_ms(lambda: client.get("/healthz"))
     vendor = connection.vendor
     return [
         {

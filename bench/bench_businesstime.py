@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import statistics
-import time
 
+from bench.timing import median_ms
 from manyi.businesstime.engine import SHANGHAI, BusinessCalendar, ChinaStatutoryHolidays
-
-
-def _median_ms(func, repeat: int = 7) -> float:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def run() -> list[dict]:
@@ -40,12 +30,12 @@ def run() -> list[dict]:
     return [
         {
             "benchmark": "calendar: 10,000 due times (+8 business hours)",
-            "median_ms": _median_ms(due_times),
+            "median_ms": median_ms(due_times, repeat=7, warmup=1),
             "note": "fresh calendar, cold day cache",
         },
         {
             "benchmark": "calendar: 10,000 business-seconds over 10 days",
-            "median_ms": _median_ms(between),
+            "median_ms": median_ms(between, repeat=7, warmup=1),
             "note": "fresh calendar, cold day cache",
         },
     ]
