@@ -16,7 +16,7 @@ def run() -> list[dict]:
     from manyi.org.models import Staff
 
     if database_is_empty():
-        run_demo(seed=1, log=lambda line: None)
+        run_demo(seed=1, log=lambda line: None, overrides={"customers": 1000})
     agent = Staff.objects.get(user__username="agent")
     _token, raw = create_api_token(SYSTEM, agent.user)
     client = Client()

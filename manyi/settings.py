@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "manyi.core",
     "manyi.org",
     "manyi.businesstime",
+    "manyi.customers",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

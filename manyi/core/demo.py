@@ -25,6 +25,8 @@ class DemoContext:
     data: dict[str, Any] = field(default_factory=dict)  # objects shared between steps
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (user, password, who)
     log: Callable[[str], None] = print
+    # Steps may read limits from here (tests ask for fewer rows): {"customers": 300}
+    overrides: dict[str, int] = field(default_factory=dict)
 
     def faker(self, name: str) -> Any:
         from faker import Faker
@@ -65,11 +67,15 @@ def database_is_empty() -> bool:
 
 
 def run_demo(
-    *, seed: int = 2026, size: Size = "small", log: Callable[[str], None] = print
+    *,
+    seed: int = 2026,
+    size: Size = "small",
+    log: Callable[[str], None] = print,
+    overrides: dict[str, int] | None = None,
 ) -> DemoContext:
     if not database_is_empty():
         raise RuntimeError("the database already has data; demo data goes into an empty one")
-    ctx = DemoContext(seed=seed, size=size, log=log)
+    ctx = DemoContext(seed=seed, size=size, log=log, overrides=overrides or {})
     with transaction.atomic():
         for step in steps():
             ctx.rng = random.Random(f"{seed}:{step.name}")

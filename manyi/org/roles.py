@@ -41,6 +41,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "calendar.view": ALL_ROLES,
     "calendar.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     "tasks.view": frozenset({Role.ADMIN, Role.MANAGER}),
+    "customers.view": ALL_ROLES,
+    "customers.change": frozenset(ALL_ROLES - {Role.ANALYST}),
+    "customers.merge": _SENIOR,
+    "customers.import": frozenset(_SENIOR | {Role.ACCOUNT_MANAGER}),
+    "customers.export": frozenset(_SENIOR | {Role.ANALYST, Role.ACCOUNT_MANAGER}),
+    "customers.segments": frozenset(_SENIOR | {Role.ANALYST}),
 }
 
 

@@ -1,0 +1,57 @@
+"""Text normalisation shared by import, search and duplicate detection (no Django)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_SPACES = re.compile(r"\s+")
+_PHONE_JUNK = re.compile(r"[\s\-()（）.]")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+LANDLINE = re.compile(r"0\d{2,3}\d{7,8}")
+
+
+def normalise(text: str | None) -> str:
+    """Full-width to half-width (NFKC), trimmed, inner whitespace collapsed."""
+    if text is None:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(text))).strip()
+
+
+def normalise_phone(raw: str | None) -> str:
+    """+86 138-1234-5678, 0086 13812345678, １３８ 1234 5678 -> 13812345678;
+    010-62345678 -> 01062345678. Returns "" when nothing like a phone number is left."""
+    text = _PHONE_JUNK.sub("", normalise(raw))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    return text if text.isdigit() else ""
+
+
+def phone_kind(number: str) -> str | None:
+    """'mobile', 'landline' or None for a normalised number."""
+    if MOBILE.fullmatch(number):
+        return "mobile"
+    if LANDLINE.fullmatch(number):
+        return "landline"
+    return None
+
+
+@lru_cache(maxsize=65536)
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """('zhangwei', 'zw') for 张伟; Latin names are lower-cased and kept as they are."""
+    from pypinyin import Style, lazy_pinyin
+
+    text = normalise(name)
+    if not text:
+        return "", ""
+    syllables = [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default")]
+    syllables = [re.sub(r"[^a-z0-9]", "", s) for s in syllables]
+    syllables = [s for s in syllables if s]
+    full = "".join(syllables)
+    initials = "".join(s[0] for s in syllables)
+    return full[:100], initials[:30]

@@ -1,0 +1,326 @@
+"""Every change to customers goes through these functions: permission and scope, transaction,
+audit entry and domain event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.analytics.text import pinyin_keys
+from manyi.core.events import emit
+from manyi.org import audit
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import get_visible_or_404, require_branch
+
+from .contacts import parse_contact
+from .events import CustomerCreated, CustomersMerged, CustomerUpdated, TransactionRecorded
+from .models import Contact, Customer, Segment, Tag, Transaction
+from .segments import validate_rules
+
+PROFILE_FIELDS = [
+    "kind",
+    "name",
+    "company_name",
+    "gender",
+    "birth_year",
+    "family",
+    "income_band",
+    "occupation",
+    "education",
+    "id_number",
+    "province",
+    "city",
+    "district",
+    "town",
+    "address",
+    "preferred_channel",
+    "callback_consent",
+    "callback_from",
+    "callback_until",
+    "tier",
+    "lifecycle",
+    "account_manager",
+    "branch",
+]
+AUDIT_MASKED = {"id_number", "address"}
+
+
+def _check(actor: Any, permission: str, branch_id: int | None) -> None:
+    if actor == SYSTEM:
+        return
+    require_permission(actor, permission)
+    require_branch(actor, branch_id)
+
+
+def _audited(customer: Customer) -> dict[str, Any]:
+    from manyi.core.masking import mask
+
+    state = audit.snapshot(customer, PROFILE_FIELDS)
+    for field in AUDIT_MASKED:
+        state[field] = mask(field, state.get(field) or "")
+    return state
+
+
+def _fill_search_keys(customer: Customer) -> None:
+    customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
+
+
+def create_customer(
+    actor: Any,
+    *,
+    branch: Branch,
+    name: str,
+    contacts: Iterable[tuple[str, str]] = (),
+    tags: Iterable[str] = (),
+    external_key: str | None = None,
+    **profile: Any,
+) -> Customer:
+    _check(actor, "customers.change", branch.pk)
+    unknown = set(profile) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    if not name or not name.strip():
+        raise ValidationError(_("The customer's name is required."))
+    parsed = [parse_contact(kind, value) for kind, value in contacts]
+    customer = Customer(
+        branch=branch,
+        name=name.strip(),
+        external_key=external_key or f"C{uuid.uuid4().hex[:12].upper()}",
+        **profile,
+    )
+    _fill_search_keys(customer)
+    customer.full_clean(exclude=["account_manager", "branch", "merged_into"])
+    with transaction.atomic():
+        customer.save()
+        Contact.objects.bulk_create(
+            [
+                Contact(
+                    customer=customer,
+                    kind=c.kind,
+                    value=c.value,
+                    normalized=c.normalized,
+                    last4=c.last4,
+                    is_primary=i == 0,
+                )
+                for i, c in enumerate({c.normalized: c for c in parsed}.values())
+            ]
+        )
+        if tags:
+            customer.tags.set(_tags(tags))
+        audit.record(actor, "customers.customer.create", customer, after=_audited(customer))
+        emit(CustomerCreated(customer_id=customer.pk, branch_id=branch.pk), actor=actor)
+    return customer
+
+
+def update_customer(actor: Any, customer: Customer, **changes: Any) -> Customer:
+    unknown = set(changes) - set(PROFILE_FIELDS) - {"tags"}
+    if unknown:
+        raise ValidationError(
+            _("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    if actor != SYSTEM:
+        customer = get_visible_or_404(Customer, actor, pk=customer.pk)
+    _check(actor, "customers.change", customer.branch_id)
+    if "branch" in changes:
+        _check(actor, "customers.change", changes["branch"].pk)
+    tags = changes.pop("tags", None)
+    with transaction.atomic():
+        before = _audited(customer)
+        before_tags = sorted(customer.tags.values_list("name", flat=True))
+        for field, value in changes.items():
+            setattr(customer, field, value)
+        if "name" in changes:
+            _fill_search_keys(customer)
+        customer.full_clean(exclude=["account_manager", "branch", "merged_into"])
+        customer.save()
+        after = _audited(customer)
+        if tags is not None:
+            customer.tags.set(_tags(tags))
+            before["tags"], after["tags"] = before_tags, sorted(set(tags))
+        old, new = audit.changed(before, after)
+        if new or old:
+            audit.record(actor, "customers.customer.update", customer, before=old, after=new)
+            emit(CustomerUpdated(customer_id=customer.pk, changed=sorted(new)), actor=actor)
+    return customer
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    tags = []
+    for name in {n.strip() for n in names if n and n.strip()}:
+        tag, _created = Tag.objects.get_or_create(name=name[:50])
+        tags.append(tag)
+    return tags
+
+
+def add_contact(
+    actor: Any, customer: Customer, kind: str, value: str, *, primary: bool = False
+) -> Contact:
+    _check(actor, "customers.change", customer.branch_id)
+    parsed = parse_contact(kind, value)
+    with transaction.atomic():
+        contact, created = Contact.objects.get_or_create(
+            customer=customer,
+            kind=parsed.kind,
+            normalized=parsed.normalized,
+            defaults={"value": parsed.value, "last4": parsed.last4, "is_primary": primary},
+        )
+        if primary:
+            customer.contacts.exclude(pk=contact.pk).update(is_primary=False)
+            if not contact.is_primary:
+                contact.is_primary = True
+                contact.save(update_fields=["is_primary"])
+        if created:
+            audit.record(
+                actor,
+                "customers.contact.add",
+                customer,
+                after={"kind": parsed.kind, "last4": parsed.last4 or parsed.value[:3]},
+            )
+    return contact
+
+
+def record_transaction(
+    actor: Any,
+    customer: Customer,
+    *,
+    product: str,
+    amount: Decimal | str | int,
+    occurred_at: dt.datetime | None = None,
+    category: str = "",
+    quantity: Decimal | str | int = 1,
+    area: Decimal | str | None = None,
+    promotion: str = "",
+    channel: str = "",
+    external_ref: str = "",
+    branch: Branch | None = None,
+) -> Transaction:
+    branch = branch or customer.branch
+    _check(actor, "customers.change", branch.pk)
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+        quantity = Decimal(str(quantity))
+        area = Decimal(str(area)) if area not in (None, "") else None
+    except InvalidOperation as exc:
+        raise ValidationError(_("Amount, quantity and area must be numbers.")) from exc
+    if not product.strip():
+        raise ValidationError(_("The product is required."))
+    with transaction.atomic():
+        row = Transaction(
+            customer=customer,
+            branch=branch,
+            product=product.strip(),
+            amount=amount,
+            occurred_at=occurred_at or timezone.now(),
+            category=category,
+            quantity=quantity,
+            area=area,
+            promotion=promotion,
+            channel=channel,
+            external_ref=external_ref,
+        )
+        row.full_clean(exclude=["customer", "branch"])
+        row.save()
+        audit.record(
+            actor,
+            "customers.transaction.record",
+            customer,
+            after={"transaction": row.pk, "product": row.product, "amount": str(row.amount)},
+        )
+        emit(
+            TransactionRecorded(
+                transaction_id=row.pk, customer_id=customer.pk, amount=str(row.amount)
+            ),
+            actor=actor,
+        )
+    return row
+
+
+def merge_customers(actor: Any, keep: Customer, duplicates: Sequence[Customer]) -> Customer:
+    """Move every record of the duplicates to `keep` (contacts, transactions, timeline, tags
+    and whatever later modules link to a customer), then mark the duplicates as merged."""
+    others = [c for c in duplicates if c.pk != keep.pk]
+    if not others:
+        raise ValidationError(_("Choose at least one other customer to merge."))
+    for customer in [keep, *others]:
+        _check(actor, "customers.merge", customer.branch_id)
+        if customer.merged_into_id:
+            raise ValidationError(_("%(name)s was already merged.") % {"name": customer.name})
+    ids = [c.pk for c in others]
+    with transaction.atomic():
+        moved: dict[str, int] = {}
+        existing = set(keep.contacts.values_list("kind", "normalized"))
+        for contact in Contact.objects.filter(customer_id__in=ids):
+            if (contact.kind, contact.normalized) in existing:
+                contact.delete()
+            else:
+                existing.add((contact.kind, contact.normalized))
+        refs = set(
+            keep.transactions.exclude(external_ref="").values_list("external_ref", flat=True)
+        )
+        for row in Transaction.objects.filter(customer_id__in=ids).exclude(external_ref=""):
+            if row.external_ref in refs:  # keep both rows, tell them apart
+                row.external_ref = f"{row.external_ref}~{row.customer_id}"[:64]
+                row.save(update_fields=["external_ref"])
+            refs.add(row.external_ref)
+        for relation in Customer._meta.related_objects:
+            if relation.many_to_many or relation.remote_field.name == "merged_into":
+                continue
+            model, field = relation.related_model, relation.field.name
+            moved[model._meta.label_lower] = model._base_manager.filter(
+                **{f"{field}__in": ids}
+            ).update(**{field: keep})
+        for relation in Customer._meta.many_to_many:
+            through = getattr(Customer, relation.name).through
+            targets = set(
+                through.objects.filter(customer_id__in=ids).values_list(
+                    f"{relation.m2m_reverse_field_name()}", flat=True
+                )
+            )
+            getattr(keep, relation.name).add(*targets)
+        Customer.objects.filter(pk__in=ids).update(merged_into=keep)
+        audit.record(actor, "customers.customer.merge", keep, after={"merged": ids, "moved": moved})
+        emit(CustomersMerged(kept_id=keep.pk, merged_ids=ids), actor=actor)
+    return keep
+
+
+def save_segment(
+    actor: Any,
+    *,
+    name: str,
+    rules: list[dict[str, Any]],
+    strategy: str = "",
+    description: str = "",
+    segment: Segment | None = None,
+) -> Segment:
+    require_permission(actor, "customers.segments")
+    validate_rules(rules)
+    with transaction.atomic():
+        before = None
+        if segment is None:
+            segment = Segment(created_by=actor if actor != SYSTEM else None)
+        else:
+            before = {"name": segment.name, "rules": segment.rules, "strategy": segment.strategy}
+        segment.name, segment.rules = name.strip(), rules
+        segment.strategy, segment.description = strategy, description
+        segment.full_clean()
+        segment.save()
+        audit.record(
+            actor,
+            "customers.segment.save",
+            segment,
+            before=before,
+            after={"name": segment.name, "rules": rules, "strategy": strategy},
+        )
+    return segment

@@ -1,0 +1,330 @@
+"""Customer API: search, profiles, contacts, transactions, the timeline and segments."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from manyi.core.schemas import MaskedAddress, MaskedIdNumber, MaskedPhone
+from manyi.org.models import Branch
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions, segments
+from .card import purchase_figures
+from .models import Contact, Customer, Segment, Transaction
+from .search import search_customers
+from .timeline import kind_label, timeline_for
+
+router = Router(tags=["customers"])
+
+
+class ContactOut(Schema):
+    id: int
+    kind: str
+    value: MaskedPhone
+    is_primary: bool
+
+    @staticmethod
+    def resolve_value(obj: Contact) -> str:
+        return obj.value
+
+
+class CustomerListOut(Schema):
+    id: int
+    external_key: str
+    name: str
+    kind: str
+    company_name: str
+    tier: str
+    branch: str = Field(..., alias="branch.code")
+    phone: MaskedPhone = ""
+
+    @staticmethod
+    def resolve_phone(obj: Customer) -> str:
+        primary = [c for c in obj.contacts.all() if c.kind in ("mobile", "landline")]
+        return primary[0].normalized if primary else ""
+
+
+class CustomerOut(Schema):
+    id: int
+    external_key: str
+    kind: str
+    name: str
+    company_name: str
+    gender: str
+    birth_year: int | None
+    family: str
+    income_band: str
+    occupation: str
+    education: str
+    id_number: MaskedIdNumber
+    province: str
+    city: str
+    district: str
+    town: str
+    address: MaskedAddress
+    preferred_channel: str
+    callback_consent: bool
+    callback_from: dt.time | None
+    callback_until: dt.time | None
+    tier: str
+    lifecycle: str
+    branch: str = Field(..., alias="branch.code")
+    account_manager: str | None = Field(None, alias="account_manager.name")
+    tags: list[str]
+    contacts: list[ContactOut]
+    r_score: int | None
+    f_score: int | None
+    m_score: int | None
+    merged_into: int | None = Field(None, alias="merged_into_id")
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_contacts(obj: Customer) -> list[Contact]:
+        return list(obj.contacts.all())
+
+
+class CustomerIn(Schema):
+    branch: str
+    name: str = Field(..., min_length=1, max_length=200)
+    kind: str = "person"
+    company_name: str = ""
+    gender: str = ""
+    birth_year: int | None = None
+    occupation: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    tier: str = "ordinary"
+    preferred_channel: str = ""
+    callback_consent: bool = False
+    callback_from: dt.time | None = None
+    callback_until: dt.time | None = None
+    phones: list[str] = []
+    tags: list[str] = []
+    external_key: str | None = None
+
+
+class CustomerPatch(Schema):
+    name: str | None = None
+    company_name: str | None = None
+    tier: str | None = None
+    lifecycle: str | None = None
+    occupation: str | None = None
+    address: str | None = None
+    preferred_channel: str | None = None
+    callback_consent: bool | None = None
+    callback_from: dt.time | None = None
+    callback_until: dt.time | None = None
+    tags: list[str] | None = None
+
+
+class ContactIn(Schema):
+    kind: str = Field(..., description="mobile | landline | email | wechat")
+    value: str
+    primary: bool = False
+
+
+class TransactionIn(Schema):
+    product: str
+    amount: Decimal
+    occurred_at: dt.datetime | None = None
+    category: str = ""
+    quantity: Decimal = Decimal(1)
+    area: Decimal | None = None
+    promotion: str = ""
+    channel: str = ""
+    external_ref: str = ""
+
+
+class TransactionOut(Schema):
+    id: int
+    product: str
+    category: str
+    occurred_at: dt.datetime
+    quantity: Decimal
+    area: Decimal | None
+    amount: Decimal
+    promotion: str
+    channel: str
+    branch: str = Field(..., alias="branch.code")
+
+
+class TimelineOut(Schema):
+    at: dt.datetime
+    kind: str
+    label: str
+    title: str
+    detail: dict
+    url: str
+
+
+class FiguresOut(Schema):
+    lifetime_revenue: Decimal
+    purchases: int
+    last_purchase: dt.datetime | None
+
+
+class SegmentIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    rules: list[dict]
+    strategy: str = ""
+    description: str = ""
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    rules: list[dict]
+    strategy: str
+
+
+class SegmentSummaryOut(Schema):
+    size: int
+    population: int
+    size_share: float
+    revenue: Decimal
+    revenue_share: float
+
+
+def _customers():
+    return Customer.objects.select_related("branch", "account_manager").prefetch_related(
+        "contacts", "tags"
+    )
+
+
+def _customer(request: HttpRequest, customer_id: int) -> Customer:
+    require_permission(request.user, "customers.view")
+    return get_visible_or_404(_customers(), request.user, pk=customer_id)
+
+
+@router.get(
+    "/customers",
+    response=list[CustomerListOut],
+    summary="Search: name, pinyin initials (zw), phone or its last 4 digits, company",
+)
+@paginate(LimitOffsetPagination)
+def list_customers(request: HttpRequest, q: str = "", tag: str = "", branch: str = ""):
+    require_permission(request.user, "customers.view")
+    return (
+        search_customers(request.user, q, tag=tag, branch_code=branch)
+        .select_related("branch")
+        .prefetch_related("contacts")
+    )
+
+
+@router.post("/customers", response={201: CustomerOut})
+def create_customer(request: HttpRequest, payload: CustomerIn):
+    branch = get_visible_or_404(Branch, request.user, code=payload.branch)
+    data = payload.dict(exclude={"branch", "phones", "tags", "external_key", "name"})
+    customer = actions.create_customer(
+        request.user,
+        branch=branch,
+        name=payload.name,
+        contacts=[("phone", p) for p in payload.phones],
+        tags=payload.tags,
+        external_key=payload.external_key,
+        **data,
+    )
+    return Status(201, _customers().get(pk=customer.pk))
+
+
+@router.get("/customers/{customer_id}", response=CustomerOut)
+def get_customer(request: HttpRequest, customer_id: int):
+    return _customer(request, customer_id)
+
+
+@router.patch("/customers/{customer_id}", response=CustomerOut)
+def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch):
+    customer = _customer(request, customer_id)
+    actions.update_customer(request.user, customer, **payload.dict(exclude_unset=True))
+    return _customers().get(pk=customer.pk)
+
+
+@router.get("/customers/{customer_id}/figures", response=FiguresOut)
+def customer_figures(request: HttpRequest, customer_id: int):
+    return purchase_figures(_customer(request, customer_id))
+
+
+@router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
+def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn):
+    customer = _customer(request, customer_id)
+    contact = actions.add_contact(
+        request.user, customer, payload.kind, payload.value, primary=payload.primary
+    )
+    return Status(201, contact)
+
+
+@router.get("/customers/{customer_id}/transactions", response=list[TransactionOut])
+@paginate(LimitOffsetPagination)
+def list_transactions(request: HttpRequest, customer_id: int):
+    customer = _customer(request, customer_id)
+    return Transaction.objects.filter(customer=customer).select_related("branch")
+
+
+@router.post("/customers/{customer_id}/transactions", response={201: TransactionOut})
+def record_transaction(request: HttpRequest, customer_id: int, payload: TransactionIn):
+    customer = _customer(request, customer_id)
+    row = actions.record_transaction(request.user, customer, **payload.dict())
+    return Status(201, Transaction.objects.select_related("branch").get(pk=row.pk))
+
+
+@router.get("/customers/{customer_id}/timeline", response=list[TimelineOut])
+def customer_timeline(
+    request: HttpRequest,
+    customer_id: int,
+    before: dt.datetime | None = None,
+    limit: int = Query(50, ge=1, le=200),
+):
+    customer = _customer(request, customer_id)
+    return [
+        {
+            "at": item.at,
+            "kind": item.kind,
+            "label": str(kind_label(item.kind)),
+            "title": item.title,
+            "detail": item.detail,
+            "url": item.url,
+        }
+        for item in timeline_for(customer, before=before, limit=limit)
+    ]
+
+
+@router.get("/segments", response=list[SegmentOut])
+def list_segments(request: HttpRequest):
+    require_permission(request.user, "customers.view")
+    return Segment.objects.all()
+
+
+@router.post("/segments", response={201: SegmentOut})
+def create_segment(request: HttpRequest, payload: SegmentIn):
+    segment = actions.save_segment(request.user, **payload.dict())
+    return Status(201, segment)
+
+
+@router.get("/segments/{segment_id}/summary", response=SegmentSummaryOut)
+def segment_summary(request: HttpRequest, segment_id: int):
+    require_permission(request.user, "customers.view")
+    return segments.summary(request.user, get_object_or_404(Segment, pk=segment_id))
+
+
+@router.get("/segments/{segment_id}/customers", response=list[CustomerListOut])
+@paginate(LimitOffsetPagination)
+def segment_customers(request: HttpRequest, segment_id: int):
+    require_permission(request.user, "customers.view")
+    segment = get_object_or_404(Segment, pk=segment_id)
+    return (
+        segments.members(request.user, segment)
+        .select_related("branch")
+        .prefetch_related("contacts")
+        .order_by("-id")
+    )

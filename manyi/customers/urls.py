@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("export.xlsx", views.customer_export, name="export"),
+    path("import/", views.customer_import, name="import"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("<int:pk>/", views.customer_card, name="card"),
+    path("<int:pk>/reveal/<str:field>/", views.customer_reveal, name="reveal"),
+    path("segments/", views.segment_list, name="segments"),
+    path("segments/<int:pk>/", views.segment_detail, name="segment"),
+]

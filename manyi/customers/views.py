@@ -1,0 +1,228 @@
+"""Customer pages: search, the tracking card, segments, duplicates, import and export."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from manyi.org.actions import may_reveal, reveal_personal_data
+from manyi.org.permissions import has_permission, require_permission
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions, segments
+from .card import figures_for
+from .duplicates import find_duplicates
+from .export import export_customers
+from .forms import ImportForm, SearchForm, SegmentForm
+from .importer import import_file
+from .models import Contact, Customer, Segment
+from .search import search_customers
+from .timeline import kind_label, timeline_for
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    form = SearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    customers = search_customers(
+        request.user, data.get("q", ""), tag=data.get("tag", ""), branch_code=data.get("branch", "")
+    )
+    page = Paginator(customers.select_related("branch").prefetch_related("contacts"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": request.GET.urlencode(),
+            "may_export": has_permission(request.user, "customers.export"),
+            "may_import": has_permission(request.user, "customers.import"),
+        },
+    )
+
+
+@login_required
+def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    customer = get_visible_or_404(
+        Customer.objects.select_related(
+            "branch", "account_manager", "merged_into"
+        ).prefetch_related("contacts", "tags"),
+        request.user,
+        pk=pk,
+    )
+    before = None
+    if request.GET.get("before"):
+        try:
+            before = dt.datetime.fromisoformat(request.GET["before"])
+        except ValueError:
+            before = None
+    items = timeline_for(customer, before=before, limit=50)
+    return render(
+        request,
+        "customers/card.html",
+        {
+            "customer": customer,
+            "figures": figures_for(customer),
+            "timeline": [(item, kind_label(item.kind)) for item in items],
+            "next_before": items[-1].at.isoformat() if len(items) == 50 else None,
+            "may_reveal": may_reveal(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def customer_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    customer = get_visible_or_404(Customer, request.user, pk=pk)
+    target: Customer | Contact = customer
+    if field.startswith("contact-"):
+        target = get_object_or_404(Contact, customer=customer, pk=field.split("-", 1)[1])
+        field = "value"
+    try:
+        value = reveal_personal_data(
+            request.user, target, field, reason=request.POST.get("reason", "")
+        )
+    except PermissionDenied as exc:
+        return JsonResponse({"code": "forbidden", "message": str(exc)}, status=403)
+    except ValidationError as exc:
+        return JsonResponse({"code": "invalid", "message": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"field": field, "value": value})
+
+
+@login_required
+def customer_export(request: HttpRequest) -> FileResponse:
+    require_permission(request.user, "customers.export")
+    if request.GET.get("segment"):
+        segment = get_object_or_404(Segment, pk=request.GET["segment"])
+        customers = segments.members(request.user, segment)
+        name = f"segment-{segment.pk}"
+    else:
+        form = SearchForm(request.GET or None)
+        data = form.cleaned_data if form.is_valid() else {}
+        customers = search_customers(
+            request.user,
+            data.get("q", ""),
+            tag=data.get("tag", ""),
+            branch_code=data.get("branch", ""),
+        )
+        name = "customers"
+    stream = export_customers(request.user, customers)
+    return FileResponse(stream, as_attachment=True, filename=f"{name}.xlsx")
+
+
+@login_required
+def customer_import(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customers.import")
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            result = import_file(
+                request.user,
+                upload,
+                filename=upload.name,
+                branch=data["branch"],
+                atomic=data["atomic"],
+                dry_run=not data["confirm"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            if data["confirm"] and result.written:
+                messages.success(
+                    request,
+                    _(
+                        "%(created)s customers created, %(updated)s "
+                        "updated, %(rejected)s rows rejected."
+                    )
+                    % result.counts(),
+                )
+    return render(request, "customers/import.html", {"form": form, "result": result})
+
+
+@login_required
+def duplicates(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    if request.method == "POST":
+        keep = get_visible_or_404(Customer, request.user, pk=request.POST.get("keep"))
+        others = [
+            get_visible_or_404(Customer, request.user, pk=pk)
+            for pk in request.POST.getlist("merge")
+            if pk != str(keep.pk)
+        ]
+        try:
+            actions.merge_customers(request.user, keep, others)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Merged into %(name)s.") % {"name": keep.name})
+            return redirect("customers:card", pk=keep.pk)
+    groups = find_duplicates(request.user, limit=100)
+    return render(
+        request,
+        "customers/duplicates.html",
+        {"groups": groups, "may_merge": has_permission(request.user, "customers.merge")},
+    )
+
+
+@login_required
+def segment_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    form = SegmentForm(request.POST or None)
+    if request.method == "POST":
+        require_permission(request.user, "customers.segments")
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                segment = actions.save_segment(
+                    request.user,
+                    name=data["name"],
+                    rules=data["rules"],
+                    strategy=data["strategy"],
+                    description=data["description"],
+                )
+            except ValidationError as exc:
+                form.add_error("rules", exc)
+            else:
+                return redirect("customers:segment", pk=segment.pk)
+    return render(
+        request,
+        "customers/segments.html",
+        {
+            "segments": Segment.objects.all(),
+            "form": form,
+            "may_edit": has_permission(request.user, "customers.segments"),
+            "fields": segments.FIELDS,
+        },
+    )
+
+
+@login_required
+def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    segment = get_object_or_404(Segment, pk=pk)
+    members = segments.members(request.user, segment).select_related("branch")
+    return render(
+        request,
+        "customers/segment.html",
+        {
+            "segment": segment,
+            "summary": segments.summary(request.user, segment),
+            "sample": members.order_by("-id")[:25],
+            "may_export": has_permission(request.user, "customers.export"),
+        },
+    )
