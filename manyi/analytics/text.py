@@ -16,7 +16,8 @@ def normalise(text: str | None) -> str:
     """Full-width to half-width (NFKC), trimmed, inner whitespace collapsed."""
     if text is None:
         return ""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(text))).strip()
+    text = unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")
+    return _SPACES.sub(" ", text).strip()
 
 
 def normalise_phone(raw: str | None) -> str:

@@ -481,6 +481,7 @@ def import_file(
         raise ValidationError(
             _("No name column found (姓名 or name); the first row must hold the column headers.")
         )
+    position = {COLUMN_LABELS[column]: index for index, column in mapping.items()}
     parser = RowParser(actor, branch)
     result = ImportResult(dry_run=dry_run)
     parsed: dict[str, ParsedRow] = {}
@@ -495,8 +496,8 @@ def import_file(
             for index, column in mapping.items()
         }
         row, errors = parser.parse(number, row_cells)
-        if errors:
-            result.errors.extend(errors)
+        if errors:  # in the order of the file's columns, as a person reads the row
+            result.errors.extend(sorted(errors, key=lambda e: position.get(e.column, 999)))
             continue
         first = parsed.get(row.key)
         if first is not None:
