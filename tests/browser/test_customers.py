@@ -1,0 +1,43 @@
+"""An agent searches a customer by pinyin initials, opens the tracking card, sees the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_search_open_the_card_and_see_the_timeline(org, live_server, browser_page):
+    from manyi.customers import actions
+    from manyi.org.actions import SYSTEM
+
+    zhang = actions.create_customer(SYSTEM, branch=org.a1, name="张伟",
+                                    contacts=[("phone", "13800138000")], tier="key")
+    actions.record_transaction(SYSTEM, zhang, product="大额存单", amount="200000",
+                               occurred_at=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC))
+    actions.create_customer(SYSTEM, branch=org.b1, name="张伟强",
+                            contacts=[("phone", "13700008000")])  # another branch
+
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "agent_a1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.click("[data-nav='customers']")
+    page.fill("input[name=q]", "zw")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_selector("#customer-results >> text=张伟")
+    results = page.locator("#customer-results tbody").inner_text()
+    assert "138****8000" in results and "张伟强" not in results
+    page.click("#customer-results >> text=张伟")
+    page.wait_for_selector("#timeline")
+    assert page.locator("h1").inner_text().startswith("张伟")
+    assert "200,000.00" in page.locator("[data-figure='lifetime_revenue']").inner_text()
+    lines = page.locator("#timeline li")
+    assert lines.count() == 2
+    assert "建立客户档案" in lines.nth(0).inner_text()
+    assert "大额存单" in lines.nth(1).inner_text() and "2026-03-01" in lines.nth(1).inner_text()
