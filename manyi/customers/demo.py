@@ -10,9 +10,11 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from manyi.analytics.text import pinyin_keys
+from manyi.core.bulk import insert_rows
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org import audit
 
@@ -83,6 +85,10 @@ EDUCATION = ["初中", "高中", "大专", "本科", "硕士", "博士"]
 INCOME = ["5千以下", "5千-1万", "1万-3万", "3万以上"]
 
 
+CENT = Decimal("0.01")
+ONE = Decimal(1)
+
+
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
@@ -103,7 +109,7 @@ def make_customers(ctx: DemoContext) -> None:
     now = timezone.now()
     start = now - dt.timedelta(days=3 * 365)
     batch = 20_000
-    through = Customer.tags.through
+    ops = connection.ops
     for offset in range(0, total, batch):
         customers = []
         for i in range(offset, min(offset + batch, total)):
@@ -153,43 +159,52 @@ def make_customers(ctx: DemoContext) -> None:
         contacts, purchases, tagged = [], [], []
         for customer in customers:
             phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
-            contacts.append(
-                Contact(
-                    customer=customer,
-                    kind="mobile",
-                    value=phone,
-                    normalized=phone,
-                    last4=phone[-4:],
-                    is_primary=True,
-                )
-            )
+            contacts.append((customer.pk, "mobile", phone, phone, phone[-4:], True))
             if rng.random() < 0.3:
                 wechat = f"wx_{customer.name_pinyin}{rng.randrange(10000)}"
-                contacts.append(
-                    Contact(
-                        customer=customer, kind="wechat", value=wechat, normalized=wechat.lower()
-                    )
-                )
+                contacts.append((customer.pk, "wechat", wechat, wechat.lower(), "", False))
             for _ in range(rng.randint(0, purchases_per_customer * 2)):
                 product, category, typical = rng.choice(PRODUCTS)
-                amount = Decimal(round(typical * rng.lognormvariate(0, 0.6), 2))
+                amount = Decimal(typical * rng.lognormvariate(0, 0.6)).quantize(CENT)
+                occurred = start + dt.timedelta(seconds=rng.randrange(3 * 365 * 86400))
                 purchases.append(
-                    Transaction(
-                        customer=customer,
-                        branch=customer.branch,
-                        product=product,
-                        category=category,
-                        amount=amount.quantize(Decimal("0.01")),
-                        occurred_at=start + dt.timedelta(seconds=rng.randrange(3 * 365 * 86400)),
-                        channel=rng.choice(["store", "online", "phone", "account_manager"]),
-                        promotion=rng.choice(["", "", "", "新客礼", "周年庆"]),
+                    (
+                        customer.pk,
+                        customer.branch_id,
+                        "",
+                        product,
+                        category,
+                        ops.adapt_datetimefield_value(occurred),
+                        ops.adapt_decimalfield_value(ONE, 12, 2),
+                        None,
+                        ops.adapt_decimalfield_value(amount, 14, 2),
+                        rng.choice(["", "", "", "新客礼", "周年庆"]),
+                        rng.choice(["store", "online", "phone", "account_manager"]),
                     )
                 )
             for tag in rng.sample(tags, rng.choice((0, 0, 1, 1, 2))):
-                tagged.append(through(customer_id=customer.pk, tag_id=tag.pk))
-        Contact.objects.bulk_create(contacts, batch_size=5000)
-        Transaction.objects.bulk_create(purchases, batch_size=5000)
-        through.objects.bulk_create(tagged, batch_size=5000)
+                tagged.append((customer.pk, tag.pk))
+        insert_rows(
+            Contact, ["customer_id", "kind", "value", "normalized", "last4", "is_primary"], contacts
+        )
+        insert_rows(
+            Transaction,
+            [
+                "customer_id",
+                "branch_id",
+                "external_ref",
+                "product",
+                "category",
+                "occurred_at",
+                "quantity",
+                "area",
+                "amount",
+                "promotion",
+                "channel",
+            ],
+            purchases,
+        )
+        insert_rows(Customer.tags.through, ["customer_id", "tag_id"], tagged)
         ctx.log(f"customers: {offset + len(customers):,} of {total:,}")
     from .rfm import recompute_rfm
 

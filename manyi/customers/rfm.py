@@ -8,11 +8,10 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from manyi.analytics.rfm import rfm_scores
+from manyi.core.bulk import update_rows
 from manyi.core.tasks import periodic
 
 from .models import Customer, Transaction
-
-BATCH = 5000
 
 
 @periodic("customers.recompute_rfm", minutes=24 * 60)
@@ -33,9 +32,11 @@ def recompute_rfm() -> int:
     scores = rfm_scores(recency, frequency, monetary)
     with transaction.atomic():
         Customer.objects.exclude(r_score=None).update(r_score=None, f_score=None, m_score=None)
-        updates = [
-            Customer(pk=int(pk), r_score=int(r), f_score=int(f), m_score=int(m))
-            for pk, r, f, m in zip(ids, scores["r"], scores["f"], scores["m"], strict=True)
-        ]
-        Customer.objects.bulk_update(updates, ["r_score", "f_score", "m_score"], batch_size=BATCH)
-    return len(updates)
+        rows = zip(
+            scores["r"].tolist(),
+            scores["f"].tolist(),
+            scores["m"].tolist(),
+            ids.tolist(),
+            strict=True,
+        )
+        return update_rows(Customer, ["r_score", "f_score", "m_score"], rows)

@@ -15,12 +15,19 @@ def test_search_open_the_card_and_see_the_timeline(org, live_server, browser_pag
     from manyi.customers import actions
     from manyi.org.actions import SYSTEM
 
-    zhang = actions.create_customer(SYSTEM, branch=org.a1, name="张伟",
-                                    contacts=[("phone", "13800138000")], tier="key")
-    actions.record_transaction(SYSTEM, zhang, product="大额存单", amount="200000",
-                               occurred_at=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC))
-    actions.create_customer(SYSTEM, branch=org.b1, name="张伟强",
-                            contacts=[("phone", "13700008000")])  # another branch
+    zhang = actions.create_customer(
+        SYSTEM, branch=org.a1, name="张伟", contacts=[("phone", "13800138000")], tier="key"
+    )
+    actions.record_transaction(
+        SYSTEM,
+        zhang,
+        product="大额存单",
+        amount="200000",
+        occurred_at=dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
+    )
+    actions.create_customer(
+        SYSTEM, branch=org.b1, name="张伟强", contacts=[("phone", "13700008000")]
+    )  # another branch
 
     page = browser_page
     page.goto(f"{live_server.url}/login/")

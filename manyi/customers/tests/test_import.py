@@ -213,3 +213,45 @@ def test_export_is_masked_for_agents(org, login):
     assert rows[0][0] == "客户编号" and rows[1][1] == "张伟"
     assert rows[1][6] == "138****8000"
     assert AuditEntry.objects.filter(action="customers.export").exists()
+
+
+def test_legacy_xls_with_date_cells(org):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("客户")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for column, header in enumerate(["客户编号", "姓名", "手机", "出生日期", "网点"]):
+        sheet.write(0, column, header)
+    sheet.write(1, 0, "X001")
+    sheet.write(1, 1, "韩梅梅")
+    sheet.write(1, 2, 13812340000)  # a phone stored as a number, as Excel users do
+    sheet.write(1, 3, dt.date(1991, 2, 3), date_style)
+    sheet.write(1, 4, "A2")
+    stream = io.BytesIO()
+    book.save(stream)
+    result = import_file(SYSTEM, stream.getvalue(), filename="老系统导出.xls")
+    assert result.errors == [] and result.created == 1
+    han = Customer.objects.get(external_key="X001")
+    assert (han.birth_year, han.branch, han.name_initials) == (1991, org.a2, "hmm")
+    assert han.contacts.get().normalized == "13812340000"
+
+
+def test_duplicates_page_merges(org, login):
+    from manyi.customers import actions
+
+    first = actions.create_customer(
+        SYSTEM, branch=org.a1, name="刘洋", contacts=[("phone", "13611112222")]
+    )
+    second = actions.create_customer(
+        SYSTEM, branch=org.a1, name="刘洋", contacts=[("phone", "136-1111-2222")]
+    )
+    client = login(org.supervisor_a1)
+    page = client.get("/customers/duplicates/").content.decode()
+    assert "13611112222" in page and "电话相同" in page
+    response = client.post(
+        "/customers/duplicates/", {"keep": first.pk, "merge": [first.pk, second.pk]}
+    )
+    assert response.status_code == 302
+    assert Customer.objects.get(pk=second.pk).merged_into_id == first.pk
+    assert "没有疑似重复的客户" in client.get("/customers/duplicates/").content.decode()
