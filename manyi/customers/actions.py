@@ -43,6 +43,7 @@ PROFILE_FIELDS = [
     "district",
     "town",
     "address",
+    "region",
     "preferred_channel",
     "callback_consent",
     "callback_from",

@@ -87,6 +87,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "district": ("区", "区县", "县区", "district", "county"),
     "town": ("街道", "乡镇", "镇", "村", "town", "street", "village"),
     "address": ("地址", "详细地址", "联系地址", "住址", "address"),
+    "region": ("地区", "区域", "片区", "销售区域", "region", "area"),
     "tier": ("等级", "客户等级", "级别", "客户级别", "tier", "level", "grade"),
     "occupation": ("职业", "occupation", "job"),
     "education": ("学历", "文化程度", "education"),
@@ -337,13 +338,14 @@ class RowParser:
             "district",
             "town",
             "address",
+            "region",
             "occupation",
             "education",
             "income_band",
             "family",
         ):
             if text.get(column):
-                values[column] = text[column][: 300 if column == "address" else 100]
+                values[column] = text[column][: Customer._meta.get_field(column).max_length]
         if text.get("kind"):
             kind = KINDS.get(text["kind"].lower())
             if kind is None:

@@ -90,6 +90,12 @@ class Customer(models.Model):
     district = models.CharField(_("district"), max_length=50, blank=True)
     town = models.CharField(_("town or street"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    region = models.CharField(
+        _("sales region"),
+        max_length=50,
+        blank=True,
+        help_text=_("The company's own area, e.g. 华东 or 城东片区."),
+    )
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=16, choices=Channel.choices, blank=True
     )
@@ -129,6 +135,19 @@ class Customer(models.Model):
     @property
     def age(self) -> int | None:
         return timezone.localdate().year - self.birth_year if self.birth_year else None
+
+    @property
+    def age_band(self) -> str:
+        """'30-39' style bands, as surveys and segment reports use them."""
+        age = self.age
+        if age is None:
+            return ""
+        if age < 20:
+            return "<20"
+        if age >= 70:
+            return "70+"
+        low = age // 10 * 10
+        return f"{low}-{low + 9}"
 
 
 class Contact(models.Model):

@@ -29,6 +29,7 @@ FIELDS: dict[str, tuple[str, str, Any]] = {
     "province": ("province", "text", gettext_lazy("Province")),
     "city": ("city", "text", gettext_lazy("City")),
     "district": ("district", "text", gettext_lazy("District")),
+    "region": ("region", "text", gettext_lazy("Sales region")),
     "occupation": ("occupation", "text", gettext_lazy("Occupation")),
     "education": ("education", "text", gettext_lazy("Education")),
     "income_band": ("income_band", "text", gettext_lazy("Income band")),
