@@ -222,6 +222,17 @@ def test_segment_pages(org, people, login):
     assert "一对一服务" in page and "张伟" in page
     bad = client.post("/customers/segments/", {"name": "x", "rules": "[oops"})
     assert bad.status_code == 200 and "JSON" in bad.content.decode()
+    import io
+
+    from openpyxl import load_workbook
+
+    export = client.get(f"/customers/export.xlsx?segment={segment.pk}")
+    rows = list(
+        load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(
+            values_only=True
+        )
+    )
+    assert [row[1] for row in rows[1:]] == ["张伟"]
 
 
 def test_api(org, people, api):
