@@ -39,6 +39,11 @@ def _fast_and_synchronous(settings, monkeypatch):
     from django_q.conf import Conf
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Plain static names, whether or not `make run` has collected hashed files into var/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     monkeypatch.setattr(Conf, "SYNC", True)
 
 

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 _READY = False
@@ -15,6 +17,7 @@ def setup() -> None:
     if _READY:
         return
     var = tempfile.mkdtemp(prefix="manyi-bench-")
+    atexit.register(shutil.rmtree, var, ignore_errors=True)
     os.environ["MANYI_VAR_DIR"] = var
     url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{var}/bench.sqlite3")
     if url.startswith(("postgres://", "postgresql://")):
