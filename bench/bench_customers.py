@@ -116,7 +116,7 @@ def _csv(n: int, prefix: str) -> bytes:
     for i in range(n):
         phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
         lines.append(
-            f"IMP{offset + i:08d},张{'伟芳娜敏静'[i % 5]}{i % 97},{phone},"
+            f"{prefix}{i:08d},张{'伟芳娜敏静'[i % 5]}{i % 97},{phone},"
             f"{'男女'[i % 2]},198{i % 10}-0{1 + i % 9}-1{i % 9},"
             f"上海市浦东新区世纪大道{i % 999}号,{['普通', 'VIP', '大客户'][i % 3]},"
             f"{['SH01', 'SH02', 'BJ01'][i % 3]}"
