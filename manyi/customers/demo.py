@@ -18,7 +18,7 @@ from manyi.core.bulk import insert_rows
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org import audit
 
-from .models import Contact, Customer, Tag, Transaction
+from .models import Contact, Customer, Segment, Tag, Transaction
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
@@ -85,6 +85,31 @@ EDUCATION = ["初中", "高中", "大专", "本科", "硕士", "博士"]
 INCOME = ["5千以下", "5千-1万", "1万-3万", "3万以上"]
 
 
+SEGMENTS = [  # seed 000: describe each segment, then give it its own way of being served
+    (
+        "高价值客户",
+        [
+            {"field": "m_score", "op": "gte", "value": 4},
+            {"field": "f_score", "op": "gte", "value": 4},
+        ],
+        "专属客户经理一对一服务；新产品优先推荐；每季度上门拜访一次；投诉由主管直接处理。",
+    ),
+    (
+        "沉睡客户",
+        [{"field": "r_score", "op": "lte", "value": 2}],
+        "三个月内电话回访了解原因；推送到期提醒和专属优惠；连续两次无回应转入流失预警。",
+    ),
+    (
+        "大客户",
+        [{"field": "tier", "op": "eq", "value": "key"}],
+        "每月对账；重大事项由网点负责人出面沟通；满意度调查按季度进行。",
+    ),
+    (
+        "潜在客户",
+        [{"field": "lifecycle", "op": "eq", "value": "prospect"}],
+        "七天内首次联系；邀请到网点体验；试用产品后回访，促成首次购买。",
+    ),
+]
 CENT = Decimal("0.01")
 ONE = Decimal(1)
 
@@ -209,6 +234,8 @@ def make_customers(ctx: DemoContext) -> None:
     from .rfm import recompute_rfm
 
     scored = recompute_rfm()
+    for name, rules, strategy in SEGMENTS:
+        Segment.objects.create(name=name, rules=rules, strategy=strategy)
     audit.record(
         "system:demo", "customers.demo.load", None, after={"customers": total, "scored": scored}
     )

@@ -65,6 +65,10 @@ def test_demo_is_deterministic_and_realistic():
                 )
             )
             branches = Branch.objects.count()
+            from manyi.customers.models import Customer, Segment
+
+            assert Customer.objects.count() == 200
+            assert Segment.objects.exclude(strategy="").count() == 4
             transaction.set_rollback(True)
         return rows, branches, ctx.logins
 
