@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from manyi.analytics.text import pinyin_keys
-from manyi.core.bulk import insert_rows
+from manyi.core.bulk import insert_rows, refresh_statistics
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org import audit
 
@@ -233,6 +233,7 @@ def make_customers(ctx: DemoContext) -> None:
         ctx.log(f"customers: {offset + len(customers):,} of {total:,}")
     from .rfm import recompute_rfm
 
+    refresh_statistics(Customer, Contact, Transaction, Customer.tags.through)
     scored = recompute_rfm()
     for name, rules, strategy in SEGMENTS:
         Segment.objects.create(name=name, rules=rules, strategy=strategy)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from manyi.analytics.text import normalise, normalise_phone, phone_kind, pinyin_keys
+from manyi.core.bulk import refresh_statistics
 from manyi.core.events import emit
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
@@ -534,6 +535,8 @@ def import_file(
             actor=actor,
         )
     result.written = True
+    if result.created + result.updated >= 10_000:
+        refresh_statistics(Customer, Contact)
     return result
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from manyi.analytics.text import normalise, normalise_phone
+from manyi.org.scoping import visible_branch_ids
 
 from .models import Contact, Customer
 
@@ -26,15 +27,26 @@ CANDIDATES = 2000
 def search_customers(
     user: Any, query: str = "", *, tag: str = "", branch_code: str = ""
 ) -> QuerySet[Customer]:
-    customers = Customer.objects.visible_to(user).filter(merged_into__isnull=True)
     text = normalise(query)
     if text:
-        customers = customers.filter(pk__in=candidate_ids(text))
+        # Only a primary-key list reaches the database: no planner can pick a worse index.
+        customers = Customer.objects.filter(pk__in=_in_scope(user, candidate_ids(text)))
+    else:
+        customers = Customer.objects.visible_to(user).filter(merged_into__isnull=True)
     if tag:
         customers = customers.filter(tags__name=normalise(tag))
     if branch_code:
         customers = customers.filter(branch__code=branch_code)
     return customers.order_by("-id")
+
+
+def _in_scope(user: Any, ids: list[int]) -> list[int]:
+    """The candidates the person may see (same rule as `visible_to`), merged records out."""
+    visible = visible_branch_ids(user)
+    rows = Customer.objects.filter(pk__in=ids).values_list("id", "branch_id", "merged_into_id")
+    return [
+        pk for pk, branch_id, merged_into in rows if merged_into is None and branch_id in visible
+    ]
 
 
 def candidate_ids(text: str) -> list[int]:
