@@ -19,9 +19,10 @@ from .models import Contact, Customer
 _LATIN = re.compile(r"[a-zA-Z][a-zA-Z ]*")
 
 
-# A search term that matches more customers than this shows the newest CANDIDATES of them;
+# A search term that matches more customers than this shows the newest CANDIDATES of them
+# (twenty pages at the counter);
 # anything more specific (a full name, a phone) is complete.
-CANDIDATES = 2000
+CANDIDATES = 500
 
 
 def search_customers(
