@@ -24,19 +24,7 @@ def insert_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     marks = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-    count, chunk = 0, []
-    with connection.cursor() as cursor:
-        for row in rows:
-            chunk.append(tuple(row))
-            if len(chunk) >= batch:
-                cursor.executemany(sql, chunk)
-                count += len(chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
-            count += len(chunk)
-    return count
+    return _execute_many(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows, batch)
 
 
 def update_rows(
@@ -50,7 +38,11 @@ def update_rows(
     """UPDATE `columns` by primary key; each row is (*values, key)."""
     table = connection.ops.quote_name(model._meta.db_table)
     sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
-    sql = f"UPDATE {table} SET {sets} WHERE {connection.ops.quote_name(key)} = %s"
+    where = connection.ops.quote_name(key)
+    return _execute_many(f"UPDATE {table} SET {sets} WHERE {where} = %s", rows, batch)
+
+
+def _execute_many(sql: str, rows: Iterable[Sequence[Any]], batch: int) -> int:
     count, chunk = 0, []
     with connection.cursor() as cursor:
         for row in rows:

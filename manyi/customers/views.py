@@ -8,14 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from manyi.org.actions import may_reveal, reveal_personal_data
+from manyi.org.actions import may_reveal
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404
+from manyi.org.views import reveal_response
 
 from . import actions, segments
 from .card import figures_for
@@ -90,15 +91,7 @@ def customer_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     if field.startswith("contact-"):
         target = get_object_or_404(Contact, customer=customer, pk=field.split("-", 1)[1])
         field = "value"
-    try:
-        value = reveal_personal_data(
-            request.user, target, field, reason=request.POST.get("reason", "")
-        )
-    except PermissionDenied as exc:
-        return JsonResponse({"code": "forbidden", "message": str(exc)}, status=403)
-    except ValidationError as exc:
-        return JsonResponse({"code": "invalid", "message": " ".join(exc.messages)}, status=400)
-    return JsonResponse({"field": field, "value": value})
+    return reveal_response(request, target, field)
 
 
 @login_required

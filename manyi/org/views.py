@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -62,10 +64,14 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
-    staff = get_visible_or_404(Staff, request.user, pk=pk)
+    return reveal_response(request, get_visible_or_404(Staff, request.user, pk=pk), field)
+
+
+def reveal_response(request: HttpRequest, obj: Any, field: str) -> JsonResponse:
+    """The page's "show" button for any personal field: permission, audit, JSON answer."""
     try:
         value = actions.reveal_personal_data(
-            request.user, staff, field, reason=request.POST.get("reason", "")
+            request.user, obj, field, reason=request.POST.get("reason", "")
         )
     except PermissionDenied as exc:
         return JsonResponse({"code": "forbidden", "message": str(exc)}, status=403)
