@@ -28,14 +28,18 @@ def find_duplicates(user: Any, *, limit: int = 100) -> list[DuplicateGroup]:
         .filter(n__gt=1)
         .order_by("-n", "normalized")[:limit]
     )
-    for row in phones:
-        members = list(
-            visible.filter(contacts__normalized=row["normalized"])
-            .distinct()
-            .select_related("branch")
-            .order_by("id")
-        )
-        groups.append(DuplicateGroup(_("Same phone"), row["normalized"], members))
+    keys = [row["normalized"] for row in phones]
+    by_phone: dict[str, list[Customer]] = {key: [] for key in keys}
+    sharing = (
+        Contact.objects.filter(normalized__in=keys, customer__in=visible)
+        .select_related("customer__branch")
+        .order_by("customer_id")
+    )
+    for contact in sharing:
+        members = by_phone[contact.normalized]
+        if contact.customer not in members:
+            members.append(contact.customer)
+    groups.extend(DuplicateGroup(_("Same phone"), key, by_phone[key]) for key in keys)
     same_place = (
         visible.exclude(address="")
         .values("name", "address")
@@ -43,13 +47,18 @@ def find_duplicates(user: Any, *, limit: int = 100) -> list[DuplicateGroup]:
         .filter(n__gt=1)
         .order_by("-n", "name")[:limit]
     )
-    for row in same_place:
-        members = list(
-            visible.filter(name=row["name"], address=row["address"])
-            .select_related("branch")
-            .order_by("id")
-        )
-        groups.append(
-            DuplicateGroup(_("Same name and address"), f"{row['name']} · {row['address']}", members)
-        )
+    pairs = [(row["name"], row["address"]) for row in same_place]
+    by_place: dict[tuple[str, str], list[Customer]] = {pair: [] for pair in pairs}
+    candidates = (
+        visible.filter(name__in={n for n, _a in pairs}, address__in={a for _n, a in pairs})
+        .select_related("branch")
+        .order_by("id")
+    )
+    for customer in candidates:
+        if (customer.name, customer.address) in by_place:
+            by_place[(customer.name, customer.address)].append(customer)
+    groups.extend(
+        DuplicateGroup(_("Same name and address"), f"{name} · {address}", by_place[(name, address)])
+        for name, address in pairs
+    )
     return groups

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,14 +30,20 @@ from .search import search_customers
 from .timeline import kind_label, timeline_for
 
 
-@login_required
-def customer_list(request: HttpRequest) -> HttpResponse:
-    require_permission(request.user, "customers.view")
+def _searched(request: HttpRequest) -> tuple[SearchForm, QuerySet[Customer]]:
+    """The search form of the list page and the customers it selects (also exported)."""
     form = SearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     customers = search_customers(
         request.user, data.get("q", ""), tag=data.get("tag", ""), branch_code=data.get("branch", "")
     )
+    return form, customers
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "customers.view")
+    form, customers = _searched(request)
     page = Paginator(customers.select_related("branch").prefetch_related("contacts"), 25).get_page(
         request.GET.get("page")
     )
@@ -102,14 +109,7 @@ def customer_export(request: HttpRequest) -> FileResponse:
         customers = segments.members(request.user, segment)
         name = f"segment-{segment.pk}"
     else:
-        form = SearchForm(request.GET or None)
-        data = form.cleaned_data if form.is_valid() else {}
-        customers = search_customers(
-            request.user,
-            data.get("q", ""),
-            tag=data.get("tag", ""),
-            branch_code=data.get("branch", ""),
-        )
+        _form, customers = _searched(request)
         name = "customers"
     stream = export_customers(request.user, customers)
     return FileResponse(stream, as_attachment=True, filename=f"{name}.xlsx")

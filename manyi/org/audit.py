@@ -40,7 +40,8 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     for name in names:
         field = opts.get_field(name)
         if field.many_to_many:
-            state[name] = sorted((obj.pk and getattr(obj, name).values_list("pk", flat=True)) or [])
+            related = getattr(obj, name).values_list("pk", flat=True) if obj.pk else []
+            state[name] = sorted(related)
         elif field.is_relation:
             state[name] = getattr(obj, field.attname)
         else:

@@ -277,3 +277,19 @@ def test_api(org, people, api):
     assert segment.status_code == 201
     summary = client.get(f"/segments/{segment.json()['id']}/summary").json()
     assert summary["size"] == 1  # the agent sees only A1's VIP
+
+
+def test_duplicate_detection_does_not_query_per_group(org, django_assert_max_num_queries):
+    for i in range(5):
+        for _copy in range(2):
+            actions.create_customer(
+                SYSTEM,
+                branch=org.a1,
+                name=f"重复{i}",
+                contacts=[("phone", f"1391111000{i}")],
+                address=f"上海市浦东新区{i}号",
+            )
+    with django_assert_max_num_queries(8):
+        groups = find_duplicates(org.manager)
+    assert len(groups) == 10  # five by phone, five by name and address
+    assert all(len(group.customers) == 2 for group in groups)
