@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from manyi.analytics.index import impacts, index_scores, index_weights, rescale, total_effects
+from manyi.analytics.index import (
+    impacts,
+    index_scores,
+    index_summary,
+    index_weights,
+    rescale,
+    total_effects,
+)
 from manyi.analytics.pls import PLSError, fit
 from manyi.analytics.tests.test_pls import BLOCKS, DATA, ECSI
 
@@ -29,11 +36,12 @@ def test_rescale_to_0_100_and_refuse_answers_off_the_scale(mobi):
 
 def test_index_weights_sum_to_one_and_scores_stay_in_range(mobi):
     result = fit(mobi, ECSI)
-    weights = index_weights(result, mobi)
+    weights = index_weights(result, SCALES)
     assert weights.groupby(level="construct").sum().to_numpy() == pytest.approx(np.ones(7))
     scores = index_scores(result, mobi, SCALES)
     assert scores.min().min() >= 0 and scores.max().max() <= 100
     satisfaction = scores["Satisfaction"].mean()
+    assert index_summary(result, SCALES)["Satisfaction"] == pytest.approx(satisfaction)
     assert 50 < satisfaction < 90  # the published ECSI mobile index is in the 70s
     everyone_top = mobi.copy()
     everyone_top[:] = 10
@@ -52,12 +60,18 @@ def test_total_effects_add_the_indirect_paths():
 
 def test_impacts_are_five_times_the_unstandardised_total_effect(mobi):
     result = fit(mobi, ECSI)
+    effect = impacts(result, SCALES)
     scores = index_scores(result, mobi, SCALES)
-    effect = impacts(result, scores)
+    # The same as regressing the respondents' 0-100 scores on their drivers.
+    drivers = ["Image", "Expectation", "Quality", "Value"]
+    x = np.column_stack([np.ones(len(scores)), scores[drivers].to_numpy()])
+    beta = np.linalg.lstsq(x, scores["Satisfaction"].to_numpy(), rcond=None)[0]
+    direct = pd.Series(beta[1:], index=drivers)
+    assert effect.loc["Value", "Satisfaction"] == pytest.approx(5 * direct["Value"], rel=1e-3)
     assert effect.loc["Quality", "Satisfaction"] > 0
     # Quality also works through Value: the total exceeds the direct part alone.
     assert effect.loc["Quality", "Loyalty"] > 0
     assert effect.loc["Loyalty", "Quality"] == 0
-    assert impacts(result, scores, gain=10).loc["Quality", "Satisfaction"] == pytest.approx(
+    assert impacts(result, SCALES, gain=10).loc["Quality", "Satisfaction"] == pytest.approx(
         2 * effect.loc["Quality", "Satisfaction"]
     )

@@ -113,7 +113,10 @@ def test_recovers_a_known_path(beta, seed):
     )
     model = PathModel(blocks={"X": ["x0", "x1", "x2"], "Y": ["y0", "y1", "y2"]}, paths=[("X", "Y")])
     estimate = fit(data, model).paths.loc["X", "Y"]
-    assert beta - 0.1 < estimate < beta + 0.05
+    realised = np.corrcoef(x, y)[0, 1]  # the true path in this sample
+    # Composite reliability ~0.97 per block: PLS attenuates by a few per cent, no more.
+    assert 0.9 * realised - 0.01 < estimate < realised + 0.01
+    assert abs(realised - beta) < 6 / np.sqrt(n)
 
 
 def test_bad_models_and_data_are_refused_clearly(mobi):
