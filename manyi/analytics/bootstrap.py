@@ -273,9 +273,7 @@ def bootstrap(
     if bca:
         groups = _jackknife_groups(n, rng)
         jack, jack_ok = space.evaluate(*jackknife_moments(x, groups, w))
-        columns["bca_low"], columns["bca_high"] = _bca(
-            draw, original, jack[jack_ok], alpha
-        )
+        columns["bca_low"], columns["bca_high"] = _bca(draw, original, jack[jack_ok], alpha)
     table = pd.DataFrame(
         columns, index=pd.MultiIndex.from_tuples(space.names, names=["kind", "name"])
     )

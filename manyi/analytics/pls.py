@@ -64,7 +64,9 @@ class PathModel:
         seen: dict[str, str] = {}
         for construct, items in self.blocks.items():
             if not items:
-                raise PLSError(f"construct {construct!r} has no items", zh=f"潜变量“{construct}”没有题项")
+                raise PLSError(
+                    f"construct {construct!r} has no items", zh=f"潜变量“{construct}”没有题项"
+                )
             for item in items:
                 if item in seen:
                     raise PLSError(

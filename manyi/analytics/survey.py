@@ -1,0 +1,212 @@
+"""Survey data as it really arrives, made fit for estimation (no Django).
+
+Per item: its theoretical scale (1-5, 1-7, 1-10, 0-10 ...), "don't know" codes (99, 0,
+"不知道" ...) that mean no answer, and reverse coding (a negatively worded question:
+x -> min + max - x). Missing answers are handled casewise (drop the respondent) or by
+replacing them with the item's mean; either way the report says how many. Answers outside
+the declared scale and text that is not a number are refused with row and column, because
+guessing would silently change the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .pls import PLSError
+
+MissingTreatment = Literal["casewise", "mean"]
+MISSING_TREATMENTS = ("casewise", "mean")
+EMPTY_TEXT = {"", "na", "n/a", "nan", "null", "none", "-", "—", "缺失", "无"}
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    scale: tuple[float, float] | None = None
+    reverse: bool = False
+    dont_know: tuple[Any, ...] = ()
+    label: str | None = None
+
+
+@dataclass
+class PreparedData:
+    frame: pd.DataFrame  # numeric, reverse-coded, no missing values, index = original rows
+    sample_weights: np.ndarray | None
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_code(value: Any, codes: Sequence[Any]) -> bool:
+    for code in codes:
+        if isinstance(code, str) and isinstance(value, str):
+            if value.strip() == code.strip():
+                return True
+        else:
+            try:
+                if float(value) == float(code):
+                    return True
+            except (TypeError, ValueError):
+                continue
+    return False
+
+
+def _numeric_column(column: pd.Series, item: str, codes: Sequence[Any]) -> tuple[pd.Series, int]:
+    """The column as floats with don't-know codes as NaN; refuses text that is no number."""
+    dont_know = column.map(lambda v: _is_code(v, codes)) if codes else column.map(lambda v: False)
+    values = column.mask(dont_know)
+    if values.dtype == object:
+        text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+        text = text.map(lambda v: np.nan if isinstance(v, str) and v.lower() in EMPTY_TEXT else v)
+        text = text.map(lambda v: _fullwidth_to_ascii(v) if isinstance(v, str) else v)
+        numbers = pd.to_numeric(text, errors="coerce")
+        bad = text.notna() & numbers.isna()
+        if bad.any():
+            row = bad.idxmax()
+            raise PLSError(
+                f"{item!r} row {_row(row)}: {column[row]!r} is not a number "
+                "(declare it as a don't-know code if it means no answer)",
+                zh=f"题项“{item}”第 {_row(row)} 行的值“{column[row]}”不是数字"
+                "（如果它表示“不知道”，请把它声明为不知道代码）",
+            )
+        values = numbers
+    return values.astype(float), int(dont_know.sum())
+
+
+def _fullwidth_to_ascii(text: str) -> str:
+    return "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in text)
+
+
+def _row(label: Any) -> str:
+    """Rows as the analyst sees them in a spreadsheet: header on row 1."""
+    return str(label + 2) if isinstance(label, (int, np.integer)) else str(label)
+
+
+def prepare(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    specs: Mapping[str, ItemSpec],
+    *,
+    missing: MissingTreatment = "casewise",
+    weights_column: str | None = None,
+) -> PreparedData:
+    """Clean the model's items; the report records every change made to the data."""
+    if missing not in MISSING_TREATMENTS:
+        raise PLSError(
+            f"unknown missing-value treatment {missing!r} (use casewise or mean)",
+            zh=f"未知的缺失值处理方式 {missing!r}（应为 casewise 或 mean）",
+        )
+    absent = [item for item in items if item not in data.columns]
+    if absent:
+        raise PLSError(
+            f"columns not in the data: {', '.join(map(str, absent))}",
+            zh=f"数据中没有这些列：{'、'.join(map(str, absent))}",
+        )
+    data = data.reset_index(drop=True)
+    columns: dict[str, pd.Series] = {}
+    per_item: dict[str, dict[str, Any]] = {}
+    for item in items:
+        spec = specs.get(item, ItemSpec())
+        values, dont_know = _numeric_column(data[item], item, spec.dont_know)
+        if spec.scale is not None:
+            low, high = spec.scale
+            outside = values[(values < low) | (values > high)]
+            if len(outside):
+                row = outside.index[0]
+                raise PLSError(
+                    f"{item!r} has {len(outside)} answers outside its scale {low:g}-{high:g} "
+                    f"(first: {outside.iloc[0]:g} on row {_row(row)})",
+                    zh=f"题项“{item}”有 {len(outside)} 个回答超出量表 {low:g}-{high:g}"
+                    f"（第一个在第 {_row(row)} 行：{outside.iloc[0]:g}）",
+                )
+            if spec.reverse:
+                values = low + high - values
+        elif spec.reverse:
+            raise PLSError(
+                f"{item!r} is reverse-coded but has no scale to reverse it on",
+                zh=f"题项“{item}”声明为反向计分，但没有声明量表",
+            )
+        columns[item] = values
+        per_item[item] = {
+            "dont_know": dont_know,
+            "missing": int(values.isna().sum()) - dont_know,
+            "reversed": spec.reverse,
+        }
+    frame = pd.DataFrame(columns)
+    n_input = len(frame)
+    sample_weights = None
+    if weights_column:
+        if weights_column not in data.columns:
+            raise PLSError(
+                f"weight column {weights_column!r} is not in the data",
+                zh=f"数据中没有权重列“{weights_column}”",
+            )
+        w = pd.to_numeric(data[weights_column], errors="coerce")
+        bad = w.isna() | (w < 0)
+        if bad.any():
+            row = bad.idxmax()
+            raise PLSError(
+                f"weight on row {_row(row)} is {data[weights_column][row]!r}; "
+                "weights must be non-negative numbers",
+                zh=f"第 {_row(row)} 行的权重为“{data[weights_column][row]}”；权重必须是非负数",
+            )
+        sample_weights = w.to_numpy(dtype=float)
+    incomplete = frame.isna().any(axis=1)
+    replaced = 0
+    if missing == "casewise":
+        keep = ~incomplete
+        frame = frame[keep]
+        if sample_weights is not None:
+            sample_weights = sample_weights[keep.to_numpy()]
+    else:
+        for item in items:
+            gaps = frame[item].isna()
+            if gaps.all():
+                raise PLSError(
+                    f"{item!r} has no answers at all", zh=f"题项“{item}”没有任何有效回答"
+                )
+            if gaps.any():
+                if sample_weights is None:
+                    fill = frame[item].mean()
+                else:
+                    known = ~gaps.to_numpy()
+                    fill = float(np.average(frame[item][known], weights=sample_weights[known]))
+                frame.loc[gaps, item] = fill
+                per_item[item]["replaced"] = int(gaps.sum())
+                replaced += int(gaps.sum())
+    report = {
+        "n_input": n_input,
+        "n_used": len(frame),
+        "incomplete_cases": int(incomplete.sum()),
+        "dropped_cases": n_input - len(frame),
+        "replaced_values": replaced,
+        "missing_treatment": missing,
+        "weights_column": weights_column,
+        "items": per_item,
+    }
+    constant = [item for item in items if len(frame) and frame[item].nunique() <= 1]
+    if constant:
+        raise PLSError(
+            f"items without variance cannot be used: {', '.join(map(str, constant))}",
+            zh=f"这些题项的回答全都相同（方差为零），无法使用：{'、'.join(map(str, constant))}",
+        )
+    return PreparedData(frame=frame, sample_weights=sample_weights, report=report)
+
+
+def read_table(path: str, *, sheet: str | int = 0) -> pd.DataFrame:
+    """A CSV (UTF-8 with or without BOM, or GB18030 as Chinese Excel saves it) or a workbook."""
+    lower = str(path).lower()
+    if lower.endswith((".xlsx", ".xlsm")):
+        return pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
+    if lower.endswith(".xls"):
+        return pd.read_excel(path, sheet_name=sheet, engine="xlrd")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PLSError(
+        f"{path} is neither UTF-8 nor GB18030 text", zh=f"{path} 既不是 UTF-8 也不是 GB18030 编码"
+    )
