@@ -42,7 +42,7 @@ EXCELLENT_SCORE = 80.0
 def _target_effects(result: PLSResult, scales: Mapping, target: str) -> pd.Series:
     if target not in result.model.blocks:
         raise PLSError(f"target {target!r} is not a construct", zh=f"目标变量“{target}”不存在")
-    _, index, total = _for_result(result, scales)
+    _, _index, total = _for_result(result, scales)
     layout = Layout.of(result.model)
     j = layout.constructs.index(target)
     effects = pd.Series(total[0][:, j], index=list(layout.constructs))

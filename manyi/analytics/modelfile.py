@@ -35,6 +35,7 @@ Shipped templates (ACSI, ECSI, the China-style model) live next to this module i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,7 @@ def _paths(raw: Any) -> list[tuple[str, str]]:
                     f"path {entry!r} must read 'Source -> Target'",
                     zh=f"路径“{entry}”应写成“起点 -> 终点”",
                 )
-            out.extend(zip(parts, parts[1:], strict=False))
+            out.extend(itertools.pairwise(parts))
         elif isinstance(entry, (list, tuple)) and len(entry) == 2:
             sources = entry[0] if isinstance(entry[0], list) else [entry[0]]
             targets = entry[1] if isinstance(entry[1], list) else [entry[1]]

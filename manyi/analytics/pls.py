@@ -20,6 +20,7 @@ resamples at once (`estimate` takes a batch of correlation matrices).
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -280,10 +281,8 @@ def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     except np.linalg.LinAlgError:
         out = np.full(b.shape, np.nan)
         for i in range(a.shape[0]):
-            try:
+            with contextlib.suppress(np.linalg.LinAlgError):
                 out[i] = np.linalg.solve(a[i], b[i])
-            except np.linalg.LinAlgError:
-                pass
         return out
 
 
@@ -400,7 +399,7 @@ class PLSResult:
     def outer_vif(self) -> pd.Series:
         """Collinearity of the items of each block (decisive for formative blocks)."""
         values = []
-        for construct, items in self.model.blocks.items():
+        for _construct, items in self.model.blocks.items():
             block = self.item_correlations.loc[list(items), list(items)].to_numpy()
             values.extend(_vif(block))
         return pd.Series(values, index=self.outer_weights.index, name="VIF")

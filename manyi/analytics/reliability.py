@@ -55,7 +55,8 @@ THRESHOLDS: dict[str, dict[str, object]] = {
         "min": 0.708,
         "en": "Loading below 0.708: the construct explains less than half of this item's"
         " variance; consider dropping it if reliability and AVE improve.",
-        "zh": "载荷低于 0.708：潜变量解释不到该题项一半的方差；若删除后信度和 AVE 提高，可考虑删除。",
+        "zh": "载荷低于 0.708：潜变量解释不到该题项一半的方差；"
+        "若删除后信度和 AVE 提高，可考虑删除。",
     },
     "vif": {
         "max": 5.0,

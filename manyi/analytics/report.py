@@ -138,9 +138,9 @@ def _shade_validity(sheet: Worksheet, frame: pd.DataFrame) -> None:
         for row in range(2, sheet.max_row + 1):
             value = sheet.cell(row, col).value
             items = sheet.cell(row, columns.index("items") + 1).value
-            if isinstance(value, float) and items and items > 1:
-                if value < THRESHOLDS[key]["min"]:  # type: ignore[operator]
-                    sheet.cell(row, col).fill = FLAGGED
+            minimum = THRESHOLDS[key]["min"]
+            if isinstance(value, float) and items and items > 1 and value < minimum:  # type: ignore[operator]
+                sheet.cell(row, col).fill = FLAGGED
 
 
 def _index_chart(sheet: Worksheet, frame: pd.DataFrame, zh: bool) -> None:
