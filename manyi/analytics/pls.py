@@ -536,8 +536,16 @@ def numeric_items(data: pd.DataFrame, model: PathModel) -> np.ndarray:
 
 
 def check_cases(n: int, model: PathModel) -> list[str]:
-    """Refuse samples too small to estimate; warn below the ten-times rule."""
+    """Refuse samples too small to estimate (and constructs no path reaches, which PLS
+    cannot estimate); warn below the ten-times rule."""
     layout = Layout.of(model)
+    linked = (layout.adjacency + layout.adjacency.T).sum(axis=0) > 0
+    isolated = [c for c, ok in zip(layout.constructs, linked, strict=True) if not ok]
+    if isolated:
+        raise PLSError(
+            f"construct {isolated[0]!r} is on no path; connect it or remove it",
+            zh=f"潜变量“{isolated[0]}”不在任何路径上；请连接它或删除它",
+        )
     largest = max(
         [layout.predecessors(j).size for j in range(len(layout.constructs))]
         + [cols.size for cols, b in zip(layout.blocks, layout.formative, strict=True) if b]

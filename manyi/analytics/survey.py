@@ -195,6 +195,38 @@ def prepare(
     return PreparedData(frame=frame, sample_weights=sample_weights, report=report)
 
 
+def read_bytes(content: bytes, filename: str) -> pd.DataFrame:
+    """A table from an uploaded file's bytes; the file name's extension says the format."""
+    import io
+
+    lower = filename.lower()
+    try:
+        if lower.endswith((".xlsx", ".xlsm")):
+            return pd.read_excel(io.BytesIO(content), engine="openpyxl")
+        if lower.endswith(".xls"):
+            return pd.read_excel(io.BytesIO(content), engine="xlrd")
+        if not lower.endswith((".csv", ".txt")):
+            raise PLSError(
+                f"{filename}: use a CSV or Excel file (.csv, .xlsx, .xls)",
+                zh=f"{filename}：请使用 CSV 或 Excel 文件（.csv、.xlsx、.xls）",
+            )
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return pd.read_csv(io.BytesIO(content), encoding=encoding)
+            except UnicodeDecodeError:
+                continue
+    except PLSError:
+        raise
+    except Exception as error:  # a damaged or mislabelled file: say so, do not crash
+        raise PLSError(
+            f"{filename} cannot be read: {error}", zh=f"无法读取文件 {filename}：{error}"
+        ) from None
+    raise PLSError(
+        f"{filename} is neither UTF-8 nor GB18030 text",
+        zh=f"{filename} 既不是 UTF-8 也不是 GB18030 编码",
+    )
+
+
 def read_table(path: str, *, sheet: str | int = 0) -> pd.DataFrame:
     """A CSV (UTF-8 with or without BOM, or GB18030 as Chinese Excel saves it) or a workbook."""
     lower = str(path).lower()

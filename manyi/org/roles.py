@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.import": frozenset(_SENIOR | {Role.ACCOUNT_MANAGER}),
     "customers.export": frozenset(_SENIOR | {Role.ANALYST, Role.ACCOUNT_MANAGER}),
     "customers.segments": frozenset(_SENIOR | {Role.ANALYST}),
+    # Satisfaction-index analyses: results are read by managers; analysts run them.
+    "insight.view": frozenset(_SENIOR | {Role.ANALYST}),
+    "insight.run": frozenset({Role.ANALYST, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),
 }
 
 

@@ -1,0 +1,110 @@
+"""Satisfaction-index analyses: the data they read and every run with its inputs and result.
+
+A run keeps a copy of everything it was computed from (the data set, the model file text,
+the options and the seed), so any result shown to the board can be recomputed exactly.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from manyi.org.models import Branch
+from manyi.org.scoping import ScopedQuerySet
+
+
+class Dataset(models.Model):
+    """Survey answers: an uploaded file, or (once surveys exist) a survey's responses."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded file")
+        SURVEY = "survey", _("Survey responses")
+        DEMO = "demo", _("Demo data")
+
+    name = models.CharField(_("name"), max_length=200)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    # For survey data: which survey (and wave) the rows come from; read by a data source.
+    source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
+    branch = models.ForeignKey(
+        Branch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty: company-wide data, visible to company-wide staff only."),
+    )
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    content = models.BinaryField(_("content"), blank=True, editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        verbose_name = _("data set")
+        verbose_name_plural = _("data sets")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnalysisRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    dataset = models.ForeignKey(
+        Dataset, verbose_name=_("data set"), on_delete=models.PROTECT, related_name="runs"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    model_yaml = models.TextField(_("model file"))
+    options = models.JSONField(_("options"), default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    result = models.JSONField(_("result"), null=True, blank=True)
+    report = models.BinaryField(_("Excel report"), blank=True, editable=False)
+    error = models.TextField(_("error"), blank=True)
+    error_zh = models.TextField(_("error (Chinese)"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "dataset__branch"
+
+    class Meta:
+        verbose_name = _("analysis run")
+        verbose_name_plural = _("analysis runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def branch_id(self) -> int | None:  # for audit entries
+        return self.dataset.branch_id
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    def error_for(self, language: str) -> str:
+        return self.error_zh if language.lower().startswith("zh") and self.error_zh else self.error

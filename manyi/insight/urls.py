@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "insight"
+urlpatterns = [
+    path("", views.run_list, name="list"),
+    path("new/", views.run_new, name="new"),
+    path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/status/", views.run_status, name="status"),
+    path("runs/<int:pk>/report.xlsx", views.run_xlsx, name="xlsx"),
+    path("runs/<int:pk>/report.pdf", views.run_pdf_view, name="pdf"),
+    path("runs/<int:pk>/result.json", views.run_json, name="json"),
+    path("runs/<int:pk>/model.yaml", views.run_model, name="model"),
+    path("runs/<int:pk>/rerun/", views.run_again, name="rerun"),
+    path("templates/<slug:name>.yaml", views.template_download, name="template"),
+]

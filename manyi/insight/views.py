@@ -1,0 +1,278 @@
+"""Satisfaction-index pages: start an analysis, follow it, read it, export it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from manyi.analytics.charts import Point, strategy_matrix_svg
+from manyi.analytics.ipma import QUADRANTS
+from manyi.analytics.modelfile import template_text
+from manyi.analytics.pls import PLSError
+from manyi.org.permissions import has_permission, require_permission
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions
+from .forms import AnalysisForm
+from .models import AnalysisRun, Dataset
+from .pdf import run_pdf
+
+DEFAULT_TEMPLATE = "china"
+
+
+def _language() -> str:
+    return get_language() or "zh-hans"
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "insight.view")
+    runs = AnalysisRun.objects.visible_to(request.user).select_related("dataset", "created_by")
+    datasets = Dataset.objects.visible_to(request.user).defer("content")
+    return render(
+        request,
+        "insight/list.html",
+        {
+            "runs": runs[:100],
+            "datasets": datasets[:50],
+            "may_run": has_permission(request.user, "insight.run"),
+        },
+    )
+
+
+@login_required
+def run_new(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "insight.run")
+    if request.method == "POST":
+        form = AnalysisForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                dataset = data["dataset"]
+                if dataset is None:
+                    upload = data["file"]
+                    dataset = actions.upload_dataset(
+                        request.user,
+                        name=data["name"] or upload.name,
+                        filename=upload.name,
+                        content=upload.read(),
+                        branch=data["branch"],
+                    )
+                run = actions.start_run(
+                    request.user,
+                    dataset=dataset,
+                    model_yaml=data["model_yaml"],
+                    options={
+                        k: data[k]
+                        for k in ("scheme", "missing", "bootstrap", "seed", "target", "group")
+                    },
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return redirect("insight:run", pk=run.pk)
+    else:
+        chosen = request.GET.get("template") or DEFAULT_TEMPLATE
+        try:
+            text = template_text(chosen)
+        except PLSError:
+            chosen, text = DEFAULT_TEMPLATE, template_text(DEFAULT_TEMPLATE)
+        initial: dict[str, Any] = {"template": chosen, "model_yaml": text}
+        if request.GET.get("dataset"):
+            initial["dataset"] = request.GET["dataset"]
+        form = AnalysisForm(initial=initial, user=request.user)
+    return render(request, "insight/new.html", {"form": form})
+
+
+def _run(request: HttpRequest, pk: int) -> AnalysisRun:
+    require_permission(request.user, "insight.view")
+    return get_visible_or_404(AnalysisRun.objects.select_related("dataset"), request.user, pk=pk)
+
+
+def _rows(mapping: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [{"key": k, "label": labels.get(k, k), "value": v} for k, v in mapping.items()]
+
+
+def _context(run: AnalysisRun) -> dict[str, Any]:
+    result = run.result or {}
+    labels = result.get("labels", {})
+    language = _language()
+    context: dict[str, Any] = {
+        "result": result,
+        "index_rows": [
+            {
+                "key": k,
+                "label": labels.get(k, k),
+                "value": v,
+                "r2": result.get("r2", {}).get(k),
+                "is_target": k == result.get("target"),
+            }
+            for k, v in result.get("index", {}).items()
+        ],
+        "reliability_rows": [
+            {"key": k, "label": labels.get(k, k), **v}
+            for k, v in result.get("reliability", {}).items()
+        ],
+        "path_rows": [
+            {
+                "source": labels.get(s, s),
+                "target": labels.get(t, t),
+                "value": v,
+                "boot": (result.get("bootstrap", {}).get("path", {}) or {}).get(f"{s} -> {t}"),
+            }
+            for s, targets in result.get("paths", {}).items()
+            for t, v in targets.items()
+        ],
+        "impact_rows": _rows(result.get("impacts", {}), labels),
+    }
+    htmt = result.get("htmt", {})
+    names = list(htmt)
+    context["htmt_names"] = [labels.get(n, n) for n in names]
+    context["htmt_rows"] = [
+        {
+            "label": labels.get(a, a),
+            "cells": [
+                {"value": htmt[a].get(b), "high": (htmt[a].get(b) or 0) > 0.85} if b != a else None
+                for b in names
+            ],
+        }
+        for a in names
+    ]
+    ipma = result.get("ipma")
+    if ipma:
+        area_key = "zh" if language.startswith("zh") else "en"
+        points = [
+            Point(
+                labels.get(p["construct"], p["construct"]),
+                p["importance"],
+                p["performance"],
+                p["quadrant"],
+            )
+            for p in ipma["constructs"]
+        ]
+        context["matrix_svg"] = mark_safe(  # built from escaped text in charts.py
+            strategy_matrix_svg(
+                points,
+                importance_cut=ipma["cuts"]["importance"],
+                performance_cut=ipma["cuts"]["performance"],
+                language=language,
+            )
+        )
+        context["matrix_rows"] = [
+            {
+                **p,
+                "label": labels.get(p["construct"], p["construct"]),
+                "area": QUADRANTS[p["quadrant"]][area_key],
+            }
+            for p in ipma["constructs"]
+        ]
+        context["priority_rows"] = [
+            {**p, "area": QUADRANTS[p["quadrant"]][area_key]} for p in result.get("priority", [])
+        ]
+    groups = result.get("groups")
+    if groups:
+        context["group_rows"] = [
+            {**d, "name_label": labels.get(d["name"], d["name"])}
+            for d in groups["differences"]
+            if d["kind"] in ("index", "path")
+        ]
+    return context
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    context = {"run": run, "may_run": has_permission(request.user, "insight.run")}
+    if run.status == AnalysisRun.Status.DONE:
+        context.update(_context(run))
+    elif run.status == AnalysisRun.Status.FAILED:
+        context["error"] = run.error_for(_language())
+    return render(request, "insight/run.html", context)
+
+
+@login_required
+def run_status(request: HttpRequest, pk: int) -> JsonResponse:
+    run = _run(request, pk)
+    return JsonResponse({"status": run.status, "label": run.get_status_display()})
+
+
+@login_required
+def run_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    if run.status != AnalysisRun.Status.DONE:
+        messages.error(request, _("The analysis has not finished."))
+        return redirect("insight:run", pk=pk)
+    response = HttpResponse(
+        bytes(run.report),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="manyi-index-{run.pk}.xlsx"'
+    return response
+
+
+@login_required
+def run_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    if run.status != AnalysisRun.Status.DONE:
+        messages.error(request, _("The analysis has not finished."))
+        return redirect("insight:run", pk=pk)
+    response = HttpResponse(run_pdf(run, _language()), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="manyi-index-{run.pk}.pdf"'
+    return response
+
+
+@login_required
+def run_json(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    body = json.dumps(
+        {"title": run.title, "options": run.options, "status": run.status, "result": run.result},
+        ensure_ascii=False,
+        indent=1,
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="manyi-index-{run.pk}.json"'
+    return response
+
+
+@login_required
+def run_model(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    response = HttpResponse(run.model_yaml, content_type="text/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="model-{run.pk}.yaml"'
+    return response
+
+
+@login_required
+@require_POST
+def run_again(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    try:
+        again = actions.rerun(request.user, run)
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+        return redirect("insight:run", pk=pk)
+    return redirect("insight:run", pk=again.pk)
+
+
+@login_required
+def template_download(request: HttpRequest, name: str) -> HttpResponse:
+    require_permission(request.user, "insight.view")
+    try:
+        text = template_text(name)
+    except PLSError as error:
+        return HttpResponse(
+            error.message(_language()), status=404, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(text, content_type="text/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
+    return response
