@@ -44,9 +44,7 @@ def latent_scores(
         if not preds:
             scores[construct] = rng.standard_normal(n)
             continue
-        systematic = sum(
-            (paths or {}).get((p, construct), default_path) * scores[p] for p in preds
-        )
+        systematic = sum((paths or {}).get((p, construct), default_path) * scores[p] for p in preds)
         explained = float(np.var(systematic))
         if explained >= 0.95:
             systematic = systematic * np.sqrt(0.95 / explained)
@@ -98,9 +96,7 @@ def simulate_survey(
                 if codes and dont_know_rate:
                     series[draw < dont_know_rate] = codes[0]
                 if missing_rate:
-                    series[(draw >= dont_know_rate) & (draw < dont_know_rate + missing_rate)] = (
-                        None
-                    )
+                    series[(draw >= dont_know_rate) & (draw < dont_know_rate + missing_rate)] = None
                 column = series
             columns[item] = column
     return pd.DataFrame(columns)

@@ -98,9 +98,25 @@ def test_full_analysis_output(mobi):
     analysis = analyse(mobi, template("ecsi"), bootstrap=100, seed=1)
     out = analysis.to_dict()
     for key in (
-        "paths", "total_effects", "r2", "outer_weights", "loadings", "reliability", "htmt",
-        "index", "impacts", "ipma", "priority", "n_used", "iterations", "cross_loadings",
-        "f2", "inner_vif", "gof", "bootstrap", "flags",
+        "paths",
+        "total_effects",
+        "r2",
+        "outer_weights",
+        "loadings",
+        "reliability",
+        "htmt",
+        "index",
+        "impacts",
+        "ipma",
+        "priority",
+        "n_used",
+        "iterations",
+        "cross_loadings",
+        "f2",
+        "inner_vif",
+        "gof",
+        "bootstrap",
+        "flags",
     ):
         assert key in out, key
     assert out["paths"]["Quality"]["Satisfaction"] == pytest.approx(0.51202394, abs=1e-6)

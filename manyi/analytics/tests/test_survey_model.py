@@ -78,7 +78,13 @@ def test_templates_load_and_ecsi_reproduces_the_published_paths():
     china = template("china")
     assert china.target == "满意度"
     assert set(china.path_model.blocks) == {
-        "品牌形象", "预期质量", "感知质量", "感知价值", "满意度", "抱怨", "忠诚度"
+        "品牌形象",
+        "预期质量",
+        "感知质量",
+        "感知价值",
+        "满意度",
+        "抱怨",
+        "忠诚度",
     }
     ecsi = template("ecsi")
     result = fit(pd.read_csv(DATA), ecsi.path_model)
