@@ -149,6 +149,15 @@ class Layout:
 
     @classmethod
     def of(cls, model: PathModel) -> Layout:
+        """The layout of a model, computed once per model object (models are immutable)."""
+        cached = model.__dict__.get("_layout")
+        if cached is None:
+            cached = cls._build(model)
+            object.__setattr__(model, "_layout", cached)
+        return cached
+
+    @classmethod
+    def _build(cls, model: PathModel) -> Layout:
         items = model.items
         column = {item: i for i, item in enumerate(items)}
         constructs = model.constructs
@@ -165,7 +174,40 @@ class Layout:
         )
 
     def predecessors(self, j: int) -> np.ndarray:
-        return np.flatnonzero(self.adjacency[:, j])
+        return self._predecessors[j]
+
+    @cached_property
+    def _predecessors(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.flatnonzero(self.adjacency[:, j]) for j in range(len(self.constructs)))
+
+    @cached_property
+    def construct_index(self) -> pd.Index:
+        return pd.Index(self.constructs)
+
+    @cached_property
+    def item_index(self) -> pd.Index:
+        return pd.Index(self.items)
+
+    @cached_property
+    def endogenous(self) -> np.ndarray:
+        return np.array([j for j, p in enumerate(self._predecessors) if p.size], dtype=int)
+
+    @cached_property
+    def pair_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row (item) and column (construct) of each (construct, item) pair."""
+        rows = np.concatenate(self.blocks)
+        own = np.concatenate([np.full(cols.size, j) for j, cols in enumerate(self.blocks)])
+        return rows, own
+
+    @cached_property
+    def pairs(self) -> pd.MultiIndex:
+        """(construct, item) for every item, in block order."""
+        tuples = [
+            (c, self.items[i])
+            for c, cols in zip(self.constructs, self.blocks, strict=True)
+            for i in cols
+        ]
+        return pd.MultiIndex.from_tuples(tuples, names=["construct", "item"])
 
     @cached_property
     def owner(self) -> np.ndarray:
@@ -517,12 +559,13 @@ def numeric_items(data: pd.DataFrame, model: PathModel) -> np.ndarray:
             f"columns not in the data: {', '.join(map(str, missing))}",
             zh=f"数据中没有这些列：{'、'.join(map(str, missing))}",
         )
-    frame = data[model.items]
-    if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
-        frame = frame.apply(pd.to_numeric, errors="coerce")
-    x = frame.to_numpy(dtype=float)
-    if not x.flags.writeable:  # copy-on-write pandas hands out read-only views
-        x = x.copy()
+    x = np.empty((len(data), len(model.items)))
+    for j, item in enumerate(model.items):  # column by column: no second copy of the frame
+        column = data[item]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "biuf":
+            x[:, j] = column.to_numpy()
+        else:  # text, objects and nullable extension types
+            x[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad_columns = np.isnan(x).any(axis=0)
     if bad_columns.any():
         bad = [item for item, b in zip(model.items, bad_columns, strict=True) if b]
@@ -606,43 +649,37 @@ def fit(
             "a construct's score has no variance; check its items",
             zh="某个潜变量得分的方差为零，请检查其题项",
         )
-    constructs = list(layout.constructs)
+    constructs = layout.construct_index
+    items = layout.item_index
     x -= mean  # in place: a million respondents need no second copy of the data
     x /= sd
-    score_frame = pd.DataFrame(x @ weights, columns=constructs, index=data.index)
+    score_frame = pd.DataFrame(x @ weights, columns=constructs, index=data.index, copy=False)
     del x
-    pairs = [(c, item) for c in constructs for item in model.blocks[c]]
-    multi = pd.MultiIndex.from_tuples(pairs, names=["construct", "item"])
-    position = {item: i for i, item in enumerate(model.items)}
     loading_matrix = corr @ weights  # items' correlations with every score
-    rows = [position[item] for _, item in pairs]
-    own = [constructs.index(c) for c, _ in pairs]
+    rows, own = layout.pair_positions
     beta, r2 = result.paths(layout)
-    path_table = pd.DataFrame(beta[0], index=constructs, columns=constructs)
-    endogenous = model.endogenous()
-    r2_series = pd.Series({c: r2[0, constructs.index(c)] for c in endogenous}, name="R²")
-    r2_adjusted = pd.Series(
-        {
-            c: 1 - (1 - r2_series[c]) * (n - 1) / (n - len(model.predecessors(c)) - 1)
-            for c in endogenous
-        },
-        name="adjusted R²",
-    )
+    endogenous = layout.endogenous
+    r2_values = r2[0, endogenous]
+    counts = np.array([layout.predecessors(j).size for j in endogenous])
     return PLSResult(
         model=model,
         scheme=scheme,
-        outer_weights=pd.Series(weights[rows, own], index=multi, name="weight"),
-        loadings=pd.Series(loading_matrix[rows, own], index=multi, name="loading"),
-        cross_loadings=pd.DataFrame(loading_matrix, index=model.items, columns=constructs),
+        outer_weights=pd.Series(weights[rows, own], index=layout.pairs, name="weight"),
+        loadings=pd.Series(loading_matrix[rows, own], index=layout.pairs, name="loading"),
+        cross_loadings=pd.DataFrame(loading_matrix, index=items, columns=constructs),
         scores=score_frame,
-        paths=path_table,
-        r2=r2_series,
-        r2_adjusted=r2_adjusted,
+        paths=pd.DataFrame(beta[0], index=constructs, columns=constructs),
+        r2=pd.Series(r2_values, index=constructs[endogenous], name="R²"),
+        r2_adjusted=pd.Series(
+            1 - (1 - r2_values) * (n - 1) / (n - counts - 1),
+            index=constructs[endogenous],
+            name="adjusted R²",
+        ),
         iterations=int(result.iterations[0]),
         n=n,
-        item_mean=pd.Series(mean, index=model.items, name="mean"),
-        item_sd=pd.Series(sd, index=model.items, name="sd"),
-        item_correlations=pd.DataFrame(corr, index=model.items, columns=model.items),
+        item_mean=pd.Series(mean, index=items, name="mean"),
+        item_sd=pd.Series(sd, index=items, name="sd"),
+        item_correlations=pd.DataFrame(corr, index=items, columns=items),
         construct_correlations=pd.DataFrame(
             result.score_corr[0], index=constructs, columns=constructs
         ),
