@@ -33,6 +33,7 @@ class AnalysisForm(forms.Form):
     template = forms.ChoiceField(label=_("Model template"), required=False)
     model_yaml = forms.CharField(
         label=_("Model file (YAML)"),
+        strip=False,  # indentation is meaningful in YAML
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
     )
     target = forms.CharField(label=_("Target construct"), max_length=100, required=False)
