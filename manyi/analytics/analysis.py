@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import bootstrap as bootstrap_module
 from .bootstrap import BootstrapResult
-from .index import impacts, index_summary, index_weights
+from .index import impacts, index_summary, index_weights, unstandardised_paths
 from .ipma import QUADRANTS, ipma_constructs, ipma_items, priority_ranking, strategy_matrix
 from .modelfile import IndexModel
 from .pls import PLSError, PLSResult, fit
@@ -45,6 +45,7 @@ class Analysis:
     cuts: dict[str, float] = field(default_factory=dict)
     priority: pd.DataFrame | None = None
     boot: BootstrapResult | None = None
+    paths_unstandardised: pd.DataFrame | None = None
     options: dict[str, Any] = field(default_factory=dict)
     language: str = "zh"
 
@@ -78,6 +79,13 @@ class Analysis:
             "htmt": htmt,
             "flags": self.flags,
             "index": {k: _num(v) for k, v in self.index.items()},
+            # Points of the target's 0-100 index per point of the source (direct effects).
+            "paths_unstandardised": {
+                s: {t: _num(self.paths_unstandardised.loc[s, t]) for t in targets}
+                for s, targets in base["paths"].items()
+            }
+            if self.paths_unstandardised is not None
+            else {},
             "labels": {c: self.model.label(c, self.language) for c in self.model.path_model.blocks},
             "item_labels": {i: self.model.item_label(i) for i in self.model.path_model.items},
             "data": self.prepared.report,
@@ -213,6 +221,7 @@ def analyse(
         )
     index_weights(result, scales)
     index = index_summary(result, scales)
+    direct_0_100 = unstandardised_paths(result, scales)
     impact_table = ipma_c = ipma_i = priority = None
     cuts: dict[str, float] = {}
     if target is not None and path_model.predecessors(target):
@@ -255,6 +264,7 @@ def analyse(
         cuts=cuts,
         priority=priority,
         boot=boot,
+        paths_unstandardised=direct_0_100,
         options={
             "scheme": scheme,
             "target": target,

@@ -28,6 +28,7 @@ __all__ = [
     "index_weights",
     "rescale",
     "total_effects",
+    "unstandardised_paths",
 ]
 
 Scales = Mapping[str, tuple[float, float]]
@@ -95,6 +96,27 @@ def index_batch(
         if preds.size:
             direct[:, preds, j] = _solve(score_cov[:, preds][:, :, preds], score_cov[:, preds, j])
     return normalised, index, _total(direct)
+
+
+def unstandardised_paths(result: PLSResult, scales: Scales) -> pd.DataFrame:
+    """Direct effects on the 0-100 scores: points of the target per point of the source."""
+    layout = Layout.of(result.model)
+    items = list(layout.items)
+    low, high = _bounds(items, scales)
+    normalised, _, _ = _for_result(result, scales)
+    span = high - low
+    scaled_sd = result.item_sd.reindex(items).to_numpy() / span * 100
+    corr = result.item_correlations.loc[items, items].to_numpy()
+    cov = corr * np.outer(scaled_sd, scaled_sd)
+    score_cov = normalised[0].T @ cov @ normalised[0]
+    k = len(layout.constructs)
+    direct = np.zeros((k, k))
+    for j in range(k):
+        preds = layout.predecessors(j)
+        if preds.size:
+            direct[preds, j] = np.linalg.solve(score_cov[np.ix_(preds, preds)], score_cov[preds, j])
+    constructs = result.model.constructs
+    return pd.DataFrame(direct, index=constructs, columns=constructs)
 
 
 def _for_result(result: PLSResult, scales: Scales) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

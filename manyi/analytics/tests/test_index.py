@@ -13,6 +13,7 @@ from manyi.analytics.index import (
     index_weights,
     rescale,
     total_effects,
+    unstandardised_paths,
 )
 from manyi.analytics.pls import PLSError, fit
 from manyi.analytics.tests.test_pls import BLOCKS, DATA, ECSI
@@ -68,6 +69,9 @@ def test_impacts_are_five_times_the_unstandardised_total_effect(mobi):
     beta = np.linalg.lstsq(x, scores["Satisfaction"].to_numpy(), rcond=None)[0]
     direct = pd.Series(beta[1:], index=drivers)
     assert effect.loc["Value", "Satisfaction"] == pytest.approx(5 * direct["Value"], rel=1e-3)
+    unstandardised = unstandardised_paths(result, SCALES)
+    for driver in drivers:
+        assert unstandardised.loc[driver, "Satisfaction"] == pytest.approx(direct[driver], rel=1e-3)
     assert effect.loc["Quality", "Satisfaction"] > 0
     # Quality also works through Value: the total exceeds the direct part alone.
     assert effect.loc["Quality", "Loyalty"] > 0

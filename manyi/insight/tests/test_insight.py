@@ -131,7 +131,7 @@ def test_mistakes_are_explained_and_store_nothing(org, login, mobi_bytes):
     assert not AnalysisRun.objects.exists()
     with pytest.raises(ValidationError):
         upload(org.analyst, b"")
-    with pytest.raises(ValidationError, match="无法读取|cannot be read"):
+    with pytest.raises(ValidationError, match=r"无法读取|cannot be read"):
         upload(org.analyst, b"garbage", filename="x.xlsx")
     assert Dataset.objects.count() == 1
 
