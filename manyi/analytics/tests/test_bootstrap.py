@@ -95,3 +95,15 @@ def test_bca_agrees_with_scipy_on_a_skewed_mean():
 def test_refuses_too_few_resamples(mobi):
     with pytest.raises(PLSError, match="too few"):
         bootstrap(mobi, ECSI, samples=3)
+
+
+def test_unit_sample_weights_change_nothing(mobi):
+    plain = bootstrap(mobi, ECSI, samples=40, seed=9, scales=SCALES, batch=40)
+    weighted = bootstrap(
+        mobi, ECSI, samples=40, seed=9, scales=SCALES, batch=40, sample_weights=np.ones(250)
+    )
+    np.testing.assert_allclose(weighted.draws, plain.draws, atol=1e-9)
+    doubled = bootstrap(
+        mobi, ECSI, samples=40, seed=9, scales=SCALES, batch=40, sample_weights=np.full(250, 2.0)
+    )
+    np.testing.assert_allclose(doubled.draws, plain.draws, atol=1e-9)
