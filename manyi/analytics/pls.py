@@ -413,9 +413,37 @@ class PLSResult:
         ]
         return pd.DataFrame(rows, columns=["source", "target", "direct", "indirect", "total"])
 
-    @property
+    @cached_property
     def f2(self) -> pd.DataFrame:
-        """Cohen's f² of each path: (R² with - R² without the predictor) / (1 - R² with)."""
+        """Cohen's f² of each path: (R² included - R² excluded) / (1 - R² included), with
+        R² excluded from re-estimating the model without the path (and without a construct
+        the removal leaves on no path), as Hair et al. prescribe and seminr computes."""
+        corr = self.item_correlations
+        table = pd.DataFrame(np.nan, index=self.paths.index, columns=self.paths.columns)
+        for target in self.model.endogenous():
+            full = self.r2[target]
+            for pred in self.model.predecessors(target):
+                paths = [p for p in self.model.paths if tuple(p) != (pred, target)]
+                linked = {c for path in paths for c in path}
+                reduced = 0.0
+                if target in linked and any(t == target for _, t in paths):
+                    model = PathModel(
+                        blocks={c: items for c, items in self.model.blocks.items() if c in linked},
+                        paths=paths,
+                        modes={c: m for c, m in self.model.modes.items() if c in linked},
+                    )
+                    items = model.items
+                    layout = Layout.of(model)
+                    refit = estimate(corr.loc[items, items].to_numpy(), layout, scheme=self.scheme)
+                    _, r2 = refit.paths(layout)
+                    reduced = float(r2[0, layout.constructs.index(target)])
+                table.loc[pred, target] = (full - reduced) / (1 - full)
+        return table
+
+    @property
+    def f2_same_scores(self) -> pd.DataFrame:
+        """f² without re-estimation: R² excluded from the full model's construct scores
+        (what some programs report; differs from `f2` in the third decimal or so)."""
         corr = self.construct_correlations
         table = pd.DataFrame(np.nan, index=self.paths.index, columns=self.paths.columns)
         for target in self.model.endogenous():
