@@ -176,9 +176,19 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
             }
             for p in ipma["constructs"]
         ]
+        priority = result.get("priority", [])
         context["priority_rows"] = [
-            {**p, "area": QUADRANTS[p["quadrant"]][area_key]} for p in result.get("priority", [])
+            {**p, "area": QUADRANTS[p["quadrant"]][area_key]} for p in priority
         ]
+        if priority:  # the same matrix for the items, split at the items' means
+            context["item_matrix_svg"] = mark_safe(  # built from escaped text in charts.py
+                strategy_matrix_svg(
+                    [Point(p["label"], p["impact"], p["score"], p["quadrant"]) for p in priority],
+                    importance_cut=sum(p["impact"] for p in priority) / len(priority),
+                    performance_cut=sum(p["score"] for p in priority) / len(priority),
+                    language=language,
+                )
+            )
     groups = result.get("groups")
     if groups:
         context["group_rows"] = [
