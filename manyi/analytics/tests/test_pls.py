@@ -87,12 +87,21 @@ def test_factorial_and_mode_b_run(mobi):
     assert result.paths.loc["Quality", "Satisfaction"] > 0.3
 
 
-def test_invariant_to_rescaling_items_and_permuting_rows(mobi):
-    base = fit(mobi, ECSI).paths
-    rescaled = mobi * 10 + 3  # a 1-10 scale read as 13-103
-    shuffled = mobi.sample(frac=1.0, random_state=1)
-    pd.testing.assert_frame_equal(fit(rescaled, ECSI).paths, base, atol=1e-9)
-    pd.testing.assert_frame_equal(fit(shuffled, ECSI).paths, base, atol=1e-9)
+@settings(max_examples=20, deadline=None)
+@given(
+    scales=st.lists(st.floats(0.1, 50), min_size=24, max_size=24),
+    shifts=st.lists(st.floats(-100, 100), min_size=24, max_size=24),
+    order=st.integers(0, 2**31),
+)
+def test_invariant_to_rescaling_items_and_permuting_rows(scales, shifts, order):
+    data = pd.read_csv(DATA)
+    base = fit(data, ECSI)
+    rescaled = data * np.array(scales) + np.array(shifts)  # e.g. a 1-10 scale read as 0-100
+    shuffled = data.sample(frac=1.0, random_state=order % 2**32)
+    for other in (fit(rescaled, ECSI), fit(shuffled, ECSI)):
+        pd.testing.assert_frame_equal(other.paths, base.paths, atol=1e-9)
+        pd.testing.assert_series_equal(other.outer_weights, base.outer_weights, atol=1e-9)
+        pd.testing.assert_series_equal(other.r2, base.r2, atol=1e-9)
 
 
 @settings(max_examples=25, deadline=None)

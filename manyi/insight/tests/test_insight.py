@@ -56,7 +56,7 @@ def test_upload_run_read_and_export(org, login, mobi_bytes):
     order = [page.index(f'id="{s}"') for s in ("validity", "index", "strategy-matrix", "priority")]
     assert order == sorted(order)
     assert "<svg" in page and "劣势区" in page
-    assert page.count("class=\"driver\"") == 4 + 17  # drivers, then their items
+    assert page.count('class="driver"') == 4 + 17  # drivers, then their items
     assert "顾客满意度" in page  # the template's Chinese labels
     assert AuditEntry.objects.filter(action="insight.run.start").exists()
 
