@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "manyi.org",
     "manyi.businesstime",
     "manyi.customers",
+    "manyi.tickets",
     "manyi.insight",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -47,6 +47,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.import": frozenset(_SENIOR | {Role.ACCOUNT_MANAGER}),
     "customers.export": frozenset(_SENIOR | {Role.ANALYST, Role.ACCOUNT_MANAGER}),
     "customers.segments": frozenset(_SENIOR | {Role.ANALYST}),
+    # Complaints and contacts: everyone but analysts registers and works tickets; the
+    # approval of remedies follows the limits in tickets.policy, on top of this permission.
+    "tickets.view": ALL_ROLES,
+    "tickets.create": frozenset(ALL_ROLES - {Role.ANALYST}),
+    "tickets.work": frozenset(ALL_ROLES - {Role.ANALYST}),
+    "tickets.assign": _SENIOR,
+    "tickets.approve": frozenset(_SENIOR | {Role.AGENT, Role.ACCOUNT_MANAGER}),
+    "tickets.configure": frozenset({Role.ADMIN, Role.MANAGER}),
     # Satisfaction-index analyses: results are read by managers; analysts run them.
     "insight.view": frozenset(_SENIOR | {Role.ANALYST}),
     "insight.run": frozenset({Role.ANALYST, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),

@@ -1,0 +1,827 @@
+"""Every change to a ticket goes through these functions: permission and scope, the state
+machine, a transaction, an audit entry, a line on the customer's timeline and a domain event.
+
+The procedure is seed 003's: register -> assign -> investigate -> propose -> (approve |
+reject) -> the customer agrees -> execution orders -> follow-up -> close, with reopen when
+the customer is not satisfied. `TRANSITIONS` is the whole state machine on one screen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.businesstime.services import calendar_for_branch
+from manyi.core.events import emit
+from manyi.customers.models import Customer
+from manyi.customers.timeline import record as timeline_record
+from manyi.org import audit
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch, Department, Staff
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import can_see_branch, get_visible_or_404, require_branch, staff_of
+
+from . import policy
+from .events import TicketClosed, TicketCreated, TicketTransitioned
+from .models import (
+    Activity,
+    Agreement,
+    Approval,
+    ExecutionOrder,
+    FollowUp,
+    NumberSeries,
+    Promise,
+    Proposal,
+    ReasonCode,
+    Remedy,
+    Settings,
+    Status,
+    Ticket,
+    TicketType,
+)
+
+S = Status
+OPEN = frozenset(set(S) - {S.CLOSED})
+# action -> the states it may start from. The target state is decided by the action.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "assign": OPEN,
+    "investigate": frozenset({S.ASSIGNED, S.INVESTIGATING, S.REJECTED}),
+    "propose": frozenset({S.INVESTIGATING, S.REJECTED}),
+    "approve": frozenset({S.AWAITING_APPROVAL}),
+    "reject": frozenset({S.AWAITING_APPROVAL}),
+    "agree": frozenset({S.PROPOSED, S.APPROVED}),
+    "complete_order": frozenset({S.EXECUTING}),
+    "follow_up": frozenset({S.FOLLOW_UP}),
+    "close": frozenset({S.FOLLOW_UP}),
+    "reopen": frozenset({S.FOLLOW_UP, S.CLOSED}),
+    "pause": OPEN,
+    "resume": OPEN,
+}
+# Enquiries, suggestions and praise are often settled at first contact.
+QUICK_CLOSE = frozenset({S.REGISTERED, S.ASSIGNED, S.INVESTIGATING, S.FOLLOW_UP})
+ATTACHMENT_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "application/pdf",
+    "audio/mpeg",
+    "audio/wav",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+class TransitionRefused(ValidationError):
+    """The ticket's state does not allow this step; the message says why (HTTP 409)."""
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _staff(actor: Any) -> Staff | None:
+    return None if actor == SYSTEM else staff_of(actor)
+
+
+def _role(actor: Any) -> str:
+    staff = _staff(actor)
+    return staff.role if staff is not None else ""
+
+
+def _check(actor: Any, permission: str, branch_id: int) -> None:
+    if actor == SYSTEM:
+        return
+    require_permission(actor, permission)
+    require_branch(actor, branch_id)
+
+
+def _locked(actor: Any, ticket: Ticket | int) -> Ticket:
+    """The ticket, re-read under a row lock inside the caller's transaction; 404 outside
+    the person's branches."""
+    pk = ticket.pk if isinstance(ticket, Ticket) else ticket
+    queryset = Ticket.objects.select_for_update()
+    if actor != SYSTEM:
+        return get_visible_or_404(queryset, actor, pk=pk)
+    return queryset.get(pk=pk)
+
+
+def _require_state(ticket: Ticket, action: str, allowed: Iterable[str] | None = None) -> None:
+    states = allowed if allowed is not None else TRANSITIONS[action]
+    if ticket.status not in states:
+        raise TransitionRefused(
+            _("Ticket %(number)s is %(status)s: “%(action)s” is not possible now.")
+            % {
+                "number": ticket.number,
+                "status": ticket.get_status_display(),
+                "action": ACTION_LABELS.get(action, action),
+            }
+        )
+
+
+ACTION_LABELS: dict[str, str] = {}
+
+
+def _label_actions() -> None:
+    from django.utils.translation import gettext_lazy
+
+    ACTION_LABELS.update(
+        {
+            "assign": gettext_lazy("assign"),
+            "investigate": gettext_lazy("investigate"),
+            "propose": gettext_lazy("propose a resolution"),
+            "approve": gettext_lazy("approve"),
+            "reject": gettext_lazy("reject"),
+            "agree": gettext_lazy("record the customer's agreement"),
+            "complete_order": gettext_lazy("complete an execution order"),
+            "follow_up": gettext_lazy("record the follow-up"),
+            "close": gettext_lazy("close"),
+            "reopen": gettext_lazy("reopen"),
+            "pause": gettext_lazy("wait for the customer"),
+            "resume": gettext_lazy("resume"),
+        }
+    )
+
+
+_label_actions()
+
+
+def _move(
+    actor: Any, ticket: Ticket, action: str, new_status: str, *, note: str = "", **extra: Any
+) -> None:
+    """Record a step: status, audit entry, timeline line, event (inside the transaction)."""
+    old = ticket.status
+    ticket.status = new_status
+    ticket.save()
+    audit.record(
+        actor,
+        f"tickets.{action}",
+        ticket,
+        before={"status": old},
+        after={"status": new_status, **{k: str(v) for k, v in extra.items()}},
+        note=note[:500],
+    )
+    timeline_record(
+        ticket.customer_id,
+        timezone.now(),
+        "ticket",
+        f"{ticket.number} · {ACTION_LABELS.get(action, action)} · {ticket.get_status_display()}",
+        detail={"ticket": ticket.pk, "action": action, "status": new_status},
+        url=f"/tickets/{ticket.pk}/",
+        source=f"ticket:{ticket.pk}:{action}:{timezone.now().timestamp()}",
+    )
+    emit(
+        TicketTransitioned(
+            ticket_id=ticket.pk,
+            branch_id=ticket.branch_id,
+            action=action,
+            from_status=old,
+            to_status=new_status,
+        ),
+        actor=actor,
+    )
+
+
+def _next_number(day: dt.date) -> str:
+    series, _created = NumberSeries.objects.get_or_create(day=day)
+    NumberSeries.objects.filter(pk=series.pk).update(last=F("last") + 1)
+    series.refresh_from_db()
+    return f"TS-{day:%Y%m%d}-{series.last:04d}"
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            _("%(field)s: %(value)s is not an amount of money.") % {"field": field, "value": value}
+        ) from None
+    if amount < 0:
+        raise ValidationError(_("%(field)s must not be negative.") % {"field": field})
+    return amount
+
+
+def _find_repeat(ticket: Ticket) -> Ticket | None:
+    if ticket.reason_id is None:
+        return None
+    window = dt.timedelta(days=Settings.current().repeat_window_days)
+    return (
+        Ticket.objects.filter(
+            customer_id=ticket.customer_id,
+            reason_id=ticket.reason_id,
+            created_at__gte=ticket.created_at - window,
+            created_at__lt=ticket.created_at,
+        )
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+# -- step 1: register -----------------------------------------------------------------------
+REGISTRATION_FIELDS = (
+    "channel",
+    "ticket_type",
+    "priority",
+    "subject",
+    "description",
+    "company_name",
+    "address",
+    "phone",
+    "product",
+    "specification",
+    "production_date",
+    "batch_number",
+    "used_at",
+    "symptoms",
+    "previous_brand",
+)
+
+
+def create_ticket(
+    actor: Any,
+    *,
+    branch: Branch,
+    customer: Customer | None = None,
+    new_customer: Mapping[str, Any] | None = None,
+    reason: ReasonCode | str | None = None,
+    created_at: dt.datetime | None = None,
+    **fields: Any,
+) -> Ticket:
+    """Register a contact. The customer is picked, or created on the fly from
+    `new_customer` ({"name": ..., "phone": ...})."""
+    _check(actor, "tickets.create", branch.pk)
+    unknown = set(fields) - set(REGISTRATION_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown ticket fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    if not (fields.get("subject") or "").strip():
+        raise ValidationError(_("A subject is required."))
+    if isinstance(reason, str):
+        reason = ReasonCode.objects.filter(code=reason, active=True).first() or _unknown_reason(
+            reason
+        )
+    with transaction.atomic():
+        if customer is None:
+            if not new_customer or not (new_customer.get("name") or "").strip():
+                raise ValidationError(_("Pick a customer or give the new customer's name."))
+            from manyi.customers.actions import create_customer
+
+            phone = (new_customer.get("phone") or "").strip()
+            customer = create_customer(
+                SYSTEM if actor == SYSTEM else actor,
+                branch=branch,
+                name=new_customer["name"],
+                contacts=[("mobile", phone)] if phone else [],
+            )
+        elif actor != SYSTEM:
+            customer = get_visible_or_404(Customer, actor, pk=customer.pk)
+        now = created_at or timezone.now()
+        calendar = calendar_for_branch(branch)
+        targets = policy.targets_for(
+            fields.get("ticket_type", TicketType.COMPLAINT), fields.get("priority", "normal")
+        )
+        ticket = Ticket(
+            number=_next_number(now.astimezone(calendar.tz).date()),
+            branch=branch,
+            customer=customer,
+            reason=reason,
+            recorder=_staff(actor),
+            created_at=now,
+            **fields,
+            **policy.due_times(calendar, now, targets),
+        )
+        ticket.full_clean(exclude=["recorder", "customer", "branch", "reason", "number"])
+        ticket.repeat_of = None
+        ticket.save()
+        repeat = _find_repeat(ticket)
+        if repeat is not None:
+            ticket.repeat_of = repeat
+            ticket.save(update_fields=["repeat_of"])
+        audit.record(
+            actor,
+            "tickets.create",
+            ticket,
+            after={
+                "number": ticket.number,
+                "customer": customer.pk,
+                "type": ticket.ticket_type,
+                "reason": reason.code if reason else "",
+                "repeat_of": repeat.number if repeat else "",
+            },
+        )
+        timeline_record(
+            customer.pk,
+            now,
+            "ticket",
+            f"{ticket.number} · {ticket.get_ticket_type_display()} · {ticket.subject}",
+            detail={"ticket": ticket.pk, "action": "create", "status": ticket.status},
+            url=f"/tickets/{ticket.pk}/",
+            source=f"ticket:{ticket.pk}:create",
+        )
+        emit(
+            TicketCreated(
+                ticket_id=ticket.pk,
+                branch_id=branch.pk,
+                customer_id=customer.pk,
+                repeat_of=repeat.pk if repeat else None,
+            ),
+            actor=actor,
+        )
+    return ticket
+
+
+def _unknown_reason(code: str) -> ReasonCode:
+    raise ValidationError(_("Unknown reason code %(code)s.") % {"code": code})
+
+
+# -- step 2: assign, contact, notes, attachments ----------------------------------------------
+def assign(actor: Any, ticket: Ticket, *, assignee: Staff) -> Ticket:
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "assign")
+        if not assignee.user.is_active or not can_see_branch(assignee.user, ticket.branch_id):
+            raise ValidationError(
+                _("%(name)s does not work at this ticket's branch.") % {"name": assignee.name}
+            )
+        if actor != SYSTEM and _staff(actor) != assignee:
+            require_permission(actor, "tickets.assign")
+        ticket.assignee = assignee
+        new = S.ASSIGNED if ticket.status == S.REGISTERED else ticket.status
+        _move(actor, ticket, "assign", new, assignee=assignee.pk)
+    return ticket
+
+
+def add_activity(
+    actor: Any,
+    ticket: Ticket,
+    *,
+    kind: str,
+    text: str = "",
+    outcome: str = "",
+    file_name: str = "",
+    content_type: str = "",
+    content: bytes = b"",
+    at: dt.datetime | None = None,
+) -> Activity:
+    """A note, a phone call or visit (with its outcome) or an attachment."""
+    if kind not in Activity.Kind.values:
+        raise ValidationError(_("Unknown activity %(kind)s.") % {"kind": kind})
+    if outcome and outcome not in Activity.Outcome.values:
+        raise ValidationError(_("Unknown outcome %(o)s.") % {"o": outcome})
+    if kind == Activity.Kind.ATTACHMENT:
+        if not content:
+            raise ValidationError(_("The attachment is empty."))
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise ValidationError(_("Attachments may be at most 10 MB."))
+        if content_type not in ATTACHMENT_TYPES:
+            raise ValidationError(
+                _(
+                    "Files of type %(type)s cannot be attached "
+                    "(images, PDF, audio, text, Word, Excel)."
+                )
+                % {"type": content_type or "?"}
+            )
+    elif not text.strip() and not outcome:
+        raise ValidationError(_("Write what happened."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        if not ticket.is_open:
+            raise TransitionRefused(_("Ticket %(number)s is closed.") % {"number": ticket.number})
+        when = at or timezone.now()
+        activity = Activity.objects.create(
+            ticket=ticket,
+            kind=kind,
+            outcome=outcome,
+            text=text,
+            file_name=file_name[:255],
+            content_type=content_type,
+            content=content,
+            author=_staff(actor),
+            at=when,
+        )
+        reached = kind in (Activity.Kind.CALL, Activity.Kind.VISIT) and outcome == "reached"
+        if reached and ticket.first_responded_at is None:
+            ticket.first_responded_at = when
+            ticket.save(update_fields=["first_responded_at"])
+        if reached:
+            keep_promises(ticket, Promise.Kind.REPLY_BY, when)
+        audit.record(
+            actor,
+            "tickets.activity",
+            ticket,
+            after={"kind": kind, "outcome": outcome, "file": file_name},
+        )
+    return activity
+
+
+# -- step 3: investigate and analyse --------------------------------------------------------
+ANALYSIS_FIELDS = (
+    "cause",
+    "severity",
+    "company_fault",
+    "customer_demand",
+    "relationship",
+    "word_of_mouth_risk",
+)
+
+
+def investigate(
+    actor: Any, ticket: Ticket, *, reason: ReasonCode | None = None, **analysis: Any
+) -> Ticket:
+    unknown = set(analysis) - set(ANALYSIS_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("Unknown analysis fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "investigate")
+        for name, value in analysis.items():
+            setattr(ticket, name, value)
+        if reason is not None and reason.pk != ticket.reason_id:
+            ticket.reason = reason
+            ticket.repeat_of = _find_repeat(ticket)
+        if not 1 <= int(ticket.severity) <= 4 or not 1 <= int(ticket.word_of_mouth_risk) <= 4:
+            raise ValidationError(_("Severity and word-of-mouth risk run from 1 to 4."))
+        ticket.full_clean(
+            exclude=["recorder", "customer", "branch", "reason", "number", "assignee"]
+        )
+        _move(actor, ticket, "investigate", S.INVESTIGATING, **analysis)
+    return ticket
+
+
+# -- step 4: propose, approve, reject --------------------------------------------------------
+def propose(
+    actor: Any,
+    ticket: Ticket,
+    *,
+    remedies: Iterable[Mapping[str, Any]],
+    note: str = "",
+) -> Proposal:
+    items = list(remedies)
+    if not items:
+        raise ValidationError(_("A proposal needs at least one remedy."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "propose")
+        parsed = []
+        for number, item in enumerate(items, start=1):
+            kind = item.get("kind", "")
+            if kind not in Remedy.Kind.values:
+                raise ValidationError(
+                    _("Remedy %(n)d: unknown kind %(kind)s.") % {"n": number, "kind": kind}
+                )
+            department = item.get("department")
+            if department is not None and not isinstance(department, Department):
+                department = Department.objects.filter(pk=department).first()
+                if department is None:
+                    raise ValidationError(_("Remedy %(n)d: unknown department.") % {"n": number})
+            parsed.append(
+                (
+                    kind,
+                    _money(item.get("amount", 0), _("Remedy %(n)d") % {"n": number}),
+                    str(item.get("description", ""))[:300],
+                    department,
+                )
+            )
+        total = sum((amount for _k, amount, _d, _dep in parsed), Decimal("0"))
+        required = (
+            []
+            if actor == SYSTEM
+            else policy.required_approvals(_role(actor), total, int(ticket.severity))
+        )
+        proposal = Proposal.objects.create(
+            ticket=ticket,
+            total=total,
+            required_roles=required,
+            note=note,
+            proposed_by=_staff(actor),
+            state=Proposal.State.PENDING if required else Proposal.State.APPROVED,
+        )
+        Remedy.objects.bulk_create(
+            [
+                Remedy(
+                    proposal=proposal,
+                    kind=kind,
+                    amount=amount,
+                    description=description,
+                    department=department,
+                )
+                for kind, amount, description, department in parsed
+            ]
+        )
+        new = S.AWAITING_APPROVAL if required else S.PROPOSED
+        _move(actor, ticket, "propose", new, total=total, approvals=",".join(required), note=note)
+    return proposal
+
+
+def _pending(ticket: Ticket) -> Proposal:
+    proposal = ticket.proposals.filter(state=Proposal.State.PENDING).order_by("-pk").first()
+    if proposal is None:
+        raise TransitionRefused(_("There is no proposal awaiting approval."))
+    return proposal
+
+
+def _next_step(proposal: Proposal) -> str | None:
+    done = list(
+        proposal.approvals.filter(approved=True).order_by("pk").values_list("role", flat=True)
+    )
+    for role in proposal.required_roles:
+        if role in done:
+            done.remove(role)
+        else:
+            return role
+    return None
+
+
+def approve(actor: Any, ticket: Ticket, *, comment: str = "") -> Proposal:
+    """Approve the pending proposal at the next level it needs; the proposer may not."""
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.approve", ticket.branch_id)
+        _require_state(ticket, "approve")
+        proposal = _pending(ticket)
+        step = _next_step(proposal)
+        staff = _staff(actor)
+        if step is None:
+            raise TransitionRefused(_("This proposal needs no further approval."))
+        if actor != SYSTEM:
+            if staff is None or not policy.may_approve(staff.role, step):
+                raise PermissionDenied(
+                    _("This proposal needs the approval of a %(role)s or higher.")
+                    % {"role": _role_label(step)}
+                )
+            if proposal.proposed_by_id == staff.pk:
+                raise PermissionDenied(_("You cannot approve your own proposal."))
+            if proposal.approvals.filter(approver=staff, approved=True).exists():
+                raise PermissionDenied(_("You have already approved this proposal."))
+        Approval.objects.create(
+            proposal=proposal, role=step, approver=staff, approved=True, comment=comment
+        )
+        if _next_step(proposal) is None:
+            proposal.state = Proposal.State.APPROVED
+            proposal.save(update_fields=["state"])
+            _move(actor, ticket, "approve", S.APPROVED, level=step, comment=comment)
+        else:
+            _move(actor, ticket, "approve", S.AWAITING_APPROVAL, level=step, comment=comment)
+    return proposal
+
+
+def reject(actor: Any, ticket: Ticket, *, comment: str) -> Proposal:
+    """Send the proposal back to the agent with the reason; a new proposal can follow."""
+    if not comment.strip():
+        raise ValidationError(_("Say why the proposal is rejected."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.approve", ticket.branch_id)
+        _require_state(ticket, "reject")
+        proposal = _pending(ticket)
+        step = _next_step(proposal) or ""
+        staff = _staff(actor)
+        if actor != SYSTEM and (staff is None or not policy.may_approve(staff.role, step)):
+            raise PermissionDenied(
+                _("This proposal needs the decision of a %(role)s or higher.")
+                % {"role": _role_label(step)}
+            )
+        Approval.objects.create(
+            proposal=proposal, role=step, approver=staff, approved=False, comment=comment
+        )
+        proposal.state = Proposal.State.REJECTED
+        proposal.save(update_fields=["state"])
+        _move(actor, ticket, "reject", S.REJECTED, comment=comment)
+    return proposal
+
+
+def _role_label(role: str) -> str:
+    from manyi.org.roles import Role
+
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role
+
+
+# -- step 5: the customer's agreement; step 6: execution orders -----------------------------
+def agree(
+    actor: Any,
+    ticket: Ticket,
+    *,
+    method: str,
+    reference: str = "",
+    signature: bytes = b"",
+    confirmed_at: dt.datetime | None = None,
+) -> Agreement:
+    if method not in Agreement.Method.values:
+        raise ValidationError(_("Unknown confirmation method %(m)s.") % {"m": method})
+    if method == Agreement.Method.SIGNATURE and not signature:
+        raise ValidationError(_("A signature image is needed for this method."))
+    if method in (Agreement.Method.SMS_CODE, Agreement.Method.RECORDED_CALL) and not reference:
+        raise ValidationError(_("Give the SMS code or the call recording reference."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "agree")
+        proposal = ticket.proposals.filter(state=Proposal.State.APPROVED).order_by("-pk").first()
+        if proposal is None:
+            raise TransitionRefused(_("There is no approved proposal to agree to."))
+        agreement = Agreement.objects.create(
+            ticket=ticket,
+            proposal=proposal,
+            method=method,
+            reference=reference,
+            signature=signature,
+            confirmed_at=confirmed_at or timezone.now(),
+            recorded_by=_staff(actor),
+        )
+        calendar = calendar_for_branch(ticket.branch)
+        now = timezone.now()
+        orders = [
+            ExecutionOrder(
+                ticket=ticket,
+                remedy=remedy,
+                department=remedy.department,
+                due_at=calendar.add(now, dt.timedelta(hours=9 * 2)),
+            )
+            for remedy in proposal.remedies.exclude(department=None)
+        ]
+        ExecutionOrder.objects.bulk_create(orders)
+        _move(actor, ticket, "agree", S.AGREED, method=method, reference=reference)
+        if orders:
+            _move(actor, ticket, "agree", S.EXECUTING, orders=len(orders))
+        else:
+            _start_follow_up(actor, ticket, calendar, now)
+    return agreement
+
+
+def _start_follow_up(actor: Any, ticket: Ticket, calendar: Any, now: dt.datetime) -> None:
+    minutes = Settings.current().follow_up_after_minutes
+    FollowUp.objects.create(ticket=ticket, due_at=calendar.add(now, dt.timedelta(minutes=minutes)))
+    _move(actor, ticket, "follow_up", S.FOLLOW_UP)
+
+
+def complete_order(actor: Any, ticket: Ticket, *, order_id: int, note: str = "") -> ExecutionOrder:
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "complete_order")
+        order = ticket.orders.filter(pk=order_id).first()
+        if order is None:
+            raise ValidationError(
+                _("Ticket %(number)s has no such order.") % {"number": ticket.number}
+            )
+        if order.state != ExecutionOrder.State.OPEN:
+            raise TransitionRefused(
+                _("This order is already %(state)s.") % {"state": order.get_state_display()}
+            )
+        order.state = ExecutionOrder.State.DONE
+        order.completed_at = timezone.now()
+        order.note = note
+        order.owner = order.owner or _staff(actor)
+        order.save()
+        audit.record(actor, "tickets.order.complete", ticket, after={"order": order.pk})
+        if not ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
+            _start_follow_up(actor, ticket, calendar_for_branch(ticket.branch), timezone.now())
+    return order
+
+
+# -- step 7: follow up, close, reopen -------------------------------------------------------
+def follow_up(actor: Any, ticket: Ticket, *, satisfied: bool, note: str = "") -> Ticket:
+    """The customer's verdict. Not satisfied reopens the ticket for another round."""
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "follow_up")
+        task = ticket.follow_ups.filter(done_at=None).order_by("due_at").first() or FollowUp(
+            ticket=ticket, due_at=timezone.now()
+        )
+        task.satisfied = bool(satisfied)
+        task.note = note
+        task.done_at = timezone.now()
+        task.done_by = _staff(actor)
+        task.save()
+        if satisfied:
+            ticket.resolved_at = ticket.resolved_at or timezone.now()
+            keep_promises(ticket, Promise.Kind.FIXED_BY, ticket.resolved_at)
+            _move(actor, ticket, "follow_up", S.FOLLOW_UP, satisfied=True, note=note)
+        else:
+            ticket.resolved_at = None
+            ticket.reopened_count += 1
+            _move(actor, ticket, "reopen", S.INVESTIGATING, satisfied=False, note=note)
+    return ticket
+
+
+def close(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        if ticket.ticket_type == TicketType.COMPLAINT:
+            _require_state(ticket, "close")
+            verdict = ticket.follow_ups.exclude(done_at=None).order_by("-done_at").first()
+            if verdict is None or not verdict.satisfied:
+                raise TransitionRefused(
+                    _("A complaint closes only after the customer said they are satisfied.")
+                )
+        else:
+            _require_state(ticket, "close", QUICK_CLOSE)
+        if ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
+            raise TransitionRefused(
+                _("Ticket %(number)s still has open execution orders.") % {"number": ticket.number}
+            )
+        now = timezone.now()
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+        ticket.paused_at = None
+        _move(actor, ticket, "close", S.CLOSED, note=note)
+        emit(
+            TicketClosed(
+                ticket_id=ticket.pk,
+                branch_id=ticket.branch_id,
+                customer_id=ticket.customer_id,
+                ticket_type=ticket.ticket_type,
+                reason=ticket.reason.code if ticket.reason_id else "",
+            ),
+            actor=actor,
+        )
+    return ticket
+
+
+def reopen(actor: Any, ticket: Ticket, *, note: str) -> Ticket:
+    if not note.strip():
+        raise ValidationError(_("Say why the ticket is reopened."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "reopen")
+        ticket.reopened_count += 1
+        ticket.closed_at = None
+        ticket.resolved_at = None
+        _move(actor, ticket, "reopen", S.INVESTIGATING, note=note)
+    return ticket
+
+
+# -- SLA clocks: waiting for the customer, promises -----------------------------------------
+def pause(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
+    """Stop the SLA clocks while we wait for the customer (documents, an appointment)."""
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "pause")
+        if ticket.paused_at is not None:
+            raise TransitionRefused(_("The clock is already stopped."))
+        ticket.paused_at = timezone.now()
+        _move(actor, ticket, "pause", ticket.status, note=note)
+    return ticket
+
+
+def resume(actor: Any, ticket: Ticket, *, at: dt.datetime | None = None) -> Ticket:
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "resume")
+        if ticket.paused_at is None:
+            raise TransitionRefused(_("The clock is running."))
+        now = at or timezone.now()
+        calendar = calendar_for_branch(ticket.branch)
+        for field in ("first_response_due", "reply_due", "resolution_due"):
+            if field == "first_response_due" and ticket.first_responded_at:
+                continue
+            setattr(
+                ticket,
+                field,
+                policy.shift_after_pause(calendar, getattr(ticket, field), ticket.paused_at, now),
+            )
+        ticket.paused_at = None
+        _move(actor, ticket, "resume", ticket.status)
+    return ticket
+
+
+def promise(actor: Any, ticket: Ticket, *, kind: str, due_at: dt.datetime) -> Promise:
+    if kind not in Promise.Kind.values:
+        raise ValidationError(_("Unknown promise %(kind)s.") % {"kind": kind})
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        if not ticket.is_open:
+            raise TransitionRefused(_("Ticket %(number)s is closed.") % {"number": ticket.number})
+        made = Promise.objects.create(
+            ticket=ticket, kind=kind, due_at=due_at, told_by=_staff(actor)
+        )
+        audit.record(
+            actor, "tickets.promise", ticket, after={"kind": kind, "due_at": due_at.isoformat()}
+        )
+    return made
+
+
+def keep_promises(ticket: Ticket, kind: str, at: dt.datetime) -> None:
+    Promise.objects.filter(ticket=ticket, kind=kind, kept_at=None).update(kept_at=at)

@@ -1,0 +1,343 @@
+"""Ticket API: register, read, list and search, and every workflow step as an action.
+
+POST /tickets                          register a contact or complaint
+GET  /tickets/{id}                     state, due times, proposals, remedies, orders
+GET  /tickets?status=&reason=&q=       list and search (the person's branches only)
+POST /tickets/{id}/actions/{action}    assign, investigate, propose, approve, reject, agree,
+                                       complete_order, follow_up, close, reopen, pause,
+                                       resume, note, contact, promise
+Refused transitions answer 409, missing rights 403, another branch's ticket 404.
+"""
+
+import base64
+import binascii
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from ninja import Body, Field, Query, Router, Schema, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from manyi.api import ApiError
+from manyi.core.schemas import MaskedPhone
+from manyi.customers.models import Customer
+from manyi.org.models import Branch, Staff
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions
+from .models import ReasonCode, Ticket
+
+router = Router(tags=["tickets"])
+
+
+class NewCustomer(Schema):
+    name: str
+    phone: str = ""
+
+
+class TicketIn(Schema):
+    branch: str = Field(..., description="branch code")
+    customer_id: int | None = None
+    new_customer: NewCustomer | None = None
+    channel: str
+    ticket_type: str = "complaint"
+    priority: str = "normal"
+    reason: str | None = Field(None, description="reason code")
+    subject: str
+    description: str = ""
+    company_name: str = ""
+    address: str = ""
+    phone: str = ""
+    product: str = ""
+    specification: str = ""
+    production_date: dt.date | None = None
+    batch_number: str = ""
+    used_at: str = ""
+    symptoms: str = ""
+    previous_brand: str = ""
+
+
+class RemedyOut(Schema):
+    id: int
+    kind: str
+    amount: Decimal
+    description: str
+    department: str | None = Field(None, alias="department.name")
+
+
+class ApprovalOut(Schema):
+    role: str
+    approver: str = Field(..., alias="approver.name")
+    approved: bool
+    comment: str
+    at: dt.datetime
+
+
+class ProposalOut(Schema):
+    id: int
+    state: str
+    total: Decimal
+    required_roles: list[str]
+    remedies: list[RemedyOut]
+    approvals: list[ApprovalOut]
+
+    @staticmethod
+    def resolve_remedies(obj: Any) -> list[Any]:
+        return list(obj.remedies.all())
+
+    @staticmethod
+    def resolve_approvals(obj: Any) -> list[Any]:
+        return list(obj.approvals.all())
+
+
+class OrderOut(Schema):
+    id: int
+    remedy_id: int
+    department: str = Field(..., alias="department.name")
+    state: str
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+
+class FollowUpOut(Schema):
+    due_at: dt.datetime
+    satisfied: bool | None
+    done_at: dt.datetime | None
+
+
+class PromiseOut(Schema):
+    kind: str
+    due_at: dt.datetime
+    kept_at: dt.datetime | None
+    kept: bool | None
+
+
+class ActivityOut(Schema):
+    kind: str
+    outcome: str
+    text: str
+    file_name: str
+    at: dt.datetime
+
+
+class TicketListOut(Schema):
+    id: int
+    number: str
+    status: str
+    ticket_type: str
+    priority: str
+    channel: str
+    subject: str
+    branch: str = Field(..., alias="branch.code")
+    customer_id: int
+    reason: str | None = Field(None, alias="reason.code")
+    assignee: str | None = Field(None, alias="assignee.name")
+    created_at: dt.datetime
+    resolution_due: dt.datetime | None
+
+
+class TicketOut(TicketListOut):
+    description: str
+    phone: MaskedPhone
+    first_response_due: dt.datetime | None
+    reply_due: dt.datetime | None
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    paused: bool
+    escalation_level: int
+    reopened_count: int
+    repeat_of: str | None = Field(None, alias="repeat_of.number")
+    severity: int
+    company_fault: str
+    relationship: str
+    proposals: list[ProposalOut]
+    orders: list[OrderOut]
+    follow_ups: list[FollowUpOut]
+    promises: list[PromiseOut]
+    activities: list[ActivityOut]
+
+    @staticmethod
+    def resolve_paused(obj: Ticket) -> bool:
+        return obj.paused_at is not None
+
+    @staticmethod
+    def resolve_proposals(obj: Ticket) -> list[Any]:
+        return list(obj.proposals.prefetch_related("remedies__department", "approvals__approver"))
+
+    @staticmethod
+    def resolve_orders(obj: Ticket) -> list[Any]:
+        return list(obj.orders.select_related("department"))
+
+    @staticmethod
+    def resolve_follow_ups(obj: Ticket) -> list[Any]:
+        return list(obj.follow_ups.all())
+
+    @staticmethod
+    def resolve_promises(obj: Ticket) -> list[Any]:
+        return list(obj.promises.all())
+
+    @staticmethod
+    def resolve_activities(obj: Ticket) -> list[Any]:
+        return list(obj.activities.defer("content"))
+
+
+def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    require_permission(request.auth, "tickets.view")
+    return get_visible_or_404(
+        Ticket.objects.select_related("branch", "reason", "assignee", "repeat_of"),
+        request.auth,
+        pk=ticket_id,
+    )
+
+
+@router.post("/tickets", response={201: TicketOut}, summary="Register a contact or complaint")
+def create(request: HttpRequest, payload: TicketIn) -> Any:
+    data = payload.dict()
+    branch = get_visible_or_404(Branch, request.auth, code=data.pop("branch"))
+    customer_id = data.pop("customer_id")
+    customer = get_visible_or_404(Customer, request.auth, pk=customer_id) if customer_id else None
+    ticket = actions.create_ticket(
+        request.auth,
+        branch=branch,
+        customer=customer,
+        new_customer=data.pop("new_customer"),
+        reason=data.pop("reason"),
+        **data,
+    )
+    return Status(201, _ticket(request, ticket.pk))
+
+
+@router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")
+def detail(request: HttpRequest, ticket_id: int) -> Any:
+    return _ticket(request, ticket_id)
+
+
+class TicketFilter(Schema):
+    status: str | None = None
+    reason: str | None = Field(None, description="reason code (and its sub-reasons)")
+    branch: str | None = None
+    assignee: int | None = None
+    q: str | None = Field(None, description="words in the subject or description")
+
+
+@router.get("/tickets", response=list[TicketListOut], summary="List and search tickets")
+@paginate(LimitOffsetPagination)
+def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
+    require_permission(request.auth, "tickets.view")
+    tickets = Ticket.objects.visible_to(request.auth).select_related("branch", "reason", "assignee")
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.reason:
+        tickets = tickets.filter(reason__code__startswith=filters.reason)
+    if filters.branch:
+        tickets = tickets.filter(branch__code=filters.branch)
+    if filters.assignee:
+        tickets = tickets.filter(assignee_id=filters.assignee)
+    if filters.q:
+        from django.db.models import Q
+
+        for word in filters.q.split():
+            tickets = tickets.filter(Q(subject__contains=word) | Q(description__contains=word))
+    return tickets.order_by("-created_at")
+
+
+def _body_staff(request: HttpRequest, body: dict[str, Any], key: str) -> Staff:
+    staff_id = body.get(key)
+    if staff_id is None:
+        raise ValidationError(f"{key} is required")
+    return get_visible_or_404(Staff, request.auth, pk=staff_id)
+
+
+def _decode(body: dict[str, Any], key: str) -> bytes:
+    value = body.get(key) or ""
+    try:
+        return base64.b64decode(value, validate=True) if value else b""
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"{key} must be base64") from None
+
+
+def _when(body: dict[str, Any], key: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(body[key]))
+    except (KeyError, ValueError):
+        raise ValidationError(f"{key} must be an ISO date and time") from None
+    if value.tzinfo is None:
+        raise ValidationError(f"{key} needs a time zone, e.g. +08:00")
+    return value
+
+
+def _run(request: HttpRequest, ticket: Ticket, action: str, body: dict[str, Any]) -> None:
+    user = request.auth
+    text = str(body.get("note") or body.get("comment") or body.get("text") or "")
+    if action == "assign":
+        actions.assign(user, ticket, assignee=_body_staff(request, body, "assignee"))
+    elif action == "investigate":
+        reason = None
+        if body.get("reason"):
+            reason = ReasonCode.objects.filter(code=body["reason"]).first()
+            if reason is None:
+                raise ValidationError(f"unknown reason {body['reason']}")
+        fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
+        actions.investigate(user, ticket, reason=reason, **fields)
+    elif action == "propose":
+        actions.propose(user, ticket, remedies=body.get("remedies") or [], note=text)
+    elif action == "approve":
+        actions.approve(user, ticket, comment=text)
+    elif action == "reject":
+        actions.reject(user, ticket, comment=text)
+    elif action == "agree":
+        actions.agree(
+            user,
+            ticket,
+            method=str(body.get("method", "")),
+            reference=str(body.get("reference", "")),
+            signature=_decode(body, "signature"),
+        )
+    elif action == "complete_order":
+        actions.complete_order(user, ticket, order_id=int(body.get("order_id") or 0), note=text)
+    elif action == "follow_up":
+        if not isinstance(body.get("satisfied"), bool):
+            raise ValidationError("satisfied must be true or false")
+        actions.follow_up(user, ticket, satisfied=body["satisfied"], note=text)
+    elif action == "close":
+        actions.close(user, ticket, note=text)
+    elif action == "reopen":
+        actions.reopen(user, ticket, note=text)
+    elif action == "pause":
+        actions.pause(user, ticket, note=text)
+    elif action == "resume":
+        actions.resume(user, ticket)
+    elif action in ("note", "contact"):
+        actions.add_activity(
+            user,
+            ticket,
+            kind=str(body.get("kind") or ("note" if action == "note" else "call")),
+            text=text,
+            outcome=str(body.get("outcome") or ""),
+        )
+    elif action == "promise":
+        actions.promise(user, ticket, kind=str(body.get("kind", "")), due_at=_when(body, "due_at"))
+    else:
+        raise ApiError(404, "unknown_action", f"unknown action {action!r}")
+
+
+@router.post(
+    "/tickets/{ticket_id}/actions/{action}",
+    response=TicketOut,
+    summary="Take a workflow step",
+    description="Body: JSON fields of the step (see the module documentation). "
+    "409 when the ticket's state does not allow the step.",
+)
+def act(
+    request: HttpRequest, ticket_id: int, action: str, body: Body[dict[str, Any]] = None
+) -> Any:
+    ticket = _ticket(request, ticket_id)
+    try:
+        _run(request, ticket, action, body or {})
+    except actions.TransitionRefused as refused:
+        raise ApiError(409, "conflict", " ".join(refused.messages)) from None
+    return _ticket(request, ticket_id)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TicketsConfig(AppConfig):
+    name = "manyi.tickets"
+    label = "tickets"
+    verbose_name = _("Complaints and contacts")
+
+    def ready(self) -> None:
+        from manyi.customers.timeline import timeline_kind
+
+        timeline_kind("ticket", _("Complaint or contact"))

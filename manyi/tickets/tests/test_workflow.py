@@ -1,0 +1,296 @@
+"""The seven steps of seed 003 through the JSON API, as an integration would drive them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from manyi.customers import actions as customer_actions
+from manyi.org.actions import SYSTEM
+from manyi.org.models import AuditEntry, Department, Staff
+from manyi.tickets import actions, policy
+from manyi.tickets.models import ExecutionOrder, ReasonCode, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(org):
+    quality = ReasonCode.objects.create(code="P", name="产品质量")
+    ReasonCode.objects.create(code="P01", name="产品故障", parent=quality)
+    warehouse = Department.objects.create(
+        company=org.company, branch=org.a1, kind="warehouse", name="上海一支行仓库"
+    )
+    customer = customer_actions.create_customer(
+        SYSTEM, branch=org.a1, name="王芳", contacts=[("mobile", "13900139000")]
+    )
+    return {"warehouse": warehouse, "customer": customer}
+
+
+def staff(user) -> Staff:
+    return user.staff
+
+
+def register(api, org, setup, **extra):
+    body = {
+        "branch": "A1",
+        "customer_id": setup["customer"].pk,
+        "channel": "phone",
+        "ticket_type": "complaint",
+        "reason": "P01",
+        "subject": "洗衣机漏水，要求退货",
+        "description": "客户投诉退款处理很慢，第三次来电",
+        "product": "滚筒洗衣机",
+        "specification": "XQG100",
+        "batch_number": "B2026-07",
+        "symptoms": "底部漏水",
+        **extra,
+    }
+    response = api(org.agent_a1).post("/tickets", body)
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def step(api, user, ticket_id, action, **body):
+    return api(user).post(f"/tickets/{ticket_id}/actions/{action}", body)
+
+
+def test_the_seven_steps_with_approval_rejection_orders_and_reopen(api, org, setup):
+    ticket = register(api, org, setup)
+    number = ticket["number"]
+    assert number.startswith("TS-") and len(number) == len("TS-20261123-0001")
+    assert ticket["status"] == "registered" and ticket["first_response_due"]
+    tid = ticket["id"]
+    agent = org.agent_a1
+
+    assert step(api, agent, tid, "assign", assignee=staff(agent).pk).json()["status"] == "assigned"
+    contact = step(api, agent, tid, "contact", kind="call", outcome="reached", note="已联系客户")
+    assert contact.json()["first_responded_at"]
+    investigated = step(
+        api,
+        agent,
+        tid,
+        "investigate",
+        cause="密封圈老化",
+        severity=2,
+        company_fault="yes",
+        customer_demand="退货并赔偿",
+        relationship="B",
+        word_of_mouth_risk=3,
+    ).json()
+    assert investigated["status"] == "investigating" and investigated["company_fault"] == "yes"
+
+    # 1,500 is over the agent's 200: a supervisor must approve; the agent cannot.
+    proposal = step(
+        api,
+        agent,
+        tid,
+        "propose",
+        remedies=[
+            {"kind": "apology", "amount": 0},
+            {"kind": "replacement", "amount": 1300, "department": setup["warehouse"].pk},
+            {"kind": "money", "amount": "200.00"},
+        ],
+        note="换新机并补偿",
+    ).json()
+    assert proposal["status"] == "awaiting_approval"
+    assert proposal["proposals"][-1]["required_roles"] == ["supervisor"]
+    assert proposal["proposals"][-1]["total"] == "1500.00"
+    refused = step(api, agent, tid, "approve")
+    assert refused.status_code == 403
+
+    # The supervisor rejects; it goes back to the agent, who proposes less.
+    rejected = step(api, org.supervisor_a1, tid, "reject", comment="先维修，不直接换新")
+    assert rejected.json()["status"] == "rejected"
+    assert step(api, agent, tid, "agree", method="in_person").status_code == 409
+    again = step(
+        api,
+        agent,
+        tid,
+        "propose",
+        remedies=[
+            {"kind": "repair", "amount": 800, "department": setup["warehouse"].pk},
+            {"kind": "gift", "amount": 150},
+        ],
+    ).json()
+    assert again["status"] == "awaiting_approval"
+    approved = step(api, org.supervisor_a1, tid, "approve", comment="同意")
+    assert approved.json()["status"] == "approved"
+
+    agreed = step(api, agent, tid, "agree", method="sms_code", reference="604512").json()
+    assert agreed["status"] == "executing"
+    order = agreed["orders"][0]
+    assert order["state"] == "open" and order["department"] == "上海一支行仓库"
+    # The ticket cannot close while the order is open.
+    assert step(api, agent, tid, "close").status_code == 409
+
+    done = step(api, agent, tid, "complete_order", order_id=order["id"]).json()
+    assert done["status"] == "follow_up" and done["follow_ups"]
+    assert step(api, agent, tid, "close").status_code == 409  # no verdict yet
+
+    # Not satisfied: back to investigation, counted as reopened.
+    unhappy = step(api, agent, tid, "follow_up", satisfied=False, note="还是漏水").json()
+    assert unhappy["status"] == "investigating" and unhappy["reopened_count"] == 1
+
+    step(api, agent, tid, "propose", remedies=[{"kind": "care_visit", "amount": 100}])
+    agreed = step(api, agent, tid, "agree", method="in_person").json()  # within the agent's limit
+    assert agreed["status"] == "follow_up"
+    happy = step(api, agent, tid, "follow_up", satisfied=True).json()
+    assert happy["status"] == "follow_up" and happy["resolved_at"]
+    closed = step(api, agent, tid, "close", note="客户满意").json()
+    assert closed["status"] == "closed" and closed["closed_at"]
+    assert step(api, agent, tid, "close").status_code == 409
+
+    actions_logged = set(
+        AuditEntry.objects.filter(object_id=str(tid), action__startswith="tickets.").values_list(
+            "action", flat=True
+        )
+    )
+    assert {"tickets.create", "tickets.propose", "tickets.reject", "tickets.approve"} <= (
+        actions_logged
+    )
+    assert {"tickets.agree", "tickets.follow_up", "tickets.reopen", "tickets.close"} <= (
+        actions_logged
+    )
+    timeline = api(agent).get(f"/customers/{setup['customer'].pk}/timeline").json()
+    titles = " ".join(line["title"] for line in timeline)
+    assert number in titles
+
+
+def test_levels_of_approval_follow_amount_and_severity(org):
+    assert policy.required_approvals("agent", policy.Decimal("200"), 1) == []
+    assert policy.required_approvals("agent", policy.Decimal("201"), 1) == ["supervisor"]
+    assert policy.required_approvals("agent", policy.Decimal("50"), 4) == ["department_head"]
+    assert policy.required_approvals("agent", policy.Decimal("5000"), 1) == ["department_head"]
+    # Above every limit: two steps, the department head, then the manager.
+    assert policy.required_approvals("supervisor", policy.Decimal("50000"), 1) == [
+        "department_head",
+        "manager",
+    ]
+    assert policy.may_approve("manager", "supervisor")
+    assert not policy.may_approve("agent", "supervisor")
+
+
+def test_two_step_approval_and_no_self_approval(api, org, setup):
+    ticket = register(api, org, setup)
+    tid = ticket["id"]
+    boss = org.manager
+    step(api, org.agent_a1, tid, "assign", assignee=staff(org.agent_a1).pk)
+    step(api, org.agent_a1, tid, "investigate", severity=1)
+    step(api, org.agent_a1, tid, "propose", remedies=[{"kind": "money", "amount": 30000}])
+    # The manager may not take the department head's step and then his own.
+    first = step(api, boss, tid, "approve").json()
+    assert first["status"] == "awaiting_approval"
+    assert step(api, boss, tid, "approve").status_code == 403
+    regional = step(api, org.regional_a, tid, "approve").json()
+    assert regional["status"] == "approved"
+    assert [a["role"] for a in regional["proposals"][-1]["approvals"]] == [
+        "department_head",
+        "manager",
+    ]
+
+
+def test_refusals_answer_409_403_and_404(api, org, setup):
+    ticket = register(api, org, setup)
+    tid = ticket["id"]
+    assert step(api, org.agent_a1, tid, "propose", remedies=[{"kind": "gift"}]).status_code == 409
+    assert step(api, org.agent_b1, tid, "assign", assignee=1).status_code == 404
+    assert api(org.agent_b1).get(f"/tickets/{tid}").status_code == 404
+    assert step(api, org.analyst, tid, "note", text="x").status_code == 403
+    assert step(api, org.agent_a1, tid, "fly").status_code == 404
+    bad = step(api, org.agent_a1, tid, "assign", assignee=staff(org.agent_a1).pk)
+    assert bad.status_code == 200
+    wrong = step(api, org.agent_a1, tid, "investigate", severity=9)
+    assert wrong.status_code == 400
+    body = api(org.agent_a1).post(
+        "/tickets",
+        {"branch": "A1", "channel": "phone", "subject": "无客户"},
+    )
+    assert body.status_code == 400
+
+
+def test_first_response_across_national_day_and_a_make_up_saturday(org, setup):
+    """Registered at 17:00 on 30 September 2026 (Wednesday) with a 2-hour first response:
+    one hour that day, 1-7 October are holidays, 8-9 October are normal days. With a
+    resolution target of 27 business hours: 1 h on 30 September, 9 h each on 8 and 9 October,
+    and the rest on Saturday 10 October, a make-up working day."""
+    created = dt.datetime(2026, 9, 30, 17, 0, tzinfo=SHANGHAI)
+    ticket = actions.create_ticket(
+        SYSTEM,
+        branch=org.a1,
+        customer=setup["customer"],
+        channel="phone",
+        subject="国庆前投诉",
+        created_at=created,
+    )
+    assert ticket.first_response_due == dt.datetime(2026, 10, 8, 10, 0, tzinfo=SHANGHAI)
+    assert ticket.reply_due == dt.datetime(2026, 9, 30, 18, 0, tzinfo=SHANGHAI)
+    assert ticket.resolution_due == dt.datetime(2026, 10, 10, 17, 0, tzinfo=SHANGHAI)
+
+
+def test_waiting_for_the_customer_stops_the_clock(org, setup):
+    created = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)  # a Monday
+    ticket = actions.create_ticket(
+        SYSTEM,
+        branch=org.a1,
+        customer=setup["customer"],
+        channel="counter",
+        subject="等资料",
+        created_at=created,
+    )
+    due = ticket.resolution_due
+    ticket = actions.pause(SYSTEM, ticket)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        paused_at=dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+    )
+    ticket.refresh_from_db()
+    # Resumed at 10:00 the next day: a whole business day (9 hours) later.
+    resumed = actions.resume(SYSTEM, ticket, at=dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI))
+    calendar_shift = resumed.resolution_due - due
+    assert calendar_shift == dt.timedelta(days=1)
+
+
+def test_a_repeat_contact_is_detected_and_linked(api, org, setup):
+    first = register(api, org, setup)
+    second = register(api, org, setup, subject="又漏水了")
+    assert second["repeat_of"] == first["number"]
+    other_reason = register(api, org, setup, reason=None, subject="咨询")
+    assert other_reason["repeat_of"] is None
+    old = Ticket.objects.get(pk=first["id"])
+    Ticket.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=30))
+    third = register(api, org, setup, subject="一个月后")
+    assert third["repeat_of"] == second["number"]
+
+
+def test_enquiries_close_at_first_contact_and_closing_emits_the_survey_event(api, org, setup):
+    from manyi.core.models import EventRecord
+
+    enquiry = register(api, org, setup, ticket_type="enquiry", subject="营业时间")
+    closed = step(api, org.agent_a1, enquiry["id"], "close", note="已答复").json()
+    assert closed["status"] == "closed"
+    assert EventRecord.objects.filter(name="ticket.closed").exists()
+    assert not ExecutionOrder.objects.exists()
+
+
+def test_new_customer_on_the_fly_and_promises(api, org, setup):
+    created = api(org.agent_a1).post(
+        "/tickets",
+        {
+            "branch": "A1",
+            "new_customer": {"name": "李雷", "phone": "13600136000"},
+            "channel": "counter",
+            "ticket_type": "complaint",
+            "subject": "排队太久",
+        },
+    )
+    assert created.status_code == 201
+    tid = created.json()["id"]
+    due = (timezone.now() + dt.timedelta(hours=2)).isoformat()
+    promised = step(api, org.agent_a1, tid, "promise", kind="reply_by", due_at=due).json()
+    assert promised["promises"][0]["kept"] is None
+    kept = step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", text="回电")
+    assert kept.json()["promises"][0]["kept"] is True
