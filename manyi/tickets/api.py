@@ -222,6 +222,7 @@ class TicketFilter(Schema):
     branch: str | None = None
     assignee: int | None = None
     q: str | None = Field(None, description="words in the subject or description")
+    breached: bool | None = Field(None, description="only tickets past a deadline")
 
 
 @router.get("/tickets", response=list[TicketListOut], summary="List and search tickets")
@@ -237,6 +238,10 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
         tickets = tickets.filter(branch__code=filters.branch)
     if filters.assignee:
         tickets = tickets.filter(assignee_id=filters.assignee)
+    if filters.breached:
+        from .sla import breached
+
+        tickets = breached(tickets)
     if filters.q:
         from django.db.models import Q
 

@@ -10,4 +10,6 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from manyi.customers.timeline import timeline_kind
 
+        from . import sla  # noqa: F401  (registers the escalation job)
+
         timeline_kind("ticket", _("Complaint or contact"))

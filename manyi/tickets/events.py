@@ -34,3 +34,13 @@ class TicketClosed(DomainEvent):
     customer_id: int
     ticket_type: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketEscalated(DomainEvent):
+    name = "ticket.escalated"
+    ticket_id: int
+    branch_id: int
+    level: int
+    role: str
+    breaches: list[str]

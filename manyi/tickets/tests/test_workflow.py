@@ -294,3 +294,33 @@ def test_new_customer_on_the_fly_and_promises(api, org, setup):
     assert promised["promises"][0]["kept"] is None
     kept = step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", text="回电")
     assert kept.json()["promises"][0]["kept"] is True
+
+
+def test_breaches_escalate_level_by_level(api, org, setup):
+    from manyi.tickets.sla import escalate_breaches
+
+    created = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)  # Monday
+    ticket = actions.create_ticket(
+        SYSTEM,
+        branch=org.a1,
+        customer=setup["customer"],
+        channel="phone",
+        subject="没人回电",
+        created_at=created,
+    )
+    assert escalate_breaches(now=created + dt.timedelta(hours=1)) == 0
+    # 12:00: the 2-hour first response is missed.
+    assert escalate_breaches(now=dt.datetime(2026, 11, 23, 12, 0, tzinfo=SHANGHAI)) == 1
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 1
+    assert escalate_breaches(now=dt.datetime(2026, 11, 23, 12, 5, tzinfo=SHANGHAI)) == 0
+    # Next morning the same-day reply is missed too; days later the resolution.
+    escalate_breaches(now=dt.datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI))
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 2
+    escalate_breaches(now=dt.datetime(2026, 11, 30, 9, 0, tzinfo=SHANGHAI))
+    ticket.refresh_from_db()
+    assert ticket.escalation_level == 3
+    assert AuditEntry.objects.filter(action="tickets.escalate").count() == 3
+    listed = api(org.supervisor_a1).get("/tickets?breached=true").json()
+    assert [t["number"] for t in listed["items"]] == [ticket.number]
