@@ -219,7 +219,14 @@ def analyse(
             f"declare the scale of every item for the 0-100 index; missing: {', '.join(unscaled)}",
             zh=f"计算 0-100 指数需要每个题项的量表；缺少：{'、'.join(unscaled)}",
         )
-    index_weights(result, scales)
+    negative = index_weights(result, scales)
+    negative = negative[negative < 0]
+    for (construct, item), weight in negative.items():
+        result.warnings.append(
+            f"{item} has a negative weight ({weight:.3f}) in {construct}: its 0-100 scores can "
+            f"leave the range and its impact is negative / 题项“{item}”在“{construct}”中的权重为负"
+            f"（{weight:.3f}），0-100 得分可能超出范围，影响为负"
+        )
     index = index_summary(result, scales)
     direct_0_100 = unstandardised_paths(result, scales)
     impact_table = ipma_c = ipma_i = priority = None

@@ -137,7 +137,7 @@ class BootstrapResult:
         }
         for (kind, name), row in self.table.iterrows():
             out.setdefault(kind, {})[name] = {
-                key: (None if pd.isna(value) else float(value)) for key, value in row.items()
+                key: (float(value) if np.isfinite(value) else None) for key, value in row.items()
             }
         return out
 
@@ -218,8 +218,15 @@ def bootstrap(
             f"{samples} bootstrap samples are too few (use 500 or more; 10 at the least)",
             zh=f"自助抽样次数 {samples} 太少（建议 500 次以上，至少 10 次）",
         )
+    if seed < 0:
+        raise PLSError(
+            f"the seed must not be negative ({seed})", zh=f"随机种子不能为负数（{seed}）"
+        )
     if not 0.5 < confidence < 1:
-        raise PLSError(f"confidence level {confidence} must lie between 0.5 and 1")
+        raise PLSError(
+            f"confidence level {confidence} must lie between 0.5 and 1",
+            zh=f"置信水平 {confidence} 必须在 0.5 和 1 之间",
+        )
     x = numeric_items(data, model)
     n = x.shape[0]
     check_cases(n, model)
@@ -227,15 +234,28 @@ def bootstrap(
     layout = Layout.of(model)
     low = high = None
     if scales is not None:
+        unscaled = [item for item in layout.items if item not in scales]
+        if unscaled:
+            raise PLSError(
+                f"no scale declared for {', '.join(unscaled)}",
+                zh=f"以下题项没有声明量表：{'、'.join(unscaled)}",
+            )
         low = np.array([scales[i][0] for i in layout.items], dtype=float)
         high = np.array([scales[i][1] for i in layout.items], dtype=float)
     space = ParameterSpace(layout, scheme, low, high, max_iter, tol)
     mean, sd, corr = correlation_moments(x, w)
-    if not (sd > 0).all():
-        raise PLSError("items without variance cannot be used")
+    constant = [item for item, s in zip(model.items, sd, strict=True) if not s > 0]
+    if constant:
+        raise PLSError(
+            f"items without variance cannot be used: {', '.join(map(str, constant))}",
+            zh=f"这些题项的回答全都相同（方差为零），无法使用：{'、'.join(map(str, constant))}",
+        )
     original, ok = space.evaluate(mean[None], sd[None], corr[None])
     if not ok[0]:
-        raise PLSError("the model does not converge on the full data")
+        raise PLSError(
+            "the model does not converge on the full data",
+            zh="模型在全部数据上不收敛",
+        )
     original = original[0]
 
     rng = np.random.default_rng(seed)
@@ -259,7 +279,10 @@ def bootstrap(
     se = draw.std(axis=0, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = original / se
+    fixed = se < 1e-12  # a single item's weight and loading are 1 in every resample
+    t[fixed] = np.nan
     p_value = 2 * stats.t.sf(np.abs(t), df=n - 1)
+    p_value[fixed] = np.nan
     low_pct, high_pct = np.quantile(draw, [alpha / 2, 1 - alpha / 2], axis=0)
     columns: dict[str, np.ndarray] = {
         "original": original,

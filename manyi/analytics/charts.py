@@ -60,6 +60,7 @@ def strategy_matrix_svg(
     left, right, top, bottom = 64, 24, 24, 52
     plot_w, plot_h = width - left - right, height - top - bottom
     x_max = max([p.importance for p in points] + [importance_cut]) * 1.15 or 1.0
+    x_min = min([0.0] + [p.importance * 1.15 for p in points])  # a driver can hurt
     perf = [p.performance for p in points] + [performance_cut]
     y_min = max(0.0, (min(perf) // 10) * 10 - 10)
     y_max = min(100.0, (max(perf) // 10) * 10 + 10)
@@ -67,7 +68,7 @@ def strategy_matrix_svg(
         y_min, y_max = 0.0, 100.0
 
     def sx(v: float) -> float:
-        return left + v / x_max * plot_w
+        return left + (v - x_min) / (x_max - x_min) * plot_w
 
     def sy(v: float) -> float:
         return top + (y_max - v) / (y_max - y_min) * plot_h
@@ -108,7 +109,7 @@ def strategy_matrix_svg(
         f'<line x1="{left}" y1="{cy:.1f}" x2="{left + plot_w}" y2="{cy:.1f}" stroke="#888" '
         'stroke-dasharray="5 4"/>'
     )
-    for v in _ticks(0, x_max):
+    for v in _ticks(x_min, x_max):
         parts.append(
             f'<text x="{sx(v):.1f}" y="{top + plot_h + 16}" font-size="11" text-anchor="middle"'
             f' fill="#444">{v:.2f}</text>'

@@ -183,8 +183,12 @@ def index_scores(
         construct: rescaled[list(items)].to_numpy() @ weights.loc[construct].to_numpy()
         for construct, items in result.model.blocks.items()
     }
-    # Weighted means of 0-100 values: clipping removes only floating-point noise.
-    return pd.DataFrame(scores, index=data.index).clip(0, 100)
+    # Weighted means of 0-100 values stay within 0-100 up to floating-point noise, which is
+    # removed; a formative block with a negative weight can leave the range, and is kept
+    # as it is (analyse() warns about negative weights).
+    frame = pd.DataFrame(scores, index=data.index)
+    frame = frame.mask((frame < 0) & (frame > -1e-6), 0.0)
+    return frame.mask((frame > 100) & (frame < 100 + 1e-6), 100.0)
 
 
 def impacts(result: PLSResult, scales: Scales, *, gain: float = 5.0) -> pd.DataFrame:

@@ -57,6 +57,7 @@ def compare_groups(
     scheme: str | None = None,
     confidence: float = 0.95,
     min_group: int = 30,
+    missing: str | None = None,
 ) -> GroupComparison:
     if group_column not in data.columns:
         raise PLSError(
@@ -64,11 +65,17 @@ def compare_groups(
             zh=f"数据中没有分组列“{group_column}”",
         )
     path_model = model.path_model
+    unscaled = [item for item in path_model.items if item not in model.scales]
+    if unscaled:
+        raise PLSError(
+            f"declare the scale of every item to compare indices; missing: {', '.join(unscaled)}",
+            zh=f"比较指数需要每个题项的量表；缺少：{'、'.join(unscaled)}",
+        )
     prepared = prepare(
         data,
         path_model.items,
         model.items,
-        missing=model.missing,  # type: ignore[arg-type]
+        missing=(missing or model.missing),  # type: ignore[arg-type]
         weights_column=model.weights,
     )
     labels = data[group_column].reset_index(drop=True).loc[prepared.frame.index]

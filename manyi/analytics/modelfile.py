@@ -44,7 +44,7 @@ from typing import Any
 import yaml
 
 from .pls import SCHEMES, Mode, PathModel, PLSError
-from .survey import MISSING_TREATMENTS, ItemSpec
+from .survey import MISSING_TREATMENTS, ItemSpec, clean_header
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -106,6 +106,16 @@ def _scale(value: Any, where: str) -> tuple[float, float] | None:
             zh=f"{where}：量表的最大值必须大于最小值",
         )
     return (low, high)
+
+
+def _item_label(value: Any) -> str | None:
+    """An item's label: text, or {zh: ..., en: ...} (Chinese shown first)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        names = {str(k)[:2]: str(v) for k, v in value.items()}
+        return names.get("zh") or names.get("en") or next(iter(names.values()), None)
+    return str(value)
 
 
 def _codes(value: Any) -> tuple[Any, ...]:
@@ -177,12 +187,12 @@ def parse_model(document: Mapping[str, Any]) -> IndexModel:
         modes[construct] = mode  # type: ignore[assignment]
         labels[construct] = _label(spec.get("label"), construct)
         block_scale = _scale(spec.get("scale"), construct)
-        reversed_items = {str(i) for i in _codes(spec.get("reverse"))}
+        reversed_items = {clean_header(i) for i in _codes(spec.get("reverse"))}
         block_codes = _codes(spec.get("dont_know")) or global_codes
         names = []
         for entry in spec["items"] or []:
             if isinstance(entry, Mapping):
-                name = str(entry.get("name", ""))
+                name = clean_header(entry.get("name", ""))
                 if not name:
                     raise PLSError(f"an item of {construct!r} has no name", zh="题项缺少名称")
                 item_scale = _scale(entry.get("scale"), name) or block_scale
@@ -190,17 +200,23 @@ def parse_model(document: Mapping[str, Any]) -> IndexModel:
                     scale=item_scale,
                     reverse=bool(entry.get("reverse", name in reversed_items)),
                     dont_know=_codes(entry.get("dont_know")) or block_codes,
-                    label=entry.get("label"),
+                    label=_item_label(entry.get("label")),
                 )
             else:
-                name = str(entry)
+                name = clean_header(entry)
                 items[name] = ItemSpec(
                     scale=block_scale, reverse=name in reversed_items, dont_know=block_codes
                 )
             names.append(name)
+        unknown = sorted(reversed_items - set(names))
+        if unknown:
+            raise PLSError(
+                f"block {construct!r}: reverse names {', '.join(unknown)}, which are not its items",
+                zh=f"潜变量“{construct}”：reverse 中的 {'、'.join(unknown)} 不是它的题项",
+            )
         blocks[construct] = names
     for name, override in (document.get("items") or {}).items():
-        name = str(name)
+        name = clean_header(name)
         if name not in items:
             raise PLSError(
                 f"items: {name!r} is in no block", zh=f"items 中的“{name}”不属于任何潜变量"
@@ -211,7 +227,7 @@ def parse_model(document: Mapping[str, Any]) -> IndexModel:
             scale=_scale(override.get("scale"), name) or base.scale,
             reverse=bool(override.get("reverse", base.reverse)),
             dont_know=_codes(override.get("dont_know")) or base.dont_know,
-            label=override.get("label", base.label),
+            label=_item_label(override.get("label")) or base.label,
         )
     path_model = PathModel(blocks=blocks, paths=_paths(document.get("paths")), modes=modes)
     target = document.get("target")

@@ -560,8 +560,9 @@ class PLSResult:
 
 
 def _num(value: Any) -> float | None:
+    """A JSON-safe number: NaN and infinities (a perfect collinearity) become null."""
     value = float(value)
-    return None if math.isnan(value) else value
+    return value if math.isfinite(value) else None
 
 
 def _r2(corr: pd.DataFrame, preds: list[str], target: str) -> float:
@@ -631,7 +632,9 @@ def check_cases(n: int, model: PathModel) -> list[str]:
     if n < 10 * largest:
         return [
             f"{n} cases are fewer than ten times the largest number of arrows pointing at "
-            f"a construct ({largest}); estimates will be unstable"
+            f"a construct ({largest}); estimates will be unstable / "
+            f"有效个案 {n} 个，少于指向同一潜变量的最多箭头数（{largest}）的十倍，"
+            "估计结果可能不稳定"
         ]
     return []
 
@@ -664,6 +667,7 @@ def fit(
             zh=f"这些题项的回答全都相同（方差为零），无法使用：{'、'.join(map(str, constant))}",
         )
     layout = Layout.of(model)
+    warnings += _collinear_items(corr, layout)
     result = estimate(corr, layout, scheme=scheme, max_iter=max_iter, tol=tol)
     if not result.converged[0]:
         raise PLSConvergenceError(
@@ -714,6 +718,32 @@ def fit(
         weighted=w is not None,
         warnings=warnings,
     )
+
+
+def _collinear_items(corr: np.ndarray, layout: Layout) -> list[str]:
+    """Items of one block that are (almost) the same question: refused in a formative block,
+    where their weights cannot be told apart; a warning in a reflective one."""
+    found = []
+    for construct, cols, formative in zip(
+        layout.constructs, layout.blocks, layout.formative, strict=True
+    ):
+        for a_pos, a in enumerate(cols):
+            for b in cols[a_pos + 1 :]:
+                if abs(corr[a, b]) > 1 - 1e-9:
+                    pair = (layout.items[a], layout.items[b])
+                    if formative:
+                        raise PLSError(
+                            f"items {pair[0]!r} and {pair[1]!r} of the formative block "
+                            f"{construct!r} are perfectly correlated; drop one",
+                            zh=f"形成型潜变量“{construct}”的题项“{pair[0]}”和“{pair[1]}”完全相关，"
+                            "请删除其中一个",
+                        )
+                    found.append(
+                        f"items {pair[0]} and {pair[1]} of {construct} are identical answers "
+                        f"(correlation 1) / 潜变量“{construct}”的题项“{pair[0]}”和“{pair[1]}”"
+                        "回答完全相同，可能是重复的列"
+                    )
+    return found
 
 
 def _sample_weights(

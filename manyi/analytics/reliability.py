@@ -198,7 +198,7 @@ def flags(
         for key in ("alpha", "rho_c", "rho_a", "ave"):
             if reflective and row[key] < THRESHOLDS[key]["min"]:  # type: ignore[operator]
                 out.append(_flag(key, str(construct), float(row[key]), language))
-        if not row["fornell_larcker"]:
+        if row["mode"] == "A" and not row["fornell_larcker"]:
             out.append(_flag("fornell_larcker", str(construct), None, language))
     for (construct, item), value in result.loadings.items():
         if (
@@ -210,7 +210,7 @@ def flags(
     for (construct, item), value in result.outer_vif.items():
         if result.model.mode(construct) == "B" and value > THRESHOLDS["vif"]["max"]:  # type: ignore[operator]
             out.append(_flag("vif", f"{construct} / {item}", float(value), language))
-    names = list(htmt_table.index)
+    names = [c for c in htmt_table.index if result.model.mode(c) == "A"]
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             value = float(htmt_table.loc[a, b])

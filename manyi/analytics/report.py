@@ -109,6 +109,9 @@ def _write_frame(sheet: Worksheet, frame: pd.DataFrame, *, index: bool) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in frame.itertuples(index=False):
         sheet.append([_cell(v) for v in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a label such as "=A1" is text, never a formula
     for position, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[get_column_letter(position)].width = min(60, max(10, longest + 2))

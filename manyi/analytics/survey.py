@@ -10,8 +10,10 @@ guessing would silently change the index.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -39,23 +41,34 @@ class PreparedData:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _is_code(value: Any, codes: Sequence[Any]) -> bool:
+def clean_header(name: Any) -> str:
+    """Column and item names compared as people read them: text, NFKC-normalised (full-width
+    letters and the ideographic space become ordinary ones), without surrounding blanks."""
+    return unicodedata.normalize("NFKC", str(name)).strip()
+
+
+def _dont_know_mask(column: pd.Series, codes: Sequence[Any]) -> pd.Series:
+    """Vectorised: numeric codes match numbers and numeric text, text codes match text."""
+    if not codes:
+        return pd.Series(False, index=column.index)
+    numeric_codes = []
     for code in codes:
-        if isinstance(code, str) and isinstance(value, str):
-            if value.strip() == code.strip():
-                return True
-        else:
-            try:
-                if float(value) == float(code):
-                    return True
-            except (TypeError, ValueError):
-                continue
-    return False
+        try:
+            numeric_codes.append(float(code))
+        except (TypeError, ValueError):
+            continue
+    text_codes = {str(code).strip() for code in codes if isinstance(code, str)}
+    mask = pd.Series(False, index=column.index)
+    if numeric_codes:
+        mask |= pd.to_numeric(column, errors="coerce").isin(numeric_codes)
+    if text_codes and column.dtype == object:
+        mask |= column.map(lambda v: isinstance(v, str) and v.strip() in text_codes)
+    return mask
 
 
 def _numeric_column(column: pd.Series, item: str, codes: Sequence[Any]) -> tuple[pd.Series, int]:
     """The column as floats with don't-know codes as NaN; refuses text that is no number."""
-    dont_know = column.map(lambda v: _is_code(v, codes)) if codes else column.map(lambda v: False)
+    dont_know = _dont_know_mask(column, codes)
     values = column.mask(dont_know)
     if values.dtype == object:
         text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
@@ -136,31 +149,40 @@ def prepare(
         }
     frame = pd.DataFrame(columns)
     n_input = len(frame)
-    sample_weights = None
+    blank = frame.isna().all(axis=1)  # respondents who answered none of the model's items
+    frame = frame[~blank]
+    empty = [item for item in items if frame[item].isna().all()]
+    if empty:
+        raise PLSError(
+            f"{', '.join(map(str, empty))}: no answers at all (only blanks or don't-know codes)",
+            zh=f"{'、'.join(map(str, empty))}：没有任何有效回答（只有空白或“不知道”）",
+        )
+    weights = None
     if weights_column:
         if weights_column not in data.columns:
             raise PLSError(
                 f"weight column {weights_column!r} is not in the data",
                 zh=f"数据中没有权重列“{weights_column}”",
             )
-        w = pd.to_numeric(data[weights_column], errors="coerce")
-        bad = w.isna() | (w < 0)
-        if bad.any():
-            row = bad.idxmax()
-            raise PLSError(
-                f"weight on row {_row(row)} is {data[weights_column][row]!r}; "
-                "weights must be non-negative numbers",
-                zh=f"第 {_row(row)} 行的权重为“{data[weights_column][row]}”；权重必须是非负数",
-            )
-        sample_weights = w.to_numpy(dtype=float)
+        weights = pd.to_numeric(data[weights_column], errors="coerce")[~blank]
     incomplete = frame.isna().any(axis=1)
     replaced = 0
     if missing == "casewise":
-        keep = ~incomplete
-        frame = frame[keep]
-        if sample_weights is not None:
-            sample_weights = sample_weights[keep.to_numpy()]
-    else:
+        frame = frame[~incomplete]
+        if weights is not None:
+            weights = weights[~incomplete]
+    sample_weights = None
+    if weights is not None:
+        bad = weights.isna() | (weights < 0)
+        if bad.any():
+            row = bad.idxmax()
+            shown = str(data[weights_column][row])
+            raise PLSError(
+                f"weight on row {_row(row)} is {shown!r}; weights must be non-negative numbers",
+                zh=f"第 {_row(row)} 行的权重为“{shown}”；权重必须是非负数",
+            )
+        sample_weights = weights.to_numpy(dtype=float)
+    if missing == "mean":
         for item in items:
             gaps = frame[item].isna()
             if gaps.all():
@@ -179,6 +201,7 @@ def prepare(
     report = {
         "n_input": n_input,
         "n_used": len(frame),
+        "blank_cases": int(blank.sum()),
         "incomplete_cases": int(incomplete.sum()),
         "dropped_cases": n_input - len(frame),
         "replaced_values": replaced,
@@ -196,15 +219,37 @@ def prepare(
 
 
 def read_bytes(content: bytes, filename: str) -> pd.DataFrame:
-    """A table from an uploaded file's bytes; the file name's extension says the format."""
+    """A table from an uploaded file's bytes; the file name's extension says the format.
+    Headers become clean text; rows with nothing in them (Excel's formatted blank rows)
+    and columns with no header and no data are dropped."""
+    frame, header = _read_bytes(content, filename)
+    written = [clean_header(c) for c in header if not pd.isna(c)]
+    duplicated = sorted({c for c in written if written.count(c) > 1})
+    frame.columns = [clean_header(c) for c in frame.columns]
+    unnamed = [c for c in frame.columns if c.startswith("Unnamed: ") and frame[c].isna().all()]
+    frame = frame.drop(columns=unnamed).dropna(how="all").reset_index(drop=True)
+    duplicated = sorted(
+        set(duplicated) | {c for c in frame.columns if list(frame.columns).count(c) > 1}
+    )
+    if duplicated:
+        raise PLSError(
+            f"{filename}: the columns {', '.join(duplicated)} appear more than once",
+            zh=f"{filename}：这些列名重复出现：{'、'.join(duplicated)}",
+        )
+    return frame
+
+
+def _read_bytes(content: bytes, filename: str) -> tuple[pd.DataFrame, list[Any]]:
+    """The table and its header row as written (pandas renames repeated names to q1.1)."""
     import io
 
     lower = filename.lower()
     try:
-        if lower.endswith((".xlsx", ".xlsm")):
-            return pd.read_excel(io.BytesIO(content), engine="openpyxl")
-        if lower.endswith(".xls"):
-            return pd.read_excel(io.BytesIO(content), engine="xlrd")
+        if lower.endswith((".xlsx", ".xlsm", ".xls")):
+            engine = "xlrd" if lower.endswith(".xls") else "openpyxl"
+            frame = pd.read_excel(io.BytesIO(content), engine=engine)
+            header = pd.read_excel(io.BytesIO(content), engine=engine, header=None, nrows=1)
+            return frame, list(header.iloc[0]) if len(header) else []
         if not lower.endswith((".csv", ".txt")):
             raise PLSError(
                 f"{filename}: use a CSV or Excel file (.csv, .xlsx, .xls)",
@@ -212,7 +257,9 @@ def read_bytes(content: bytes, filename: str) -> pd.DataFrame:
             )
         for encoding in ("utf-8-sig", "gb18030"):
             try:
-                return pd.read_csv(io.BytesIO(content), encoding=encoding)
+                frame = pd.read_csv(io.BytesIO(content), encoding=encoding)
+                header = pd.read_csv(io.BytesIO(content), encoding=encoding, header=None, nrows=1)
+                return frame, list(header.iloc[0]) if len(header) else []
             except UnicodeDecodeError:
                 continue
     except PLSError:
@@ -227,18 +274,13 @@ def read_bytes(content: bytes, filename: str) -> pd.DataFrame:
     )
 
 
-def read_table(path: str, *, sheet: str | int = 0) -> pd.DataFrame:
+def read_table(path: str | Path) -> pd.DataFrame:
     """A CSV (UTF-8 with or without BOM, or GB18030 as Chinese Excel saves it) or a workbook."""
-    lower = str(path).lower()
-    if lower.endswith((".xlsx", ".xlsm")):
-        return pd.read_excel(path, sheet_name=sheet, engine="openpyxl")
-    if lower.endswith(".xls"):
-        return pd.read_excel(path, sheet_name=sheet, engine="xlrd")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-    raise PLSError(
-        f"{path} is neither UTF-8 nor GB18030 text", zh=f"{path} 既不是 UTF-8 也不是 GB18030 编码"
-    )
+    try:
+        content = Path(path).read_bytes()
+    except OSError as error:
+        raise PLSError(
+            f"{path} cannot be read: {error.strerror or error}",
+            zh=f"无法读取 {path}：{error.strerror or error}",
+        ) from None
+    return read_bytes(content, Path(path).name)

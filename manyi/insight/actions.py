@@ -3,13 +3,16 @@ transaction, audit entry."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import json
 import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,7 +23,7 @@ from manyi.analytics.modelfile import load_model
 from manyi.analytics.pls import SCHEMES, PLSError
 from manyi.analytics.report import write_xlsx
 from manyi.analytics.survey import MISSING_TREATMENTS, read_bytes
-from manyi.core.tasks import enqueue
+from manyi.core.tasks import enqueue, periodic
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch
@@ -36,6 +39,11 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_BOOTSTRAP = 10_000
 # Runs up to this many respondent-resamples finish in a second or two: done in the request.
 INLINE_WORK = 2_000_000
+INLINE_ROWS = 20_000
+# More than this would not finish within the workers' time limit (10 minutes).
+MAX_WORK = 500_000_000
+# A run "running" for longer than this lost its worker: it may be taken again, or failed.
+STALE_AFTER = dt.timedelta(minutes=15)
 
 
 def _error(error: PLSError) -> ValidationError:
@@ -107,6 +115,8 @@ def clean_options(options: dict[str, Any], columns: list[str]) -> dict[str, Any]
         seed = int(options.get("seed") or 0)
     except (TypeError, ValueError):
         raise ValidationError(_("Bootstrap samples and seed must be whole numbers.")) from None
+    if seed < 0:
+        raise ValidationError(_("The random seed must not be negative."))
     if bootstrap and not 10 <= bootstrap <= MAX_BOOTSTRAP:
         raise ValidationError(
             _("Bootstrap samples must lie between 10 and %(max)d (or 0 for none).")
@@ -153,6 +163,15 @@ def start_run(
         raise ValidationError(
             _("The target %(t)s is not a construct of the model.") % {"t": cleaned["target"]}
         )
+    work = run_work(dataset.rows, cleaned)
+    if work > MAX_WORK:
+        raise ValidationError(
+            _(
+                "%(rows)s respondents with %(boot)s bootstrap samples would not finish in time; "
+                "use fewer samples or a random subsample of the data."
+            )
+            % {"rows": dataset.rows, "boot": cleaned["bootstrap"]}
+        )
     cleaned["language"] = (get_language() or "zh-hans")[:7]
     run = AnalysisRun(
         dataset=dataset,
@@ -169,13 +188,24 @@ def start_run(
             run,
             after={"title": run.title, "dataset": dataset.pk, **cleaned},
         )
-    work = dataset.rows * (1 + cleaned["bootstrap"])
-    if work <= INLINE_WORK:
+    if work <= INLINE_WORK and dataset.rows <= INLINE_ROWS:
         execute_run(run.pk)
         run.refresh_from_db()
     else:
         transaction.on_commit(lambda: enqueue(execute_run, run.pk))
     return run
+
+
+def group_samples(bootstrap: int) -> int:
+    return min(max(bootstrap, 200), 1000)
+
+
+def run_work(rows: int, options: dict[str, Any]) -> int:
+    """Respondent-resamples a run costs: the fit, the bootstrap and the group comparison."""
+    work = rows * (1 + options.get("bootstrap", 0))
+    if options.get("group"):
+        work += rows * group_samples(options.get("bootstrap", 0))
+    return work
 
 
 def rerun(actor: Any, run: AnalysisRun) -> AnalysisRun:
@@ -192,12 +222,16 @@ def rerun(actor: Any, run: AnalysisRun) -> AnalysisRun:
 
 def execute_run(run_id: int) -> None:
     """Compute a run (in the request for small data, on a worker for large)."""
-    updated = AnalysisRun.objects.filter(pk=run_id, status=AnalysisRun.Status.QUEUED).update(
-        status=AnalysisRun.Status.RUNNING, started_at=timezone.now()
+    now = timezone.now()
+    claimable = Q(status=AnalysisRun.Status.QUEUED) | Q(
+        status=AnalysisRun.Status.RUNNING, started_at__lt=now - STALE_AFTER
+    )  # a worker that died or timed out leaves its run "running": the retry takes it
+    updated = AnalysisRun.objects.filter(claimable, pk=run_id).update(
+        status=AnalysisRun.Status.RUNNING, started_at=now
     )
     if not updated:
         return  # already taken by another worker, or finished
-    run = AnalysisRun.objects.select_related("dataset").get(pk=run_id)
+    run = AnalysisRun.objects.select_related("dataset").defer("report").get(pk=run_id)
     options = run.options
     language = options.get("language", "zh-hans")
     try:
@@ -219,13 +253,20 @@ def execute_run(run_id: int) -> None:
                 frame,
                 model,
                 options["group"],
-                samples=min(max(options.get("bootstrap") or 0, 200), 1000),
+                samples=group_samples(options.get("bootstrap") or 0),
                 seed=options.get("seed") or 0,
                 scheme=options.get("scheme"),
+                missing=options.get("missing"),
             )
             result["groups"] = comparison.to_dict()
+        result = json.loads(json.dumps(result, allow_nan=False))  # strict JSON for every DB
         buffer = io.BytesIO()
         write_xlsx(analysis, buffer)
+        run.result = result
+        run.report = buffer.getvalue()
+        run.status = AnalysisRun.Status.DONE
+        run.finished_at = timezone.now()
+        run.save(update_fields=["result", "report", "status", "finished_at"])
     except PLSError as error:
         _fail(run, str(error), error.zh)
         return
@@ -233,12 +274,24 @@ def execute_run(run_id: int) -> None:
         log.exception("analysis run %s failed", run_id)
         _fail(run, f"Unexpected error: {error}", f"意外错误：{error}")
         return
-    run.result = result
-    run.report = buffer.getvalue()
-    run.status = AnalysisRun.Status.DONE
-    run.finished_at = timezone.now()
-    run.save(update_fields=["result", "report", "status", "finished_at"])
     audit.record("system:insight", "insight.run.done", run, after={"n_used": result["n_used"]})
+
+
+@periodic("insight.fail_stale_runs", minutes=15)
+def fail_stale_runs() -> int:
+    """Runs whose worker vanished long ago (and no retry took them) end as failed, so no
+    page waits for ever."""
+    cutoff = timezone.now() - 2 * STALE_AFTER
+    stale = AnalysisRun.objects.filter(status=AnalysisRun.Status.RUNNING, started_at__lt=cutoff)
+    count = 0
+    for run in stale.defer("report"):
+        _fail(
+            run,
+            "The worker computing this run stopped; run it again.",
+            "计算这次分析的后台进程已中断，请重新运行。",
+        )
+        count += 1
+    return count
 
 
 def _fail(run: AnalysisRun, message: str, message_zh: str) -> None:

@@ -54,7 +54,7 @@ class AnalysisForm(forms.Form):
     bootstrap = forms.IntegerField(
         label=_("Bootstrap samples (0 = none)"), min_value=0, max_value=10_000, initial=1000
     )
-    seed = forms.IntegerField(label=_("Random seed"), initial=2026)
+    seed = forms.IntegerField(label=_("Random seed"), initial=2026, min_value=0)
     group = forms.CharField(
         label=_("Compare groups by column (optional)"), max_length=100, required=False
     )
@@ -66,6 +66,17 @@ class AnalysisForm(forms.Form):
         self.fields["template"].choices = [("", _("— keep the text below —"))] + [
             (name, TEMPLATE_TITLES.get(name, name)) for name in template_names()
         ]
+
+    def clean_file(self):
+        from .actions import MAX_UPLOAD_BYTES
+
+        upload = self.cleaned_data.get("file")
+        if upload is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB; split it or sample it first.")
+                % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload
 
     def clean(self):
         data = super().clean()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,6 +28,9 @@ from manyi.analytics.charts import AREA_COLOURS, AREA_TITLES
 from .models import AnalysisRun
 
 FONT = "STSong-Light"
+CASES_LINE = gettext_noop(
+    "%(n)s cases used of %(read)s; scheme %(scheme)s; bootstrap %(boot)s; seed %(seed)s."
+)
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
@@ -70,8 +75,10 @@ def _matrix(result: dict[str, Any], language: str, width: float = 160 * mm) -> D
     y_min = max(0.0, (min(perf) // 10) * 10 - 10)
     y_max = min(100.0, (max(perf) // 10) * 10 + 10)
 
+    x_min = min([0.0] + [p["importance"] * 1.15 for p in points])
+
     def sx(v: float) -> float:
-        return left + v / x_max * plot_w
+        return left + (v - x_min) / (x_max - x_min) * plot_w
 
     def sy(v: float) -> float:
         return bottom + (v - y_min) / ((y_max - y_min) or 1) * plot_h
@@ -130,7 +137,7 @@ def _matrix(result: dict[str, Any], language: str, width: float = 160 * mm) -> D
                 left - 4, sy(value) - 3, f"{value:.0f}", fontName=FONT, fontSize=7, textAnchor="end"
             )
         )
-        xv = x_max * k / 5
+        xv = x_min + (x_max - x_min) * k / 5
         drawing.add(
             String(sx(xv), bottom - 12, f"{xv:.2f}", fontName=FONT, fontSize=7, textAnchor="middle")
         )
@@ -154,11 +161,11 @@ def run_pdf(run: AnalysisRun, language: str) -> bytes:
     document = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, title=run.title
     )
-    story: list[Any] = [Paragraph(run.title, styles["title"])]
+    story: list[Any] = [Paragraph(escape(run.title), styles["title"])]
     labels = result.get("labels", {})
     story.append(
         Paragraph(
-            _("%(n)s cases used of %(read)s; scheme %(scheme)s; bootstrap %(boot)s; seed %(seed)s.")
+            escape(_(CASES_LINE))
             % {
                 "n": result.get("n_used"),
                 "read": result.get("data", {}).get("n_input"),
@@ -174,7 +181,7 @@ def run_pdf(run: AnalysisRun, language: str) -> bytes:
     if flags:
         rows = [[_("Check"), _("Where"), _("Value"), _("Meaning")]]
         rows += [
-            [f["check"], f["where"], f["value"], Paragraph(f["message"], styles["cell"])]
+            [f["check"], f["where"], f["value"], Paragraph(escape(f["message"]), styles["cell"])]
             for f in flags
         ]
         story.append(_table(rows, [22 * mm, 38 * mm, 16 * mm, 98 * mm]))
@@ -216,10 +223,10 @@ def run_pdf(run: AnalysisRun, language: str) -> bytes:
             rows.append(
                 [
                     item["rank"],
-                    Paragraph(str(item["label"]), styles["cell"]),
+                    Paragraph(escape(str(item["label"])), styles["cell"]),
                     _f(item["score"], 1),
                     _f(item["impact"]),
-                    Paragraph(item["recommendation"], styles["cell"]),
+                    Paragraph(escape(str(item["recommendation"])), styles["cell"]),
                 ]
             )
         story.append(_table(rows, [12 * mm, 36 * mm, 14 * mm, 16 * mm, 96 * mm]))

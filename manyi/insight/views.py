@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -79,6 +79,10 @@ def run_new(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as error:
                 form.add_error(None, error)
+            except PermissionDenied:
+                form.add_error(
+                    "branch", _("Choose a branch of yours: company-wide data is for company staff.")
+                )
             else:
                 return redirect("insight:run", pk=run.pk)
     else:
@@ -96,7 +100,8 @@ def run_new(request: HttpRequest) -> HttpResponse:
 
 def _run(request: HttpRequest, pk: int) -> AnalysisRun:
     require_permission(request.user, "insight.view")
-    return get_visible_or_404(AnalysisRun.objects.select_related("dataset"), request.user, pk=pk)
+    runs = AnalysisRun.objects.select_related("dataset").defer("dataset__content", "report")
+    return get_visible_or_404(runs, request.user, pk=pk)
 
 
 def _rows(mapping: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -222,8 +227,9 @@ def run_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     if run.status != AnalysisRun.Status.DONE:
         messages.error(request, _("The analysis has not finished."))
         return redirect("insight:run", pk=pk)
+    report = AnalysisRun.objects.values_list("report", flat=True).get(pk=run.pk)
     response = HttpResponse(
-        bytes(run.report),
+        bytes(report),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="manyi-index-{run.pk}.xlsx"'

@@ -117,6 +117,7 @@ class Command(BaseCommand):
             samples=options["bootstrap"],
             seed=options["seed"],
             scheme=options["scheme"],
+            missing=options["missing"],
         )
         self._write_json(comparison.to_dict(), options["json"])
         if options["json"] == "-":
