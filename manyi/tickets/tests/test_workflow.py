@@ -197,7 +197,9 @@ def test_two_step_approval_and_no_self_approval(api, org, setup):
 def test_refusals_answer_409_403_and_404(api, org, setup):
     ticket = register(api, org, setup)
     tid = ticket["id"]
-    assert step(api, org.agent_a1, tid, "propose", remedies=[{"kind": "gift"}]).status_code == 409
+    early = step(api, org.agent_a1, tid, "propose", remedies=[{"kind": "gift"}])
+    assert early.status_code == 409 and early.json()["code"] == "conflict"
+    assert "现在不能“提出处理方案”" in early.json()["message"]  # in the user's language
     assert step(api, org.agent_b1, tid, "assign", assignee=1).status_code == 404
     assert api(org.agent_b1).get(f"/tickets/{tid}").status_code == 404
     assert step(api, org.analyst, tid, "note", text="x").status_code == 403
