@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/", include("manyi.org.urls")),
     path("calendar/", include("manyi.businesstime.urls")),
     path("customers/", include("manyi.customers.urls")),
+    path("tickets/", include("manyi.tickets.urls")),
     path("insight/", include("manyi.insight.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),

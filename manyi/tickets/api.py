@@ -9,13 +9,10 @@ POST /tickets/{id}/actions/{action}    assign, investigate, propose, approve, re
 Refused transitions answer 409, missing rights 403, another branch's ticket 404.
 """
 
-import base64
-import binascii
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -23,12 +20,13 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from manyi.api import ApiError
 from manyi.core.schemas import MaskedPhone
 from manyi.customers.models import Customer
-from manyi.org.models import Branch, Staff
+from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
 
 from . import actions
-from .models import ReasonCode, Ticket
+from .models import Ticket
+from .steps import UnknownStep, run_step
 
 router = Router(tags=["tickets"])
 
@@ -250,86 +248,6 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     return tickets.order_by("-created_at")
 
 
-def _body_staff(request: HttpRequest, body: dict[str, Any], key: str) -> Staff:
-    staff_id = body.get(key)
-    if staff_id is None:
-        raise ValidationError(f"{key} is required")
-    return get_visible_or_404(Staff, request.auth, pk=staff_id)
-
-
-def _decode(body: dict[str, Any], key: str) -> bytes:
-    value = body.get(key) or ""
-    try:
-        return base64.b64decode(value, validate=True) if value else b""
-    except (binascii.Error, ValueError):
-        raise ValidationError(f"{key} must be base64") from None
-
-
-def _when(body: dict[str, Any], key: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(str(body[key]))
-    except (KeyError, ValueError):
-        raise ValidationError(f"{key} must be an ISO date and time") from None
-    if value.tzinfo is None:
-        raise ValidationError(f"{key} needs a time zone, e.g. +08:00")
-    return value
-
-
-def _run(request: HttpRequest, ticket: Ticket, action: str, body: dict[str, Any]) -> None:
-    user = request.auth
-    text = str(body.get("note") or body.get("comment") or body.get("text") or "")
-    if action == "assign":
-        actions.assign(user, ticket, assignee=_body_staff(request, body, "assignee"))
-    elif action == "investigate":
-        reason = None
-        if body.get("reason"):
-            reason = ReasonCode.objects.filter(code=body["reason"]).first()
-            if reason is None:
-                raise ValidationError(f"unknown reason {body['reason']}")
-        fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
-        actions.investigate(user, ticket, reason=reason, **fields)
-    elif action == "propose":
-        actions.propose(user, ticket, remedies=body.get("remedies") or [], note=text)
-    elif action == "approve":
-        actions.approve(user, ticket, comment=text)
-    elif action == "reject":
-        actions.reject(user, ticket, comment=text)
-    elif action == "agree":
-        actions.agree(
-            user,
-            ticket,
-            method=str(body.get("method", "")),
-            reference=str(body.get("reference", "")),
-            signature=_decode(body, "signature"),
-        )
-    elif action == "complete_order":
-        actions.complete_order(user, ticket, order_id=int(body.get("order_id") or 0), note=text)
-    elif action == "follow_up":
-        if not isinstance(body.get("satisfied"), bool):
-            raise ValidationError("satisfied must be true or false")
-        actions.follow_up(user, ticket, satisfied=body["satisfied"], note=text)
-    elif action == "close":
-        actions.close(user, ticket, note=text)
-    elif action == "reopen":
-        actions.reopen(user, ticket, note=text)
-    elif action == "pause":
-        actions.pause(user, ticket, note=text)
-    elif action == "resume":
-        actions.resume(user, ticket)
-    elif action in ("note", "contact"):
-        actions.add_activity(
-            user,
-            ticket,
-            kind=str(body.get("kind") or ("note" if action == "note" else "call")),
-            text=text,
-            outcome=str(body.get("outcome") or ""),
-        )
-    elif action == "promise":
-        actions.promise(user, ticket, kind=str(body.get("kind", "")), due_at=_when(body, "due_at"))
-    else:
-        raise ApiError(404, "unknown_action", f"unknown action {action!r}")
-
-
 @router.post(
     "/tickets/{ticket_id}/actions/{action}",
     response=TicketOut,
@@ -342,7 +260,9 @@ def act(
 ) -> Any:
     ticket = _ticket(request, ticket_id)
     try:
-        _run(request, ticket, action, body or {})
+        run_step(request.auth, ticket, action, body or {})
     except actions.TransitionRefused as refused:
         raise ApiError(409, "conflict", " ".join(refused.messages)) from None
+    except UnknownStep:
+        raise ApiError(404, "unknown_action", f"unknown action {action!r}") from None
     return _ticket(request, ticket_id)

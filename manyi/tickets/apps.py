@@ -8,8 +8,10 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Complaints and contacts")
 
     def ready(self) -> None:
+        from manyi.core.registry import NavItem, register_nav
         from manyi.customers.timeline import timeline_kind
 
+        register_nav(NavItem("tickets", _("Complaints"), "tickets:queue", "tickets.view", 10))
         from . import sla  # noqa: F401  (registers the escalation job)
 
         timeline_kind("ticket", _("Complaint or contact"))

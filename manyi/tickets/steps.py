@@ -1,0 +1,121 @@
+"""One dispatcher for every workflow step, shared by the JSON API and the pages, so a step
+taken by an integration and by an agent's click is the same call with the same checks."""
+
+import base64
+import binascii
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from manyi.org.models import Staff
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions
+from .models import ReasonCode, Ticket
+
+STEPS = (
+    "assign",
+    "contact",
+    "note",
+    "investigate",
+    "propose",
+    "approve",
+    "reject",
+    "agree",
+    "complete_order",
+    "follow_up",
+    "close",
+    "reopen",
+    "pause",
+    "resume",
+    "promise",
+)
+
+
+class UnknownStep(LookupError):
+    pass
+
+
+def _body_staff(user: Any, body: dict[str, Any], key: str) -> Staff:
+    staff_id = body.get(key)
+    if not staff_id:
+        raise ValidationError(_("Choose who handles the ticket."))
+    return get_visible_or_404(Staff, user, pk=staff_id)
+
+
+def _decode(body: dict[str, Any], key: str) -> bytes:
+    value = body.get(key) or ""
+    try:
+        return base64.b64decode(value, validate=True) if value else b""
+    except (binascii.Error, ValueError):
+        raise ValidationError(f"{key} must be base64") from None
+
+
+def _when(body: dict[str, Any], key: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(str(body[key]))
+    except (KeyError, ValueError):
+        raise ValidationError(f"{key} must be an ISO date and time") from None
+    if value.tzinfo is None:
+        raise ValidationError(f"{key} needs a time zone, e.g. +08:00")
+    return value
+
+
+def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> None:
+    """Take one workflow step with the fields of a JSON body or a submitted form."""
+    text = str(body.get("note") or body.get("comment") or body.get("text") or "")
+    if action == "assign":
+        actions.assign(user, ticket, assignee=_body_staff(user, body, "assignee"))
+    elif action == "investigate":
+        reason = None
+        if body.get("reason"):
+            reason = ReasonCode.objects.filter(code=body["reason"]).first()
+            if reason is None:
+                raise ValidationError(f"unknown reason {body['reason']}")
+        fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
+        actions.investigate(user, ticket, reason=reason, **fields)
+    elif action == "propose":
+        actions.propose(user, ticket, remedies=body.get("remedies") or [], note=text)
+    elif action == "approve":
+        actions.approve(user, ticket, comment=text)
+    elif action == "reject":
+        actions.reject(user, ticket, comment=text)
+    elif action == "agree":
+        actions.agree(
+            user,
+            ticket,
+            method=str(body.get("method", "")),
+            reference=str(body.get("reference", "")),
+            signature=_decode(body, "signature"),
+        )
+    elif action == "complete_order":
+        actions.complete_order(user, ticket, order_id=int(body.get("order_id") or 0), note=text)
+    elif action == "follow_up":
+        satisfied = body.get("satisfied")
+        if isinstance(satisfied, str):
+            satisfied = {"true": True, "yes": True, "false": False, "no": False}.get(satisfied)
+        if not isinstance(satisfied, bool):
+            raise ValidationError(_("Say whether the customer is satisfied."))
+        actions.follow_up(user, ticket, satisfied=satisfied, note=text)
+    elif action == "close":
+        actions.close(user, ticket, note=text)
+    elif action == "reopen":
+        actions.reopen(user, ticket, note=text)
+    elif action == "pause":
+        actions.pause(user, ticket, note=text)
+    elif action == "resume":
+        actions.resume(user, ticket)
+    elif action in ("note", "contact"):
+        actions.add_activity(
+            user,
+            ticket,
+            kind=str(body.get("kind") or ("note" if action == "note" else "call")),
+            text=text,
+            outcome=str(body.get("outcome") or ""),
+        )
+    elif action == "promise":
+        actions.promise(user, ticket, kind=str(body.get("kind", "")), due_at=_when(body, "due_at"))
+    else:
+        raise UnknownStep(action)

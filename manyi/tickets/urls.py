@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tickets"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("new/", views.register, name="register"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/step/<slug:action>/", views.step, name="step"),
+]

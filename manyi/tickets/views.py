@@ -1,0 +1,253 @@
+"""Agent pages: the queues, registering a contact, and a ticket with its next steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from manyi.analytics.text import normalise_phone
+from manyi.customers.models import Contact, Customer
+from manyi.org.models import Branch, Department, Staff
+from manyi.org.permissions import has_permission, require_permission
+from manyi.org.scoping import get_visible_or_404, staff_of
+
+from . import actions
+from .models import Agreement, Channel, Priority, ReasonCode, Remedy, Status, Ticket, TicketType
+from .sla import breached
+from .steps import STEPS, UnknownStep, run_step
+
+QUEUES = ("mine", "team", "breached", "all")
+REMEDY_ROWS = 4
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "tickets.view")
+    which = request.GET.get("queue") or "mine"
+    if which not in QUEUES:
+        which = "mine"
+    tickets = Ticket.objects.visible_to(request.user).select_related(
+        "branch", "reason", "assignee", "customer"
+    )
+    me = staff_of(request.user)
+    if which == "mine":
+        tickets = tickets.filter(assignee=me).exclude(status=Status.CLOSED)
+    elif which == "team":
+        tickets = tickets.exclude(status=Status.CLOSED)
+    elif which == "breached":
+        tickets = breached(tickets)
+    status = request.GET.get("status") or ""
+    if status in Status.values:
+        tickets = tickets.filter(status=status)
+    reason = request.GET.get("reason") or ""
+    if reason:
+        tickets = tickets.filter(reason__code__startswith=reason)
+    for word in (request.GET.get("q") or "").split():
+        tickets = tickets.filter(subject__contains=word) | tickets.filter(
+            description__contains=word
+        )
+    page = Paginator(tickets.order_by("resolution_due", "-created_at"), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "tickets/queue.html",
+        {
+            "page": page,
+            "queue": which,
+            "queues": [
+                ("mine", _("My queue")),
+                ("team", _("Team queue")),
+                ("breached", _("Past a deadline")),
+                ("all", _("All")),
+            ],
+            "statuses": Status.choices,
+            "status": status,
+            "reason": reason,
+            "q": request.GET.get("q") or "",
+            "now": timezone.now(),
+            "may_create": has_permission(request.user, "tickets.create"),
+        },
+    )
+
+
+def _customer_for(user: Any, branch: Branch, lookup: str) -> Customer | None:
+    """The caller by phone number or customer number, within the person's branches."""
+    lookup = lookup.strip()
+    if not lookup:
+        return None
+    customers = Customer.objects.visible_to(user).filter(merged_into__isnull=True)
+    by_key = customers.filter(external_key=lookup).first()
+    if by_key is not None:
+        return by_key
+    phone = normalise_phone(lookup)
+    if phone:
+        contact = (
+            Contact.objects.filter(normalized=phone, customer__in=customers)
+            .select_related("customer")
+            .first()
+        )
+        if contact is not None:
+            return contact.customer
+    return None
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "tickets.create")
+    branches = Branch.objects.visible_to(request.user).order_by("code")
+    reasons = ReasonCode.objects.filter(active=True).select_related("parent")
+    values: dict[str, Any] = {"channel": "phone", "ticket_type": "complaint", "priority": "normal"}
+    if request.method == "POST":
+        values = request.POST.dict()
+        try:
+            branch = get_visible_or_404(Branch, request.user, pk=values.get("branch") or 0)
+            customer = _customer_for(request.user, branch, values.get("customer", ""))
+            new_customer = None
+            if customer is None:
+                new_customer = {
+                    "name": values.get("customer_name", ""),
+                    "phone": values.get("customer", ""),
+                }
+            fields = {
+                name: values.get(name, "")
+                for name in actions.REGISTRATION_FIELDS
+                if name != "production_date"
+            }
+            if values.get("production_date"):
+                fields["production_date"] = values["production_date"]
+            ticket = actions.create_ticket(
+                request.user,
+                branch=branch,
+                customer=customer,
+                new_customer=new_customer,
+                reason=values.get("reason") or None,
+                **fields,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            for message in getattr(error, "messages", [str(error)]):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Registered as %(number)s.") % {"number": ticket.number})
+            return redirect("tickets:detail", pk=ticket.pk)
+    return render(
+        request,
+        "tickets/register.html",
+        {
+            "branches": branches,
+            "reasons": reasons,
+            "channels": Channel.choices,
+            "types": TicketType.choices,
+            "priorities": Priority.choices,
+            "values": values,
+        },
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "tickets.view")
+    ticket = get_visible_or_404(
+        Ticket.objects.select_related("branch", "customer", "reason", "assignee", "repeat_of"),
+        request.user,
+        pk=pk,
+    )
+    now = timezone.now()
+    deadlines = [
+        (_("First response"), ticket.first_response_due, ticket.first_responded_at),
+        (_("Same-day reply"), ticket.reply_due, ticket.first_responded_at),
+        (_("Resolution"), ticket.resolution_due, ticket.resolved_at),
+    ]
+    may_work = has_permission(request.user, "tickets.work")
+    allowed = {
+        step
+        for step in STEPS
+        if step not in actions.TRANSITIONS or ticket.status in actions.TRANSITIONS[step]
+    }
+    if ticket.ticket_type != TicketType.COMPLAINT and ticket.status in actions.QUICK_CLOSE:
+        allowed.add("close")
+    return render(
+        request,
+        "tickets/detail.html",
+        {
+            "ticket": ticket,
+            "deadlines": [
+                {
+                    "label": label,
+                    "due": due,
+                    "met": met,
+                    "late": due is not None and (met or now) > due,
+                }
+                for label, due, met in deadlines
+            ],
+            "proposals": ticket.proposals.prefetch_related(
+                "remedies__department", "approvals__approver"
+            ),
+            "orders": ticket.orders.select_related("department", "remedy"),
+            "activities": ticket.activities.defer("content").select_related("author"),
+            "follow_ups": ticket.follow_ups.all(),
+            "promises": ticket.promises.all(),
+            "allowed": (allowed if ticket.is_open else allowed & {"reopen"}) if may_work else set(),
+            "may_work": may_work,
+            "staff": Staff.objects.visible_to(request.user)
+            .filter(user__is_active=True, branches=ticket.branch)
+            .order_by("name"),
+            "remedy_kinds": Remedy.Kind.choices,
+            "remedy_rows": range(1, REMEDY_ROWS + 1),
+            "departments": Department.objects.filter(branch__in=[ticket.branch_id, None]),
+            "methods": Agreement.Method.choices,
+            "reasons": ReasonCode.objects.filter(active=True),
+        },
+    )
+
+
+def _body(post: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {k: v for k, v in post.items() if k != "csrfmiddlewaretoken"}
+    remedies = []
+    for row in range(1, REMEDY_ROWS + 1):
+        kind = post.get(f"kind_{row}")
+        if kind:
+            remedies.append(
+                {
+                    "kind": kind,
+                    "amount": post.get(f"amount_{row}") or 0,
+                    "description": post.get(f"description_{row}", ""),
+                    "department": post.get(f"department_{row}") or None,
+                }
+            )
+    if remedies:
+        body["remedies"] = remedies
+    for key in ("severity", "word_of_mouth_risk"):
+        if body.get(key):
+            body[key] = int(body[key]) if str(body[key]).isdigit() else body[key]
+        else:
+            body.pop(key, None)
+    for key in ("cause", "company_fault", "customer_demand", "relationship", "reason"):
+        if key in body and body[key] == "":
+            body.pop(key)
+    return body
+
+
+@login_required
+@require_POST
+def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    ticket = get_visible_or_404(Ticket, request.user, pk=pk)
+    try:
+        run_step(request.user, ticket, action, _body(request.POST))
+    except UnknownStep:
+        messages.error(request, _("Unknown step."))
+    except (ValidationError, PermissionDenied) as error:
+        for message in getattr(error, "messages", [str(error)]):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("tickets:detail", pk=pk)
