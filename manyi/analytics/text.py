@@ -56,3 +56,32 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     full = "".join(syllables)
     initials = "".join(s[0] for s in syllables)
     return full[:100], initials[:30]
+
+
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # type: ignore[no-untyped-def]
+    """jieba, loaded once (its dictionary takes about a second the first time)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def segment(text: str | None) -> list[str]:
+    """Chinese text cut into search words (jieba's search mode, which also yields the short
+    words inside long ones), normalised and lower-cased; punctuation is dropped."""
+    text = normalise(text).lower()
+    if not text:
+        return []
+    return [w for w in _jieba().cut_for_search(text) if w.strip() and _WORD.search(w)]
+
+
+def search_document(*parts: str | None) -> str:
+    """The words of several fields, space-separated: what the full-text index stores."""
+    return " ".join(word for part in parts for word in segment(part))

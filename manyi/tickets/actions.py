@@ -299,6 +299,7 @@ def create_ticket(
         )
         ticket.full_clean(exclude=["recorder", "customer", "branch", "reason", "number"])
         ticket.repeat_of = None
+        ticket.refresh_search_text()
         ticket.save()
         repeat = _find_repeat(ticket)
         if repeat is not None:
@@ -456,6 +457,7 @@ def investigate(
         ticket.full_clean(
             exclude=["recorder", "customer", "branch", "reason", "number", "assignee"]
         )
+        ticket.refresh_search_text()
         _move(actor, ticket, "investigate", S.INVESTIGATING, **analysis)
     return ticket
 

@@ -26,6 +26,7 @@ from manyi.org.scoping import get_visible_or_404
 
 from . import actions
 from .models import Ticket
+from .search import search
 from .steps import UnknownStep, run_step
 
 router = Router(tags=["tickets"])
@@ -241,10 +242,7 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
 
         tickets = breached(tickets)
     if filters.q:
-        from django.db.models import Q
-
-        for word in filters.q.split():
-            tickets = tickets.filter(Q(subject__contains=word) | Q(description__contains=word))
+        tickets = search(tickets, filters.q)
     return tickets.order_by("-created_at")
 
 

@@ -244,6 +244,8 @@ class Ticket(models.Model):
     )
     related = models.ManyToManyField("self", blank=True, symmetrical=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The words of the ticket's text cut by jieba, for full-text search (see search.py).
+    search_text = models.TextField(blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "branch"
@@ -261,6 +263,13 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+    def refresh_search_text(self) -> None:
+        from manyi.analytics.text import search_document
+
+        self.search_text = search_document(
+            self.subject, self.description, self.symptoms, self.product, self.cause
+        )
 
     @property
     def is_open(self) -> bool:

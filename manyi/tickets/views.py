@@ -22,6 +22,7 @@ from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions
 from .models import Agreement, Channel, Priority, ReasonCode, Remedy, Status, Ticket, TicketType
+from .search import search
 from .sla import breached
 from .steps import STEPS, UnknownStep, run_step
 
@@ -51,10 +52,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     reason = request.GET.get("reason") or ""
     if reason:
         tickets = tickets.filter(reason__code__startswith=reason)
-    for word in (request.GET.get("q") or "").split():
-        tickets = tickets.filter(subject__contains=word) | tickets.filter(
-            description__contains=word
-        )
+    if request.GET.get("q"):
+        tickets = search(tickets, request.GET["q"])
     page = Paginator(tickets.order_by("resolution_due", "-created_at"), 25).get_page(
         request.GET.get("page")
     )

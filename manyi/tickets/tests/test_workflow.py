@@ -326,3 +326,22 @@ def test_breaches_escalate_level_by_level(api, org, setup):
     assert AuditEntry.objects.filter(action="tickets.escalate").count() == 3
     listed = api(org.supervisor_a1).get("/tickets?breached=true").json()
     assert [t["number"] for t in listed["items"]] == [ticket.number]
+
+
+def test_chinese_full_text_search(api, org, setup):
+    from manyi.tickets.search import search
+
+    slow = register(api, org, setup, subject="退款问题", description="客户投诉退款处理很慢")
+    register(api, org, setup, subject="咨询营业时间", description="想了解周末是否营业")
+    found = api(org.agent_a1).get("/tickets?q=投诉").json()["items"]
+    assert [t["number"] for t in found] == [slow["number"]]
+    both_words = api(org.agent_a1).get("/tickets?q=退款+很慢").json()["items"]
+    assert [t["number"] for t in both_words] == [slow["number"]]
+    assert api(org.agent_a1).get("/tickets?q=理财").json()["count"] == 0
+    # The analysis is searchable too once recorded, and other branches stay out.
+    step(api, org.agent_a1, slow["id"], "assign", assignee=staff(org.agent_a1).pk)
+    step(api, org.agent_a1, slow["id"], "investigate", cause="系统故障导致延迟")
+    assert [t.number for t in search(Ticket.objects.all(), "系统故障")] == [slow["number"]]
+    assert api(org.agent_b1).get("/tickets?q=投诉").json()["count"] == 0
+    page = api(org.agent_a1).get("/tickets?q=退款处理")
+    assert page.json()["count"] == 1
