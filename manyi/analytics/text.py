@@ -65,8 +65,12 @@ _WORD = re.compile(r"\w", re.UNICODE)
 def _jieba():  # type: ignore[no-untyped-def]
     """jieba, loaded once (its dictionary takes about a second the first time)."""
     import logging
+    import warnings
 
-    import jieba
+    with warnings.catch_warnings():  # jieba 0.42's regular expressions use old escapes
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        import jieba
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
