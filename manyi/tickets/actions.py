@@ -427,6 +427,7 @@ def add_activity(
 # -- step 3: investigate and analyse --------------------------------------------------------
 ANALYSIS_FIELDS = (
     "cause",
+    "repeat_cause",
     "severity",
     "company_fault",
     "customer_demand",

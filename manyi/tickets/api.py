@@ -24,7 +24,7 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
 
-from . import actions
+from . import actions, reports
 from .models import Ticket
 from .search import search
 from .steps import UnknownStep, run_step
@@ -208,6 +208,57 @@ def create(request: HttpRequest, payload: TicketIn) -> Any:
         **data,
     )
     return Status(201, _ticket(request, ticket.pk))
+
+
+class RepeatOut(Schema):
+    number: str
+    created_at: dt.datetime
+    customer: str
+    branch: str
+    reason: str
+    first_number: str
+    first_created_at: dt.datetime
+    first_status: str
+    first_assignee: str
+    days_between: int
+    why: str
+
+
+class FcrOut(Schema):
+    key: int | None
+    name: str
+    closed: int
+    first_contact: int
+    rate: float | None
+
+
+class ReportPeriod(Schema):
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@router.get(
+    "/tickets/reports/repeats",
+    response=list[RepeatOut],
+    summary="Repeat contacts and why the first contact did not solve them",
+)
+def repeat_report(request: HttpRequest, period: Query[ReportPeriod]) -> Any:
+    require_permission(request.auth, "tickets.view")
+    return reports.repeats(Ticket.objects.visible_to(request.auth), period.since, period.until)
+
+
+@router.get(
+    "/tickets/reports/first-contact-resolution",
+    response=list[FcrOut],
+    summary="First-contact resolution rate by agent, branch or reason",
+)
+def fcr_report(request: HttpRequest, by: str, period: Query[ReportPeriod]) -> Any:
+    require_permission(request.auth, "tickets.view")
+    if by not in reports.GROUPS:
+        raise ApiError(400, "invalid", f"by must be one of {', '.join(reports.GROUPS)}")
+    return reports.first_contact_resolution(
+        Ticket.objects.visible_to(request.auth), by, period.since, period.until
+    )
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")

@@ -12,6 +12,16 @@ class TicketsConfig(AppConfig):
         from manyi.customers.timeline import timeline_kind
 
         register_nav(NavItem("tickets", _("Complaints"), "tickets:queue", "tickets.view", 10))
+        from django.db.models.signals import post_migrate
+
         from . import sla  # noqa: F401  (registers the escalation job)
+        from .search import ensure_index
+
+        post_migrate.connect(
+            lambda sender, using="default", **kwargs: ensure_index(using),
+            sender=self,
+            weak=False,
+            dispatch_uid="tickets.ensure_index",
+        )
 
         timeline_kind("ticket", _("Complaint or contact"))

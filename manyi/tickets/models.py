@@ -231,6 +231,11 @@ class Ticket(models.Model):
     paused_at = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     reopened_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
+    repeat_cause = models.TextField(
+        _("why the earlier contact did not solve it"),
+        blank=True,
+        help_text=_("For a repeat contact: what the first handling missed."),
+    )
     repeat_of = models.ForeignKey(
         "self",
         verbose_name=_("repeat of"),

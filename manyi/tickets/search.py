@@ -8,12 +8,59 @@ is cut the same way and every word must occur: 投诉 finds "客户投诉退款�
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import QuerySet
 
 from manyi.analytics.text import segment
 
 from .models import Ticket
+
+SQLITE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS tickets_ticket_fts USING fts5("
+    "search_text, content='tickets_ticket', content_rowid='id', tokenize='unicode61')"
+)
+SQLITE_TRIGGERS = {
+    "tickets_ticket_fts_insert": "AFTER INSERT ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "tickets_ticket_fts_delete": "AFTER DELETE ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "tickets_ticket_fts_update": "AFTER UPDATE OF search_text ON tickets_ticket BEGIN "
+    "INSERT INTO tickets_ticket_fts(tickets_ticket_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO tickets_ticket_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+}
+POSTGRES_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_ticket_search ON tickets_ticket "
+    "USING GIN (to_tsvector('simple', search_text))"
+)
+
+
+def ensure_index(using: str = "default") -> None:
+    """Create the full-text index if it is missing; run after every migrate. On SQLite a
+    migration that rebuilds the ticket table drops its triggers, so they are checked, put
+    back and the index rebuilt whenever one was missing."""
+    db = connections[using]
+    tables = db.introspection.table_names()
+    if "tickets_ticket" not in tables:
+        return
+    with db.cursor() as cursor:
+        if db.vendor == "sqlite":
+            cursor.execute(SQLITE_TABLE)
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'tickets_ticket_fts_%'"
+            )
+            present = {row[0] for row in cursor.fetchall()}
+            missing = [name for name in SQLITE_TRIGGERS if name not in present]
+            for name in missing:
+                cursor.execute(f"CREATE TRIGGER {name} {SQLITE_TRIGGERS[name]}")
+            if missing:
+                cursor.execute(
+                    "INSERT INTO tickets_ticket_fts(tickets_ticket_fts) VALUES ('rebuild')"
+                )
+        elif db.vendor == "postgresql":
+            cursor.execute(POSTGRES_INDEX)
 
 
 def search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:

@@ -345,3 +345,58 @@ def test_chinese_full_text_search(api, org, setup):
     assert api(org.agent_b1).get("/tickets?q=投诉").json()["count"] == 0
     page = api(org.agent_a1).get("/tickets?q=退款处理")
     assert page.json()["count"] == 1
+
+
+def test_repeat_report_and_first_contact_resolution(api, org, setup):
+    agent = org.agent_a1
+    first = register(api, org, setup, ticket_type="enquiry", subject="漏水咨询")
+    step(api, agent, first["id"], "assign", assignee=staff(agent).pk)
+    step(api, agent, first["id"], "contact", kind="call", outcome="reached", note="已解释")
+    step(api, agent, first["id"], "close")
+    again = register(api, org, setup, subject="还是漏水")
+    assert again["repeat_of"] == first["number"]
+    step(api, agent, again["id"], "assign", assignee=staff(agent).pk)
+    step(api, agent, again["id"], "investigate", repeat_cause="第一次只解释，没有上门检查")
+    quick = register(api, org, setup, ticket_type="enquiry", reason=None, subject="营业时间")
+    step(api, agent, quick["id"], "assign", assignee=staff(agent).pk)
+    step(api, agent, quick["id"], "contact", kind="call", outcome="reached", note="已答复")
+    step(api, agent, quick["id"], "close")
+
+    repeats = api(agent).get("/tickets/reports/repeats").json()
+    assert [(r["number"], r["first_number"]) for r in repeats] == [
+        (again["number"], first["number"])
+    ]
+    assert repeats[0]["why"] == "第一次只解释，没有上门检查"
+    by_agent = api(agent).get("/tickets/reports/first-contact-resolution?by=agent").json()
+    # Two closed: the quick answer counts, the first leak does not (it came back).
+    assert by_agent == [
+        {
+            "key": staff(agent).pk,
+            "name": staff(agent).name,
+            "closed": 2,
+            "first_contact": 1,
+            "rate": 0.5,
+        }
+    ]
+    by_reason = api(agent).get("/tickets/reports/first-contact-resolution?by=reason").json()
+    assert {r["name"]: r["rate"] for r in by_reason} == {"—": 1.0, "产品故障": 0.0}
+    assert api(agent).get("/tickets/reports/first-contact-resolution?by=x").status_code == 400
+    assert api(org.agent_b1).get("/tickets/reports/repeats").json() == []
+
+
+def test_the_search_index_comes_back_after_a_table_rebuild(api, org, setup):
+    """SQLite drops a table's triggers when a migration rebuilds it; after migrate the index
+    is checked, its triggers restored and its content rebuilt."""
+    from django.db import connection
+
+    from manyi.tickets.search import ensure_index, search
+
+    if connection.vendor != "sqlite":
+        ensure_index()  # idempotent on PostgreSQL
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER tickets_ticket_fts_insert")
+    lost = register(api, org, setup, subject="投诉排队时间太长")
+    assert not search(Ticket.objects.all(), "排队").exists()
+    ensure_index()
+    assert [t.number for t in search(Ticket.objects.all(), "排队")] == [lost["number"]]

@@ -1,0 +1,104 @@
+"""Reports on contacts: repeats and first-contact resolution (seed 004 "源头锁定").
+
+First-contact resolution (FCR): a ticket counts as resolved at first contact when it was
+closed without ever being reopened, no later contact of the same customer about the same
+reason was linked to it as a repeat, and it took at most one call or visit to the customer.
+The rate is that count over the tickets closed in the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from .models import Activity, Status, Ticket
+
+GROUPS = {
+    "agent": ("assignee_id", "assignee__name"),
+    "branch": ("branch_id", "branch__name"),
+    "reason": ("reason_id", "reason__name"),
+}
+
+
+def _period(tickets: QuerySet[Ticket], since: dt.datetime | None, until: dt.datetime | None):
+    if since:
+        tickets = tickets.filter(created_at__gte=since)
+    if until:
+        tickets = tickets.filter(created_at__lt=until)
+    return tickets
+
+
+def repeats(
+    tickets: QuerySet[Ticket], since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every repeat contact with the contact it repeats and why that one did not solve it."""
+    rows = (
+        _period(tickets, since, until)
+        .filter(repeat_of__isnull=False)
+        .select_related("repeat_of", "reason", "customer", "branch", "repeat_of__assignee")
+        .order_by("-created_at")
+    )
+    return [
+        {
+            "number": t.number,
+            "created_at": t.created_at,
+            "customer": t.customer.name,
+            "branch": t.branch.code,
+            "reason": t.reason.path() if t.reason_id else "",
+            "first_number": t.repeat_of.number,
+            "first_created_at": t.repeat_of.created_at,
+            "first_status": t.repeat_of.status,
+            "first_assignee": t.repeat_of.assignee.name if t.repeat_of.assignee_id else "",
+            "days_between": (t.created_at - t.repeat_of.created_at).days,
+            "why": t.repeat_cause,
+        }
+        for t in rows
+    ]
+
+
+def first_contact_resolution(
+    tickets: QuerySet[Ticket],
+    by: str,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """FCR rate per agent, branch or reason, over the tickets closed in the period."""
+    if by not in GROUPS:
+        raise ValueError(f"group by one of {', '.join(GROUPS)}")
+    key, label = GROUPS[by]
+    repeated = Ticket.objects.filter(repeat_of=OuterRef("pk"))
+    contacts = (
+        Activity.objects.filter(
+            ticket=OuterRef("pk"), kind__in=[Activity.Kind.CALL, Activity.Kind.VISIT]
+        )
+        .values("ticket")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    closed = _period(tickets, since, until).filter(status=Status.CLOSED)
+    annotated = closed.annotate(repeated=Exists(repeated), contacts=Coalesce(Subquery(contacts), 0))
+    rows = (
+        annotated.values(key, label)
+        .annotate(
+            closed=Count("pk", distinct=True),
+            first_contact=Count(
+                "pk",
+                distinct=True,
+                filter=Q(reopened_count=0, repeated=False, contacts__lte=1),
+            ),
+        )
+        .order_by(label)
+    )
+    return [
+        {
+            "key": row[key],
+            "name": row[label] or "—",
+            "closed": row["closed"],
+            "first_contact": row["first_contact"],
+            "rate": row["first_contact"] / row["closed"] if row["closed"] else None,
+        }
+        for row in rows
+    ]
