@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.register, name="register"),
+    path("reports/", views.report, name="report"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/step/<slug:action>/", views.step, name="step"),
 ]

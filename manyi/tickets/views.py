@@ -20,7 +20,7 @@ from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404, staff_of
 
-from . import actions
+from . import actions, reports
 from .models import Agreement, Channel, Priority, ReasonCode, Remedy, Status, Ticket, TicketType
 from .search import search
 from .sla import breached
@@ -98,6 +98,27 @@ def _customer_for(user: Any, branch: Branch, lookup: str) -> Customer | None:
         if contact is not None:
             return contact.customer
     return None
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Repeats and first-contact resolution over a period (default: the last 90 days)."""
+    require_permission(request.user, "tickets.view")
+    days = request.GET.get("days") or "90"
+    since = timezone.now() - timezone.timedelta(days=int(days)) if days.isdigit() else None
+    tickets = Ticket.objects.visible_to(request.user)
+    return render(
+        request,
+        "tickets/report.html",
+        {
+            "days": days,
+            "repeats": reports.repeats(tickets, since)[:200],
+            "fcr": {
+                by: reports.first_contact_resolution(tickets, by, since)
+                for by in ("agent", "branch", "reason")
+            },
+        },
+    )
 
 
 @login_required

@@ -400,3 +400,13 @@ def test_the_search_index_comes_back_after_a_table_rebuild(api, org, setup):
     assert not search(Ticket.objects.all(), "排队").exists()
     ensure_index()
     assert [t.number for t in search(Ticket.objects.all(), "排队")] == [lost["number"]]
+
+
+def test_the_report_page(api, org, setup, login):
+    first = register(api, org, setup, ticket_type="enquiry", subject="第一次")
+    step(api, org.agent_a1, first["id"], "close")
+    register(api, org, setup, subject="第二次")
+    page = login(org.supervisor_a1).get("/tickets/reports/").content.decode()
+    assert first["number"] in page and 'id="fcr-agent"' in page
+    assert login(org.agent_b1).get("/tickets/reports/").status_code == 200
+    assert first["number"] not in login(org.agent_b1).get("/tickets/reports/").content.decode()
