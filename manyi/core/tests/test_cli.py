@@ -69,6 +69,9 @@ def test_demo_is_deterministic_and_realistic():
 
             assert Customer.objects.count() == 200
             assert Segment.objects.exclude(strategy="").count() == 4
+            from manyi.tickets.models import ReasonCode
+
+            assert ReasonCode.objects.filter(parent__isnull=False).count() == 11
             transaction.set_rollback(True)
         return rows, branches, ctx.logins
 
