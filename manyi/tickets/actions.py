@@ -144,6 +144,7 @@ def _label_actions() -> None:
             "reopen": gettext_lazy("reopen"),
             "pause": gettext_lazy("wait for the customer"),
             "resume": gettext_lazy("resume"),
+            "merge": gettext_lazy("merge into another ticket"),
         }
     )
 
@@ -828,3 +829,52 @@ def promise(actor: Any, ticket: Ticket, *, kind: str, due_at: dt.datetime) -> Pr
 
 def keep_promises(ticket: Ticket, kind: str, at: dt.datetime) -> None:
     Promise.objects.filter(ticket=ticket, kind=kind, kept_at=None).update(kept_at=at)
+
+
+# -- duplicates and related tickets -----------------------------------------------------------
+def link(actor: Any, ticket: Ticket, *, other: Ticket) -> Ticket:
+    """Mark two tickets as related (the same incident reported by different customers...)."""
+    if other.pk == ticket.pk:
+        raise ValidationError(_("A ticket cannot be linked to itself."))
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        other = _locked(actor, other)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _check(actor, "tickets.work", other.branch_id)
+        ticket.related.add(other)
+        audit.record(actor, "tickets.link", ticket, after={"related": other.number})
+    return ticket
+
+
+def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Ticket:
+    """Fold a duplicate ticket of the same customer into the one that is kept: its notes,
+    contacts and promises move over, and the duplicate is closed with a pointer."""
+    if duplicate.pk == into.pk:
+        raise ValidationError(_("A ticket cannot be merged into itself."))
+    with transaction.atomic():
+        duplicate = _locked(actor, duplicate)
+        into = _locked(actor, into)
+        _check(actor, "tickets.work", duplicate.branch_id)
+        _check(actor, "tickets.work", into.branch_id)
+        if duplicate.customer_id != into.customer_id:
+            raise ValidationError(_("Only tickets of the same customer can be merged."))
+        for ticket in (duplicate, into):
+            if not ticket.is_open:
+                raise TransitionRefused(
+                    _("Ticket %(number)s is closed.") % {"number": ticket.number}
+                )
+        if duplicate.proposals.exists() or duplicate.orders.exists():
+            raise TransitionRefused(
+                _("Ticket %(number)s already has a proposal; merge the other one into it.")
+                % {"number": duplicate.number}
+            )
+        moved = Activity.objects.filter(ticket=duplicate).update(ticket=into)
+        Promise.objects.filter(ticket=duplicate).update(ticket=into)
+        duplicate.merged_into = into
+        duplicate.closed_at = timezone.now()
+        duplicate.paused_at = None
+        _move(actor, duplicate, "merge", S.CLOSED, into=into.number, note=note)
+        audit.record(
+            actor, "tickets.merged_in", into, after={"duplicate": duplicate.number, "moved": moved}
+        )
+    return into

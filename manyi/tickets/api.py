@@ -3,9 +3,9 @@
 POST /tickets                          register a contact or complaint
 GET  /tickets/{id}                     state, due times, proposals, remedies, orders
 GET  /tickets?status=&reason=&q=       list and search (the person's branches only)
-POST /tickets/{id}/actions/{action}    assign, investigate, propose, approve, reject, agree,
-                                       complete_order, follow_up, close, reopen, pause,
-                                       resume, note, contact, promise
+POST /tickets/{id}/actions/{action}    assign, contact, note, investigate, propose, approve,
+                                       reject, agree, complete_order, follow_up, close,
+                                       reopen, pause, resume, promise, merge, link
 Refused transitions answer 409, missing rights 403, another branch's ticket 404.
 """
 
@@ -150,6 +150,8 @@ class TicketOut(TicketListOut):
     escalation_level: int
     reopened_count: int
     repeat_of: str | None = Field(None, alias="repeat_of.number")
+    merged_into: str | None = Field(None, alias="merged_into.number")
+    related: list[str]
     severity: int
     company_fault: str
     relationship: str
@@ -158,6 +160,10 @@ class TicketOut(TicketListOut):
     follow_ups: list[FollowUpOut]
     promises: list[PromiseOut]
     activities: list[ActivityOut]
+
+    @staticmethod
+    def resolve_related(obj: Ticket) -> list[str]:
+        return sorted(obj.related.values_list("number", flat=True))
 
     @staticmethod
     def resolve_paused(obj: Ticket) -> bool:
@@ -187,7 +193,7 @@ class TicketOut(TicketListOut):
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     require_permission(request.auth, "tickets.view")
     return get_visible_or_404(
-        Ticket.objects.select_related("branch", "reason", "assignee", "repeat_of"),
+        Ticket.objects.select_related("branch", "reason", "assignee", "repeat_of", "merged_into"),
         request.auth,
         pk=ticket_id,
     )

@@ -31,6 +31,8 @@ STEPS = (
     "pause",
     "resume",
     "promise",
+    "merge",
+    "link",
 )
 
 
@@ -115,6 +117,15 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
             text=text,
             outcome=str(body.get("outcome") or ""),
         )
+    elif action in ("merge", "link"):
+        if body.get("number"):  # from the page: the number the agent sees
+            other = get_visible_or_404(Ticket, user, number=str(body["number"]).strip())
+        else:
+            other = get_visible_or_404(Ticket, user, pk=body.get("into") or body.get("ticket") or 0)
+        if action == "merge":
+            actions.merge(user, ticket, into=other, note=text)
+        else:
+            actions.link(user, ticket, other=other)
     elif action == "promise":
         actions.promise(user, ticket, kind=str(body.get("kind", "")), due_at=_when(body, "due_at"))
     else:

@@ -410,3 +410,33 @@ def test_the_report_page(api, org, setup, login):
     assert first["number"] in page and 'id="fcr-agent"' in page
     assert login(org.agent_b1).get("/tickets/reports/").status_code == 200
     assert first["number"] not in login(org.agent_b1).get("/tickets/reports/").content.decode()
+
+
+def test_merge_duplicates_and_link_related(api, org, setup):
+    agent = org.agent_a1
+    kept = register(api, org, setup, subject="信用卡被盗刷")
+    twice = register(api, org, setup, subject="信用卡盗刷（又打来）")
+    step(api, agent, twice["id"], "note", text="客户第二次来电，情绪激动")
+    closed = step(api, agent, twice["id"], "merge", into=kept["id"]).json()
+    assert closed["status"] == "closed" and closed["merged_into"] == kept["number"]
+    merged = api(agent).get(f"/tickets/{kept['id']}").json()
+    assert [a["text"] for a in merged["activities"]] == ["客户第二次来电，情绪激动"]
+    assert step(api, agent, twice["id"], "merge", into=kept["id"]).status_code == 409
+    other = customer_actions.create_customer(SYSTEM, branch=org.a1, name="李四")
+    theirs = register(api, org, {**setup, "customer": other}, subject="同一批盗刷")
+    refused = step(api, agent, theirs["id"], "merge", into=kept["id"])
+    assert refused.status_code == 400  # another customer's ticket is linked, not merged
+    linked = step(api, agent, theirs["id"], "link", ticket=kept["id"]).json()
+    assert linked["related"] == [kept["number"]]
+    assert api(agent).get(f"/tickets/{kept['id']}").json()["related"] == [theirs["number"]]
+    assert step(api, org.agent_b1, theirs["id"], "link", ticket=kept["id"]).status_code == 404
+
+
+def test_merge_from_the_page_by_number(api, org, setup, login):
+    kept = register(api, org, setup, subject="转账失败")
+    twice = register(api, org, setup, subject="转账失败（重复登记）")
+    client = login(org.agent_a1)
+    response = client.post(f"/tickets/{twice['id']}/step/merge/", {"number": kept["number"]})
+    assert response.status_code == 302
+    page = client.get(f"/tickets/{twice['id']}/").content.decode()
+    assert kept["number"] in page and Ticket.objects.get(pk=twice["id"]).status == "closed"
