@@ -5,7 +5,7 @@ are not editable here."""
 
 from django.contrib import admin
 
-from .models import ApprovalRule, ReasonCode, Settings, SLAPolicy
+from .models import ApprovalRule, CannedReply, ReasonCode, Settings, SLAPolicy
 
 
 @admin.register(ReasonCode)
@@ -35,3 +35,9 @@ class ApprovalRuleAdmin(admin.ModelAdmin):
 @admin.register(Settings)
 class SettingsAdmin(admin.ModelAdmin):
     list_display = ["repeat_window_days", "follow_up_after_minutes"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["title", "ticket_type", "active"]
+    list_filter = ["ticket_type", "active"]

@@ -267,6 +267,44 @@ def fcr_report(request: HttpRequest, by: str, period: Query[ReportPeriod]) -> An
     )
 
 
+class PromisesOut(Schema):
+    key: int | None
+    name: str
+    total: int
+    kept: int
+    broken: int
+    open: int
+    rate: float | None
+
+
+@router.get(
+    "/tickets/reports/promises",
+    response=list[PromisesOut],
+    summary="Promises to customers kept and broken, by agent",
+)
+def promise_report(request: HttpRequest, period: Query[ReportPeriod]) -> Any:
+    require_permission(request.auth, "tickets.view")
+    return reports.promises(Ticket.objects.visible_to(request.auth), period.since, period.until)
+
+
+class ReplyOut(Schema):
+    id: int
+    title: str
+    text: str
+
+
+@router.get(
+    "/tickets/{ticket_id}/replies",
+    response=list[ReplyOut],
+    summary="Canned replies filled in for this ticket",
+)
+def ticket_replies(request: HttpRequest, ticket_id: int) -> Any:
+    from .replies import replies_for
+
+    ticket = _ticket(request, ticket_id)
+    return [{"id": r.pk, "title": r.title, "text": text} for r, text in replies_for(ticket)]
+
+
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")
 def detail(request: HttpRequest, ticket_id: int) -> Any:
     return _ticket(request, ticket_id)

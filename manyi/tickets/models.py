@@ -508,6 +508,36 @@ class Promise(models.Model):
         return False if timezone.now() > self.due_at else None
 
 
+class CannedReply(models.Model):
+    """A reply agents reuse; {客户} {工单编号} {网点} {处理人} {答复期限} {解决期限} are filled
+    in from the ticket (English names work too: {customer} {number} {branch} {agent}
+    {reply_due} {resolution_due})."""
+
+    title = models.CharField(_("title"), max_length=100, unique=True)
+    body = models.TextField(_("text"))
+    ticket_type = models.CharField(_("type"), max_length=20, choices=TicketType.choices, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .replies import unknown_variables
+
+        unknown = unknown_variables(self.body)
+        if unknown:
+            raise ValidationError(
+                {"body": _("Unknown variables: %(names)s") % {"names": ", ".join(unknown)}}
+            )
+
+
 class Settings(models.Model):
     """Company-wide ticket settings (one row)."""
 

@@ -4,6 +4,10 @@ First-contact resolution (FCR): a ticket counts as resolved at first contact whe
 closed without ever being reopened, no later contact of the same customer about the same
 reason was linked to it as a repeat, and it took at most one call or visit to the customer.
 The rate is that count over the tickets closed in the period.
+
+Promises (seed 001 expectation management: promise 8 minutes, arrive in 5): kept when the
+promised thing happened by the promised time, broken when it happened late or not at all
+by now, open while its time has not come.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import Activity, Status, Ticket
@@ -99,6 +103,40 @@ def first_contact_resolution(
             "closed": row["closed"],
             "first_contact": row["first_contact"],
             "rate": row["first_contact"] / row["closed"] if row["closed"] else None,
+        }
+        for row in rows
+    ]
+
+
+def promises(
+    tickets: QuerySet[Ticket], since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> list[dict[str, Any]]:
+    """Promises told to customers per agent (seed 001): kept in time, broken, still open."""
+    from django.utils import timezone
+
+    from .models import Promise
+
+    now = timezone.now()
+    made = Promise.objects.filter(ticket__in=_period(tickets, since, until))
+    rows = (
+        made.values("told_by_id", "told_by__name")
+        .annotate(
+            total=Count("pk"),
+            kept=Count("pk", filter=Q(kept_at__isnull=False, kept_at__lte=F("due_at"))),
+            late=Count("pk", filter=Q(kept_at__gt=F("due_at"))),
+            overdue=Count("pk", filter=Q(kept_at__isnull=True, due_at__lt=now)),
+        )
+        .order_by("told_by__name")
+    )
+    return [
+        {
+            "key": row["told_by_id"],
+            "name": row["told_by__name"] or "—",
+            "total": row["total"],
+            "kept": row["kept"],
+            "broken": row["late"] + row["overdue"],
+            "open": row["total"] - row["kept"] - row["late"] - row["overdue"],
+            "rate": row["kept"] / row["total"] if row["total"] else None,
         }
         for row in rows
     ]

@@ -110,6 +110,14 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
     elif action == "resume":
         actions.resume(user, ticket)
     elif action in ("note", "contact"):
+        if body.get("reply"):  # a canned reply, filled in from the ticket
+            from .models import CannedReply
+            from .replies import render
+
+            reply = CannedReply.objects.filter(pk=body["reply"], active=True).first()
+            if reply is None:
+                raise ValidationError(_("Unknown canned reply."))
+            text = (text + "\n" if text else "") + render(reply, ticket)
         actions.add_activity(
             user,
             ticket,

@@ -22,6 +22,7 @@ from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
 from .models import Agreement, Channel, Priority, ReasonCode, Remedy, Status, Ticket, TicketType
+from .replies import replies_for
 from .search import search
 from .sla import breached
 from .steps import STEPS, UnknownStep, run_step
@@ -113,6 +114,7 @@ def report(request: HttpRequest) -> HttpResponse:
         {
             "days": days,
             "repeats": reports.repeats(tickets, since)[:200],
+            "promises": reports.promises(tickets, since),
             "fcr": {
                 by: reports.first_contact_resolution(tickets, by, since)
                 for by in ("agent", "branch", "reason")
@@ -226,6 +228,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "departments": Department.objects.filter(branch__in=[ticket.branch_id, None]),
             "methods": Agreement.Method.choices,
             "reasons": ReasonCode.objects.filter(active=True),
+            "replies": replies_for(ticket),
         },
     )
 

@@ -440,3 +440,42 @@ def test_merge_from_the_page_by_number(api, org, setup, login):
     assert response.status_code == 302
     page = client.get(f"/tickets/{twice['id']}/").content.decode()
     assert kept["number"] in page and Ticket.objects.get(pk=twice["id"]).status == "closed"
+
+
+def test_canned_replies_and_the_promises_report(api, org, setup, login):
+    from django.core.exceptions import ValidationError
+
+    from manyi.tickets.models import CannedReply
+
+    reply = CannedReply.objects.create(
+        title="受理告知",
+        body="{客户}您好，您的投诉（{工单编号}）已由{网点}受理，将于{解决期限}前处理完毕。",
+    )
+    with pytest.raises(ValidationError, match="金额"):
+        CannedReply(title="坏", body="退款{金额}元").full_clean()
+    ticket = register(api, org, setup)
+    tid = ticket["id"]
+    filled = api(org.agent_a1).get(f"/tickets/{tid}/replies").json()
+    assert filled[0]["text"].startswith("王芳您好，您的投诉（TS-")
+    assert "上海一支行" in filled[0]["text"] and "{" not in filled[0]["text"]
+    noted = step(api, org.agent_a1, tid, "note", reply=reply.pk).json()
+    assert noted["activities"][-1]["text"] == filled[0]["text"]
+
+    soon = (timezone.now() + dt.timedelta(hours=1)).isoformat()
+    past = (timezone.now() - dt.timedelta(hours=1)).isoformat()
+    step(api, org.agent_a1, tid, "promise", kind="reply_by", due_at=soon)
+    step(api, org.agent_a1, tid, "promise", kind="fixed_by", due_at=past)
+    step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", text="已回电")
+    report = api(org.agent_a1).get("/tickets/reports/promises").json()
+    assert report == [
+        {
+            "key": staff(org.agent_a1).pk,
+            "name": staff(org.agent_a1).name,
+            "total": 2,
+            "kept": 1,
+            "broken": 1,
+            "open": 0,
+            "rate": 0.5,
+        }
+    ]
+    assert 'id="promises"' in login(org.supervisor_a1).get("/tickets/reports/").content.decode()
