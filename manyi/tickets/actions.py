@@ -336,7 +336,18 @@ def create_ticket(
             ),
             actor=actor,
         )
+        _auto_assign(ticket)
     return ticket
+
+
+def _auto_assign(ticket: Ticket) -> None:
+    from .assignment import choose, matching_rule
+
+    rule = matching_rule(ticket)
+    person = choose(rule, ticket) if rule is not None else None
+    if person is not None:
+        ticket.assignee = person
+        _move("system:assignment", ticket, "assign", S.ASSIGNED, assignee=person.pk, rule=rule.name)
 
 
 def _unknown_reason(code: str) -> ReasonCode:

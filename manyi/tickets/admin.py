@@ -5,7 +5,14 @@ are not editable here."""
 
 from django.contrib import admin
 
-from .models import ApprovalRule, CannedReply, ReasonCode, Settings, SLAPolicy
+from .models import (
+    ApprovalRule,
+    AssignmentRule,
+    CannedReply,
+    ReasonCode,
+    Settings,
+    SLAPolicy,
+)
 
 
 @admin.register(ReasonCode)
@@ -41,3 +48,9 @@ class SettingsAdmin(admin.ModelAdmin):
 class CannedReplyAdmin(admin.ModelAdmin):
     list_display = ["title", "ticket_type", "active"]
     list_filter = ["ticket_type", "active"]
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "branch", "reason", "strategy", "active"]
+    filter_horizontal = ["pool"]

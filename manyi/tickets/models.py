@@ -508,6 +508,39 @@ class Promise(models.Model):
         return False if timezone.now() > self.due_at else None
 
 
+class AssignmentRule(models.Model):
+    """Who gets new tickets: a pool of people (those with the skill) for a branch and/or a
+    reason (with its sub-reasons), taken in turn or by the lightest open workload."""
+
+    class Strategy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("In turn")
+        LEAST_LOADED = "least_loaded", _("Fewest open tickets")
+
+    name = models.CharField(_("name"), max_length=100)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    reason = models.ForeignKey(
+        ReasonCode, verbose_name=_("reason"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    pool = models.ManyToManyField(Staff, verbose_name=_("people"), related_name="+")
+    strategy = models.CharField(
+        _("strategy"), max_length=15, choices=Strategy.choices, default=Strategy.LEAST_LOADED
+    )
+    last_assigned = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CannedReply(models.Model):
     """A reply agents reuse; {客户} {工单编号} {网点} {处理人} {答复期限} {解决期限} are filled
     in from the ticket (English names work too: {customer} {number} {branch} {agent}

@@ -479,3 +479,41 @@ def test_canned_replies_and_the_promises_report(api, org, setup, login):
         }
     ]
     assert 'id="promises"' in login(org.supervisor_a1).get("/tickets/reports/").content.decode()
+
+
+def test_assignment_rules_in_turn_and_by_workload(api, org, setup):
+    from manyi.org.actions import create_staff
+    from manyi.tickets.models import AssignmentRule
+
+    second = create_staff(
+        SYSTEM,
+        username="agent_a1b",
+        name="员工二",
+        role="agent",
+        branches=[org.a1],
+        phone="13700000000",
+        id_number="110101199003071234",
+        password="Correct-Horse-9",
+    )
+    first = staff(org.agent_a1)
+    card = ReasonCode.objects.create(code="K", name="信用卡")
+    theft = ReasonCode.objects.create(code="K01", name="盗刷", parent=card)
+    fraud_team = AssignmentRule.objects.create(
+        name="信用卡专席", reason=card, strategy=AssignmentRule.Strategy.ROUND_ROBIN
+    )
+    fraud_team.pool.set([first, second])
+    everyone = AssignmentRule.objects.create(name="支行", branch=org.a1)
+    everyone.pool.set([second])
+
+    turns = [register(api, org, setup, reason="K01", subject=f"盗刷{i}") for i in range(3)]
+    assert [t["assignee"] for t in turns] == [first.name, second.name, first.name]
+    assert all(t["status"] == "assigned" for t in turns)
+    # Another reason falls to the branch rule; the least loaded of its pool is the second.
+    other = register(api, org, setup, reason="P01", subject="洗衣机")
+    assert other["assignee"] == second.name
+    fraud_team.strategy = AssignmentRule.Strategy.LEAST_LOADED
+    fraud_team.save()
+    # first has 2 open tickets, second has 2 (one card, one branch): the lower id wins a tie.
+    tie = register(api, org, setup, reason="K01", subject="盗刷3")
+    assert tie["assignee"] == first.name
+    assert theft.pk  # sub-reasons match their parent's rule

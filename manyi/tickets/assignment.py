@@ -1,0 +1,62 @@
+"""Automatic assignment of new tickets by rules (branch, reason, skill pool; in turn or by
+the lightest workload). The most specific matching rule wins: branch and reason, then reason,
+then branch, then a rule for everything."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from manyi.org.models import Staff
+from manyi.org.scoping import can_see_branch
+
+from .models import AssignmentRule, ReasonCode, Status, Ticket
+
+
+def _reason_chain(reason: ReasonCode | None) -> list[int]:
+    chain = []
+    while reason is not None:
+        chain.append(reason.pk)
+        reason = reason.parent
+    return chain
+
+
+def matching_rule(ticket: Ticket) -> AssignmentRule | None:
+    chain = _reason_chain(ticket.reason)
+    rules = (
+        AssignmentRule.objects.filter(active=True)
+        .filter(Q(branch__isnull=True) | Q(branch_id=ticket.branch_id))
+        .filter(Q(reason__isnull=True) | Q(reason_id__in=chain))
+    )
+
+    def specificity(rule: AssignmentRule) -> tuple[int, int, int]:
+        depth = len(chain) - chain.index(rule.reason_id) if rule.reason_id else 0
+        return (rule.reason_id is not None, depth, rule.branch_id is not None)
+
+    candidates = sorted(rules, key=specificity, reverse=True)
+    return candidates[0] if candidates else None
+
+
+def choose(rule: AssignmentRule, ticket: Ticket) -> Staff | None:
+    """The person who gets the ticket, or None when nobody in the pool can take it."""
+    pool = [
+        s
+        for s in rule.pool.filter(user__is_active=True).select_related("user").order_by("pk")
+        if can_see_branch(s.user, ticket.branch_id)
+    ]
+    if not pool:
+        return None
+    if rule.strategy == AssignmentRule.Strategy.ROUND_ROBIN:
+        ids = [s.pk for s in pool]
+        after = rule.last_assigned_id
+        position = (ids.index(after) + 1) % len(ids) if after in ids else 0
+        chosen = pool[position]
+    else:
+        load = dict(
+            Ticket.objects.filter(assignee__in=pool)
+            .exclude(status=Status.CLOSED)
+            .values_list("assignee")
+            .annotate(n=Count("pk"))
+        )
+        chosen = min(pool, key=lambda s: (load.get(s.pk, 0), s.pk))
+    AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=chosen)
+    return chosen
