@@ -541,6 +541,25 @@ class AssignmentRule(models.Model):
         return self.name
 
 
+class SavedView(models.Model):
+    """A queue filter an agent keeps (e.g. "my urgent complaints about cards")."""
+
+    owner = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(_("filters"), max_length=500)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="uniq_saved_view_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class CannedReply(models.Model):
     """A reply agents reuse; {客户} {工单编号} {网点} {处理人} {答复期限} {解决期限} are filled
     in from the ticket (English names work too: {customer} {number} {branch} {agent}

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +22,17 @@ from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
-from .models import Agreement, Channel, Priority, ReasonCode, Remedy, Status, Ticket, TicketType
+from .models import (
+    Agreement,
+    Channel,
+    Priority,
+    ReasonCode,
+    Remedy,
+    SavedView,
+    Status,
+    Ticket,
+    TicketType,
+)
 from .replies import replies_for
 from .search import search
 from .sla import breached
@@ -76,8 +87,43 @@ def queue(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q") or "",
             "now": timezone.now(),
             "may_create": has_permission(request.user, "tickets.create"),
+            "saved_views": me.saved_views.all() if me is not None else [],
+            "query": request.GET.urlencode(),
         },
     )
+
+
+VIEW_KEYS = ("queue", "status", "reason", "q")
+
+
+@login_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Keep the queue's current filters under a name (the person's own list)."""
+    require_permission(request.user, "tickets.view")
+    me = staff_of(request.user)
+    name = (request.POST.get("name") or "").strip()[:100]
+    if me is None or not name:
+        messages.error(request, _("Give the view a name."))
+        return redirect("tickets:queue")
+    from django.http import QueryDict
+
+    given = QueryDict(request.POST.get("query", ""))
+    kept = QueryDict(mutable=True)
+    for key in VIEW_KEYS:
+        if given.get(key):
+            kept[key] = given[key]
+    SavedView.objects.update_or_create(owner=me, name=name, defaults={"query": kept.urlencode()})
+    messages.success(request, _("View “%(name)s” saved.") % {"name": name})
+    return redirect(f"{reverse('tickets:queue')}?{kept.urlencode()}")
+
+
+@login_required
+@require_POST
+def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    me = staff_of(request.user)
+    SavedView.objects.filter(owner=me, pk=pk).delete()
+    return redirect("tickets:queue")
 
 
 def _customer_for(user: Any, branch: Branch, lookup: str) -> Customer | None:

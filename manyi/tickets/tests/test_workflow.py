@@ -517,3 +517,27 @@ def test_assignment_rules_in_turn_and_by_workload(api, org, setup):
     tie = register(api, org, setup, reason="K01", subject="盗刷3")
     assert tie["assignee"] == first.name
     assert theft.pk  # sub-reasons match their parent's rule
+
+
+def test_saved_views_of_the_queue(api, org, setup, login):
+    register(api, org, setup, subject="投诉排队太久", description="客户投诉等了一个小时")
+    register(api, org, setup, ticket_type="enquiry", subject="咨询利率", reason=None)
+    client = login(org.agent_a1)
+    saved = client.post(
+        "/tickets/views/", {"name": "排队投诉", "query": "queue=team&q=排队&evil=1"}
+    )
+    assert saved.status_code == 302 and "evil" not in saved["Location"]
+    page = client.get(saved["Location"]).content.decode()
+    assert "投诉排队太久" in page and "咨询利率" not in page
+    listing = client.get("/tickets/?queue=mine").content.decode()
+    assert 'id="saved-views"' in listing and "排队投诉" in listing
+    other = login(org.agent_a2).get("/tickets/").content.decode()
+    assert "排队投诉" not in other  # one's own list
+    from manyi.tickets.models import SavedView
+
+    view = SavedView.objects.get()
+    login(org.agent_a2).post(f"/tickets/views/{view.pk}/delete/")
+    assert SavedView.objects.exists()  # not someone else's to delete
+    client = login(org.agent_a1)
+    client.post(f"/tickets/views/{view.pk}/delete/")
+    assert not SavedView.objects.exists()
