@@ -11,7 +11,6 @@ The CLI (`manyi index fit`), the web app's background task and notebooks all cal
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,7 @@ from .index import impacts, index_summary, index_weights, unstandardised_paths
 from .ipma import QUADRANTS, ipma_constructs, ipma_items, priority_ranking, strategy_matrix
 from .modelfile import IndexModel
 from .pls import PLSError, PLSResult, fit
+from .pls import json_number as _num
 from .reliability import assess, flags, fornell_larcker, htmt_from_corr
 from .survey import PreparedData, prepare
 
@@ -96,6 +96,7 @@ class Analysis:
             out["impacts"] = {k: _num(v) for k, v in column.items() if abs(v) > 1e-12}
             out["ipma"] = {
                 "cuts": self.cuts,
+                "item_cuts": dict(self.priority.attrs.get("cuts", {})),
                 "constructs": _records(self.ipma_constructs),
                 "items": _records(self.ipma_items),
             }
@@ -132,14 +133,6 @@ class Analysis:
         if self.boot is not None:
             frames["bootstrap"] = self.boot.table.reset_index()
         return frames
-
-
-def _num(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) or math.isinf(value) else value
 
 
 def _table(frame: pd.DataFrame) -> dict[str, dict[str, float | None]]:

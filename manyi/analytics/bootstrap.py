@@ -41,7 +41,7 @@ from .pls import (
     estimate,
     numeric_items,
 )
-from .reliability import htmt_batch
+from .reliability import htmt_batch, htmt_pairs
 
 JACKKNIFE_GROUPS = 2000
 GAIN = 5.0
@@ -73,7 +73,7 @@ class ParameterSpace:
         self._outer = [(int(i), int(lay.owner[i])) for cols in lay.blocks for i in cols]
         names += [("outer_weight", f"{c[j]} / {lay.items[i]}") for i, j in self._outer]
         names += [("loading", f"{c[j]} / {lay.items[i]}") for i, j in self._outer]
-        self._htmt_pairs, _ = htmt_batch(np.eye(len(lay.items))[None], lay.blocks)
+        self._htmt_pairs = htmt_pairs(lay.blocks)
         names += [("htmt", f"{c[a]} ~ {c[b]}") for a, b in self._htmt_pairs]
         if self.low is not None:
             names += [("index", name) for name in c]

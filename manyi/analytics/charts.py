@@ -8,8 +8,10 @@ lines divide it into seed 000's four areas, each tinted and named.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from html import escape
+
+from .ipma import QUADRANTS
 
 AREA_COLOURS = {
     "advantage": "#e3f1e6",
@@ -17,20 +19,12 @@ AREA_COLOURS = {
     "low_priority": "#eef0f3",
     "complex": "#fff4d6",
 }
-AREA_TITLES = {
-    "zh": {
-        "advantage": "优势区（保持）",
-        "weakness": "劣势区（优先改进）",
-        "low_priority": "无关紧要区",
-        "complex": "复杂区",
-    },
-    "en": {
-        "advantage": "Advantage (keep)",
-        "weakness": "Weakness (improve first)",
-        "low_priority": "Low priority",
-        "complex": "Complex",
-    },
-}
+
+
+def area_titles(language: str) -> dict[str, str]:
+    """The names of the four areas, as the ranking table names them."""
+    key = "zh" if language.lower().startswith("zh") else "en"
+    return {area: names[key] for area, names in QUADRANTS.items()}
 
 
 @dataclass(frozen=True)
@@ -39,6 +33,29 @@ class Point:
     importance: float
     performance: float
     quadrant: str
+
+
+@dataclass(frozen=True)
+class Range:
+    """The axes of a strategy matrix: importance (x) and performance on 0-100 (y)."""
+
+    x_min: float
+    x_max: float
+    y_min: float
+    y_max: float
+
+
+def matrix_range(points: Sequence[Point], importance_cut: float, performance_cut: float) -> Range:
+    """Room for every point and both cuts; x starts at 0 unless a driver hurts, y is
+    rounded out to tens within 0-100."""
+    x_max = max([p.importance for p in points] + [importance_cut]) * 1.15 or 1.0
+    x_min = min([0.0] + [p.importance * 1.15 for p in points])
+    perf = [p.performance for p in points] + [performance_cut]
+    y_min = max(0.0, (min(perf) // 10) * 10 - 10)
+    y_max = min(100.0, (max(perf) // 10) * 10 + 10)
+    if y_max <= y_min:
+        y_min, y_max = 0.0, 100.0
+    return Range(x_min, x_max, y_min, y_max)
 
 
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -56,16 +73,10 @@ def strategy_matrix_svg(
     height: int = 440,
 ) -> str:
     zh = language.startswith("zh")
-    titles = AREA_TITLES["zh" if zh else "en"]
+    titles = area_titles(language)
     left, right, top, bottom = 64, 24, 24, 52
     plot_w, plot_h = width - left - right, height - top - bottom
-    x_max = max([p.importance for p in points] + [importance_cut]) * 1.15 or 1.0
-    x_min = min([0.0] + [p.importance * 1.15 for p in points])  # a driver can hurt
-    perf = [p.performance for p in points] + [performance_cut]
-    y_min = max(0.0, (min(perf) // 10) * 10 - 10)
-    y_max = min(100.0, (max(perf) // 10) * 10 + 10)
-    if y_max <= y_min:
-        y_min, y_max = 0.0, 100.0
+    x_min, x_max, y_min, y_max = astuple(matrix_range(points, importance_cut, performance_cut))
 
     def sx(v: float) -> float:
         return left + (v - x_min) / (x_max - x_min) * plot_w

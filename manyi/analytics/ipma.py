@@ -174,7 +174,7 @@ def priority_ranking(
     """Rank items for improvement: columns item, label, construct, score, impact, potential,
     quadrant, rank, recommendation. `items` has item, importance and performance columns
     (and optionally construct)."""
-    table, _ = strategy_matrix(
+    table, cuts = strategy_matrix(
         items.rename(columns={"score": "performance", "impact": "importance"}),
         importance_cut=importance_cut,
         performance_cut=performance_cut,
@@ -194,4 +194,6 @@ def priority_ranking(
     ]
     columns = ["rank", "item", "label", "construct", "score", "impact", "potential"]
     columns += ["quadrant", "recommendation"]
-    return table[[c for c in columns if c in table.columns]]
+    ranked = table[[c for c in columns if c in table.columns]].copy()
+    ranked.attrs["cuts"] = cuts  # where the items' matrix is split
+    return ranked

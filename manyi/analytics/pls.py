@@ -559,10 +559,17 @@ class PLSResult:
         return edges
 
 
-def _num(value: Any) -> float | None:
-    """A JSON-safe number: NaN and infinities (a perfect collinearity) become null."""
-    value = float(value)
+def json_number(value: Any) -> float | None:
+    """A JSON-safe number: NaN, infinities (a perfect collinearity) and non-numbers become
+    null."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
     return value if math.isfinite(value) else None
+
+
+_num = json_number
 
 
 def _r2(corr: pd.DataFrame, preds: list[str], target: str) -> float:

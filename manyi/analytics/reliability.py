@@ -113,19 +113,24 @@ def _off_diagonal(matrix: np.ndarray) -> np.ndarray:
     return matrix - np.diag(np.diag(matrix))
 
 
+def htmt_pairs(blocks: Sequence[np.ndarray]) -> list[tuple[int, int]]:
+    """The pairs of blocks HTMT is defined for: both with two or more items."""
+    multi = [j for j, cols in enumerate(blocks) if cols.size >= 2]
+    return [(a, b) for i, a in enumerate(multi) for b in multi[i + 1 :]]
+
+
 def htmt_batch(
     corr: np.ndarray, blocks: Sequence[np.ndarray]
 ) -> tuple[list[tuple[int, int]], np.ndarray]:
     """HTMT of every pair of multi-item blocks for a batch of correlation matrices (B, p, p):
     the pairs (block indices) and their values (B, pairs)."""
     corr = np.abs(corr)
-    multi = [j for j, cols in enumerate(blocks) if cols.size >= 2]
+    pairs = htmt_pairs(blocks)
     mono = {}
-    for j in multi:
+    for j in {j for pair in pairs for j in pair}:
         cols = blocks[j]
         upper = np.triu_indices(cols.size, k=1)
         mono[j] = corr[:, cols][:, :, cols][:, upper[0], upper[1]].mean(axis=1)
-    pairs = [(a, b) for i, a in enumerate(multi) for b in multi[i + 1 :]]
     values = np.empty((corr.shape[0], len(pairs)))
     for k, (a, b) in enumerate(pairs):
         hetero = corr[:, blocks[a]][:, :, blocks[b]].mean(axis=(1, 2))

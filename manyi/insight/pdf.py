@@ -23,7 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from manyi.analytics.charts import AREA_COLOURS, AREA_TITLES
+from manyi.analytics.charts import AREA_COLOURS, Point, area_titles, matrix_range
 
 from .models import AnalysisRun
 
@@ -66,26 +66,31 @@ def _f(value: Any, digits: int = 3) -> str:
 
 def _matrix(result: dict[str, Any], language: str, width: float = 160 * mm) -> Drawing:
     ipma = result["ipma"]
-    points = ipma["constructs"]
+    labels = result.get("labels", {})
+    points = [
+        Point(
+            labels.get(p["construct"], p["construct"]),
+            p["importance"],
+            p["performance"],
+            p["quadrant"],
+        )
+        for p in ipma["constructs"]
+    ]
     height = width * 0.62
     left, bottom, right, top = 40.0, 30.0, 10.0, 10.0
     plot_w, plot_h = width - left - right, height - bottom - top
-    x_max = max([p["importance"] for p in points] + [ipma["cuts"]["importance"]]) * 1.15 or 1.0
-    perf = [p["performance"] for p in points] + [ipma["cuts"]["performance"]]
-    y_min = max(0.0, (min(perf) // 10) * 10 - 10)
-    y_max = min(100.0, (max(perf) // 10) * 10 + 10)
-
-    x_min = min([0.0] + [p["importance"] * 1.15 for p in points])
+    axes = matrix_range(points, ipma["cuts"]["importance"], ipma["cuts"]["performance"])
+    x_min, x_max, y_min, y_max = axes.x_min, axes.x_max, axes.y_min, axes.y_max
 
     def sx(v: float) -> float:
         return left + (v - x_min) / (x_max - x_min) * plot_w
 
     def sy(v: float) -> float:
-        return bottom + (v - y_min) / ((y_max - y_min) or 1) * plot_h
+        return bottom + (v - y_min) / (y_max - y_min) * plot_h
 
     cx, cy = sx(ipma["cuts"]["importance"]), sy(ipma["cuts"]["performance"])
     drawing = Drawing(width, height)
-    titles = AREA_TITLES["zh" if language.startswith("zh") else "en"]
+    titles = area_titles(language)
     for key, x, y, w, h in (
         ("complex", left, cy, cx - left, bottom + plot_h - cy),
         ("advantage", cx, cy, left + plot_w - cx, bottom + plot_h - cy),
@@ -115,9 +120,8 @@ def _matrix(result: dict[str, Any], language: str, width: float = 160 * mm) -> D
     drawing.add(Line(cx, bottom, cx, bottom + plot_h, strokeDashArray=[3, 3]))
     drawing.add(Line(left, cy, left + plot_w, cy, strokeDashArray=[3, 3]))
     drawing.add(Rect(left, bottom, plot_w, plot_h, fillColor=None, strokeColor=colors.grey))
-    labels = result.get("labels", {})
     for point in points:
-        x, y = sx(point["importance"]), sy(point["performance"])
+        x, y = sx(point.importance), sy(point.performance)
         drawing.add(
             Circle(x, y, 3.5, fillColor=colors.HexColor("#1f5fa8"), strokeColor=colors.white)
         )
@@ -125,7 +129,7 @@ def _matrix(result: dict[str, Any], language: str, width: float = 160 * mm) -> D
             String(
                 x + 6,
                 y - 3,
-                labels.get(point["construct"], point["construct"]),
+                point.label,
                 fontName=FONT,
                 fontSize=8,
             )

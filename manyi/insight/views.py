@@ -189,8 +189,8 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
             context["item_matrix_svg"] = mark_safe(  # built from escaped text in charts.py
                 strategy_matrix_svg(
                     [Point(p["label"], p["impact"], p["score"], p["quadrant"]) for p in priority],
-                    importance_cut=sum(p["impact"] for p in priority) / len(priority),
-                    performance_cut=sum(p["score"] for p in priority) / len(priority),
+                    importance_cut=ipma["item_cuts"]["importance"],
+                    performance_cut=ipma["item_cuts"]["performance"],
                     language=language,
                 )
             )

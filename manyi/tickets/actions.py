@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from manyi.businesstime.services import calendar_for_branch
 from manyi.core.events import emit
@@ -124,32 +125,21 @@ def _require_state(ticket: Ticket, action: str, allowed: Iterable[str] | None = 
         )
 
 
-ACTION_LABELS: dict[str, str] = {}
-
-
-def _label_actions() -> None:
-    from django.utils.translation import gettext_lazy
-
-    ACTION_LABELS.update(
-        {
-            "assign": gettext_lazy("assign"),
-            "investigate": gettext_lazy("investigate"),
-            "propose": gettext_lazy("propose a resolution"),
-            "approve": gettext_lazy("approve"),
-            "reject": gettext_lazy("reject"),
-            "agree": gettext_lazy("record the customer's agreement"),
-            "complete_order": gettext_lazy("complete an execution order"),
-            "follow_up": gettext_lazy("record the follow-up"),
-            "close": gettext_lazy("close"),
-            "reopen": gettext_lazy("reopen"),
-            "pause": gettext_lazy("wait for the customer"),
-            "resume": gettext_lazy("resume"),
-            "merge": gettext_lazy("merge into another ticket"),
-        }
-    )
-
-
-_label_actions()
+ACTION_LABELS = {
+    "assign": gettext_lazy("assign"),
+    "investigate": gettext_lazy("investigate"),
+    "propose": gettext_lazy("propose a resolution"),
+    "approve": gettext_lazy("approve"),
+    "reject": gettext_lazy("reject"),
+    "agree": gettext_lazy("record the customer's agreement"),
+    "complete_order": gettext_lazy("complete an execution order"),
+    "follow_up": gettext_lazy("record the follow-up"),
+    "close": gettext_lazy("close"),
+    "reopen": gettext_lazy("reopen"),
+    "pause": gettext_lazy("wait for the customer"),
+    "resume": gettext_lazy("resume"),
+    "merge": gettext_lazy("merge into another ticket"),
+}
 
 
 def _move(

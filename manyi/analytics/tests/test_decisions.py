@@ -123,6 +123,9 @@ def test_full_analysis_output(mobi):
     assert out["reliability"]["Quality"]["ave"] > 0.5
     assert len(out["priority"]) == 17  # the items of the four drivers
     assert out["priority"][0]["rank"] == 1
+    cuts = out["ipma"]["item_cuts"]  # the items' matrix splits at their means
+    assert cuts["importance"] == pytest.approx(np.mean([p["impact"] for p in out["priority"]]))
+    assert cuts["performance"] == pytest.approx(np.mean([p["score"] for p in out["priority"]]))
     import json
 
     json.dumps(out, allow_nan=False)  # strict JSON: no NaN anywhere
