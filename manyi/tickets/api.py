@@ -5,7 +5,8 @@ GET  /tickets/{id}                     state, due times, proposals, remedies, or
 GET  /tickets?status=&reason=&q=       list and search (the person's branches only)
 POST /tickets/{id}/actions/{action}    assign, contact, note, investigate, propose, approve,
                                        reject, agree, complete_order, follow_up, close,
-                                       reopen, pause, resume, promise, merge, link
+                                       reopen, pause, resume, promise, merge, link,
+                                       attach (file_name, content_type, base64 content)
 Refused transitions answer 409, missing rights 403, another branch's ticket 404.
 """
 

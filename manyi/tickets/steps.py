@@ -31,6 +31,7 @@ STEPS = (
     "pause",
     "resume",
     "promise",
+    "attach",
     "merge",
     "link",
 )
@@ -49,6 +50,8 @@ def _body_staff(user: Any, body: dict[str, Any], key: str) -> Staff:
 
 def _decode(body: dict[str, Any], key: str) -> bytes:
     value = body.get(key) or ""
+    if isinstance(value, bytes):  # an uploaded file from the page
+        return value
     try:
         return base64.b64decode(value, validate=True) if value else b""
     except (binascii.Error, ValueError):
@@ -124,6 +127,16 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
             kind=str(body.get("kind") or ("note" if action == "note" else "call")),
             text=text,
             outcome=str(body.get("outcome") or ""),
+        )
+    elif action == "attach":
+        actions.add_activity(
+            user,
+            ticket,
+            kind="attachment",
+            text=text,
+            file_name=str(body.get("file_name", "")),
+            content_type=str(body.get("content_type", "")),
+            content=_decode(body, "content"),
         )
     elif action in ("merge", "link"):
         if body.get("number"):  # from the page: the number the agent sees

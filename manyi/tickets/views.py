@@ -310,8 +310,15 @@ def _body(post: Any) -> dict[str, Any]:
 @require_POST
 def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     ticket = get_visible_or_404(Ticket, request.user, pk=pk)
+    body = _body(request.POST)
+    upload = request.FILES.get("file")
+    if upload is not None:
+        if upload.size > actions.MAX_ATTACHMENT_BYTES:
+            messages.error(request, _("Attachments may be at most 10 MB."))
+            return redirect("tickets:detail", pk=pk)
+        body.update(file_name=upload.name, content_type=upload.content_type, content=upload.read())
     try:
-        run_step(request.user, ticket, action, _body(request.POST))
+        run_step(request.user, ticket, action, body)
     except UnknownStep:
         messages.error(request, _("Unknown step."))
     except (ValidationError, PermissionDenied) as error:

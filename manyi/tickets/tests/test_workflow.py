@@ -541,3 +541,58 @@ def test_saved_views_of_the_queue(api, org, setup, login):
     client = login(org.agent_a1)
     client.post(f"/tickets/views/{view.pk}/delete/")
     assert not SavedView.objects.exists()
+
+
+def test_attachments_are_checked_for_type_and_size(api, org, setup, login, monkeypatch):
+    import base64
+
+    ticket = register(api, org, setup)
+    tid = ticket["id"]
+    photo = base64.b64encode(b"\x89PNG\r\n\x1a\n fake image").decode()
+    attached = step(
+        api,
+        org.agent_a1,
+        tid,
+        "attach",
+        file_name="漏水照片.png",
+        content_type="image/png",
+        content=photo,
+        text="客户拍的照片",
+    ).json()
+    assert attached["activities"][-1]["file_name"] == "漏水照片.png"
+    script = step(
+        api,
+        org.agent_a1,
+        tid,
+        "attach",
+        file_name="x.exe",
+        content_type="application/x-msdownload",
+        content=photo,
+    )
+    assert script.status_code == 400 and "exe" not in script.json()["message"]
+    assert "application/x-msdownload" in script.json()["message"]
+    empty = step(api, org.agent_a1, tid, "attach", file_name="a.png", content_type="image/png")
+    assert empty.status_code == 400
+    bad = step(
+        api,
+        org.agent_a1,
+        tid,
+        "attach",
+        file_name="a.png",
+        content_type="image/png",
+        content="not base64!",
+    )
+    assert bad.status_code == 400
+    monkeypatch.setattr(actions, "MAX_ATTACHMENT_BYTES", 10)
+    big = step(
+        api, org.agent_a1, tid, "attach", file_name="a.png", content_type="image/png", content=photo
+    )
+    assert big.status_code == 400
+    monkeypatch.undo()
+    # From the page, as a file upload.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("发票.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    login(org.agent_a1).post(f"/tickets/{tid}/step/attach/", {"file": upload})
+    files = [a.file_name for a in Ticket.objects.get(pk=tid).activities.all()]
+    assert files == ["漏水照片.png", "发票.pdf"]
