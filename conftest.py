@@ -45,6 +45,10 @@ def _fast_and_synchronous(settings, monkeypatch):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     monkeypatch.setattr(Conf, "SYNC", True)
+    # Rolled-back test data reuses primary keys: nothing cached may outlive its test.
+    from manyi.core.configcache import clear_all
+
+    clear_all()
 
 
 @dataclass

@@ -19,6 +19,7 @@ from manyi.org.scoping import require_branch
 from .engine import Span
 from .events import ClosureAdded, OfficialYearDeclared, OpeningHoursChanged
 from .models import Closure, OfficialDay, OfficialYear, OpeningHours
+from .services import forget_calendars
 
 
 def declare_official_year(
@@ -67,6 +68,7 @@ def declare_official_year(
         entry.source = source
         entry.entered_by = actor if getattr(actor, "is_authenticated", False) else None
         entry.save()
+        forget_calendars()
         OfficialDay.objects.bulk_create(
             [OfficialDay(year=entry, date=d, kind="holiday", name=name) for d, name in holidays]
             + [OfficialDay(year=entry, date=d, kind="workday") for d in workdays]
@@ -135,6 +137,7 @@ def set_opening_hours(
         before = [str(r) for r in OpeningHours.objects.filter(branch=branch)]
         OpeningHours.objects.filter(branch=branch).delete()
         created = OpeningHours.objects.bulk_create(rows)
+        forget_calendars()
         audit.record(
             actor,
             "calendar.hours.set",

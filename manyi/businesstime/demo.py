@@ -7,6 +7,7 @@ import datetime as dt
 from manyi.core.demo import DemoContext, demo_step
 
 from .models import OpeningHours
+from .services import forget_calendars
 
 SATURDAY_CITIES = {"北京", "上海", "广州", "深圳"}
 
@@ -24,4 +25,5 @@ def make_opening_hours(ctx: DemoContext) -> None:
                 OpeningHours(branch=branch, weekday=5, opens=dt.time(9), closes=dt.time(12, 30))
             )
     OpeningHours.objects.bulk_create(rows)
+    forget_calendars()
     ctx.log(f"opening hours: {len(rows)} rows")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from manyi.core.configcache import ConfigCache
 from manyi.org.models import Branch
 
 from .engine import (
@@ -43,8 +45,32 @@ def weekly_hours_of(branch: Branch) -> dict[int, list[Span]]:
     return weekly or {day: list(spans) for day, spans in DEFAULT_WEEKLY_HOURS.items()}
 
 
+_CALENDARS: ConfigCache[BusinessCalendar] = ConfigCache(
+    "calendars",
+    depends_on=[
+        "org.Branch",
+        "businesstime.OpeningHours",
+        "businesstime.OfficialDay",
+        "businesstime.OfficialYear",
+        "businesstime.Closure",
+    ],
+)
+
+
 def calendar_for_branch(branch: Branch | None) -> BusinessCalendar:
-    """The branch's calendar; with no branch, the company's standard office calendar."""
+    """The branch's calendar; with no branch, the company's standard office calendar.
+    Calendars are kept between requests and dropped when any of their sources change."""
+    key = None if branch is None else (branch.pk, branch.observes_statutory_holidays)
+    return _CALENDARS.get(key, lambda: _build_calendar(branch))
+
+
+def forget_calendars() -> None:
+    """After bulk writes, which send no signals."""
+    _CALENDARS.clear()
+    transaction.on_commit(_CALENDARS.clear)
+
+
+def _build_calendar(branch: Branch | None) -> BusinessCalendar:
     closures = Closure.objects.filter(branch__isnull=True)
     if branch is not None:
         closures = Closure.objects.filter(Q(branch__isnull=True) | Q(branch=branch))

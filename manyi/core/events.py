@@ -130,7 +130,8 @@ def emit(event: DomainEvent, *, actor: Any = None) -> Any:
     if not event.name or event.name not in _EVENT_TYPES:
         raise ValueError(f"{type(event).__name__} has no registered event name")
     actor_id = actor.pk if getattr(actor, "is_authenticated", False) else None
-    with transaction.atomic():
+    # No savepoint of its own: inside an action's transaction the event shares its fate.
+    with transaction.atomic(savepoint=False):
         record = EventRecord.objects.create(
             name=event.name, payload=event.to_payload(), actor_id=actor_id
         )

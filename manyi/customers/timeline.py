@@ -85,6 +85,28 @@ def record(
     return TimelineEntry.objects.create(kind=kind, source=source, **values)
 
 
+def append(
+    customer_id: int,
+    at: dt.datetime,
+    kind: str,
+    title: str,
+    *,
+    detail: dict[str, Any] | None = None,
+    url: str = "",
+    source: str = "",
+) -> TimelineEntry:
+    """A new line that cannot exist yet (its source names a fresh record): one insert."""
+    return TimelineEntry.objects.create(
+        customer_id=customer_id,
+        at=at,
+        kind=kind,
+        title=title[:300],
+        detail=detail or {},
+        url=url,
+        source=source,
+    )
+
+
 def timeline_for(
     customer: Customer, *, before: dt.datetime | None = None, limit: int = 50
 ) -> list[TimelineItem]:

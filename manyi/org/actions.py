@@ -3,7 +3,9 @@ audit entry and domain event in one place."""
 
 from __future__ import annotations
 
+import copy
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
 from manyi.core.masking import mask
 
@@ -214,22 +217,45 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
         require_permission(actor, "org.manage_tokens")
     with transaction.atomic():
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        _TOKENS.clear()
+        transaction.on_commit(_TOKENS.clear)
         audit.record(actor, "org.api_token.revoke", token)
         emit(ApiTokenRevoked(token_id=token.pk, user_id=token.user_id), actor=actor)
 
 
-def authenticate_token(raw: str) -> Any | None:
-    """The active user behind a raw bearer token, or None."""
-    if not raw or not raw.startswith(settings.MANYI_API_TOKEN_PREFIX):
-        return None
+_TOKENS: ConfigCache[tuple[int, Any] | None] = ConfigCache(
+    "api-tokens", depends_on=["org.ApiToken", "auth.User", "org.Staff"], ttl=10.0
+)
+_TOKEN_TOUCHED: dict[int, float] = {}
+
+
+def _token_owner(digest: str) -> tuple[int, Any] | None:
     token = (
         ApiToken.objects.select_related("user", "user__staff")
-        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
+        .filter(digest=digest, revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token.pk, token.user
+
+
+def authenticate_token(raw: str) -> Any | None:
+    """The active user behind a raw bearer token, or None. Known tokens are remembered for
+    a few seconds per process (revoking one forgets them at once in this process)."""
+    if not raw or not raw.startswith(settings.MANYI_API_TOKEN_PREFIX):
+        return None
+    digest = ApiToken.digest_of(raw)
+    found = _TOKENS.get(digest, lambda: _token_owner(digest))
+    if found is None:
+        return None
+    token_pk, cached_user = found
+    user = copy.copy(cached_user)
+    staff = cached_user._state.fields_cache.get("staff")
+    if staff is not None:
+        user._state.fields_cache["staff"] = copy.copy(staff)
+    now = time.monotonic()
+    if now - _TOKEN_TOUCHED.get(token_pk, -1e9) > 60:
+        ApiToken.objects.filter(pk=token_pk).update(last_used_at=timezone.now())
+        _TOKEN_TOUCHED[token_pk] = now
+    return user

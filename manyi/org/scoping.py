@@ -8,12 +8,15 @@ once: agents see their own branches, regional staff their regions, company staff
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
+
+from manyi.core.configcache import ConfigCache
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -46,14 +49,25 @@ def staff_of(user: Any):
         return None
 
 
+_SCOPES: ConfigCache[frozenset[int] | AllBranches] = ConfigCache(
+    "scopes",
+    depends_on=["auth.User", "org.Staff", "org.Staff.branches", "org.Staff.regions", "org.Branch"],
+)
+
+
 def visible_branch_ids(user: Any) -> frozenset[int] | AllBranches:
-    """The ids of the branches whose records `user` may see, cached on the user object."""
+    """The ids of the branches whose records `user` may see, cached on the user object and
+    between requests (dropped when a person, their branches or regions change)."""
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    result = _compute_visible_branch_ids(user)
-    if user is not None and getattr(user, "is_authenticated", False):
-        setattr(user, _CACHE_ATTR, result)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    result = _SCOPES.get(
+        (user.pk, user.is_active, user.is_superuser),
+        lambda: _compute_visible_branch_ids(user),
+    )
+    setattr(user, _CACHE_ATTR, result)
     return result
 
 
@@ -82,6 +96,7 @@ def forget_scope(user: Any) -> None:
     """Drop the cached scope, after the person's branches or regions changed."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+    _SCOPES.clear()
 
 
 def can_see_branch(user: Any, branch_id: int | None) -> bool:
@@ -134,3 +149,18 @@ def get_visible_or_404(
         return queryset.visible_to(user).get(**lookups)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(_("Not found.")) from exc
+
+
+_BRANCHES: ConfigCache[dict[str, Any]] = ConfigCache("branches-by-code", depends_on=["org.Branch"])
+
+
+def visible_branch_by_code(user: Any, code: str) -> Any:
+    """A branch the person may see, by its code (the API's way of naming branches); the
+    branch list is cached between requests."""
+    from .models import Branch
+
+    branches = _BRANCHES.get("all", lambda: {b.code: b for b in Branch.objects.all()}, copied=False)
+    branch = branches.get(code)
+    if branch is None or not can_see_branch(user, branch.pk):
+        raise Http404(_("Not found."))
+    return copy.copy(branch)

@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from manyi.businesstime.services import calendar_for_branch
 from manyi.core.events import emit
 from manyi.customers.models import Customer
-from manyi.customers.timeline import record as timeline_record
+from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch, Department, Staff
@@ -31,6 +31,7 @@ from manyi.org.permissions import require_permission
 from manyi.org.scoping import can_see_branch, get_visible_or_404, require_branch, staff_of
 
 from . import policy
+from .config import active_reason
 from .events import TicketClosed, TicketCreated, TicketTransitioned
 from .models import (
     Activity,
@@ -157,7 +158,7 @@ def _move(
         after={"status": new_status, **{k: str(v) for k, v in extra.items()}},
         note=note[:500],
     )
-    timeline_record(
+    timeline_append(
         ticket.customer_id,
         timezone.now(),
         "ticket",
@@ -179,10 +180,17 @@ def _move(
 
 
 def _next_number(day: dt.date) -> str:
-    series, _created = NumberSeries.objects.get_or_create(day=day)
-    NumberSeries.objects.filter(pk=series.pk).update(last=F("last") + 1)
-    series.refresh_from_db()
-    return f"TS-{day:%Y%m%d}-{series.last:04d}"
+    """The day's next number, taken in one statement (an upsert that returns the counter),
+    so two agents registering at the same moment never get the same one."""
+    table = NumberSeries._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day.isoformat()],
+        )
+        (last,) = cursor.fetchone()
+    return f"TS-{day:%Y%m%d}-{last:04d}"
 
 
 def _money(value: Any, field: str) -> Decimal:
@@ -201,17 +209,15 @@ def _find_repeat(ticket: Ticket) -> Ticket | None:
     if ticket.reason_id is None:
         return None
     window = dt.timedelta(days=Settings.current().repeat_window_days)
-    return (
-        Ticket.objects.filter(
-            customer_id=ticket.customer_id,
-            reason_id=ticket.reason_id,
-            created_at__gte=ticket.created_at - window,
-            created_at__lt=ticket.created_at,
-        )
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")
-        .first()
+    earlier = Ticket.objects.filter(
+        customer_id=ticket.customer_id,
+        reason_id=ticket.reason_id,
+        created_at__gte=ticket.created_at - window,
+        created_at__lt=ticket.created_at,
     )
+    if ticket.pk is not None:
+        earlier = earlier.exclude(pk=ticket.pk)
+    return earlier.only("pk", "number", "created_at").order_by("-created_at").first()
 
 
 # -- step 1: register -----------------------------------------------------------------------
@@ -255,9 +261,7 @@ def create_ticket(
     if not (fields.get("subject") or "").strip():
         raise ValidationError(_("A subject is required."))
     if isinstance(reason, str):
-        reason = ReasonCode.objects.filter(code=reason, active=True).first() or _unknown_reason(
-            reason
-        )
+        reason = active_reason(reason) or _unknown_reason(reason)
     with transaction.atomic():
         if customer is None:
             if not new_customer or not (new_customer.get("name") or "").strip():
@@ -271,8 +275,8 @@ def create_ticket(
                 name=new_customer["name"],
                 contacts=[("mobile", phone)] if phone else [],
             )
-        elif actor != SYSTEM:
-            customer = get_visible_or_404(Customer, actor, pk=customer.pk)
+        elif actor != SYSTEM and not can_see_branch(actor, customer.branch_id):
+            raise Http404(_("No such customer."))
         now = created_at or timezone.now()
         calendar = calendar_for_branch(branch)
         targets = policy.targets_for(
@@ -288,14 +292,16 @@ def create_ticket(
             **fields,
             **policy.due_times(calendar, now, targets),
         )
-        ticket.full_clean(exclude=["recorder", "customer", "branch", "reason", "number"])
-        ticket.repeat_of = None
-        ticket.refresh_search_text()
-        ticket.save()
+        # Field checks only: the number is unique by construction.
+        ticket.full_clean(
+            exclude=["recorder", "customer", "branch", "reason", "number"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         repeat = _find_repeat(ticket)
-        if repeat is not None:
-            ticket.repeat_of = repeat
-            ticket.save(update_fields=["repeat_of"])
+        ticket.repeat_of = repeat
+        ticket.refresh_search_text()
+        ticket.save(force_insert=True)
         audit.record(
             actor,
             "tickets.create",
@@ -308,7 +314,7 @@ def create_ticket(
                 "repeat_of": repeat.number if repeat else "",
             },
         )
-        timeline_record(
+        timeline_append(
             customer.pk,
             now,
             "ticket",

@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -21,12 +22,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from manyi.api import ApiError
 from manyi.core.schemas import MaskedPhone
 from manyi.customers.models import Customer
-from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
-from manyi.org.scoping import get_visible_or_404
+from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
 from . import actions, reports
-from .models import Ticket
+from .models import Activity, ExecutionOrder, FollowUp, Promise, Proposal, Ticket
 from .search import search
 from .steps import UnknownStep, run_step
 
@@ -164,7 +164,7 @@ class TicketOut(TicketListOut):
 
     @staticmethod
     def resolve_related(obj: Ticket) -> list[str]:
-        return sorted(obj.related.values_list("number", flat=True))
+        return sorted(t.number for t in obj.related.all())
 
     @staticmethod
     def resolve_paused(obj: Ticket) -> bool:
@@ -172,11 +172,11 @@ class TicketOut(TicketListOut):
 
     @staticmethod
     def resolve_proposals(obj: Ticket) -> list[Any]:
-        return list(obj.proposals.prefetch_related("remedies__department", "approvals__approver"))
+        return list(obj.proposals.all())
 
     @staticmethod
     def resolve_orders(obj: Ticket) -> list[Any]:
-        return list(obj.orders.select_related("department"))
+        return list(obj.orders.all())
 
     @staticmethod
     def resolve_follow_ups(obj: Ticket) -> list[Any]:
@@ -188,13 +188,50 @@ class TicketOut(TicketListOut):
 
     @staticmethod
     def resolve_activities(obj: Ticket) -> list[Any]:
-        return list(obj.activities.defer("content"))
+        return list(obj.activities.all())
+
+
+DETAIL_PREFETCH = (
+    Prefetch(
+        "proposals",
+        queryset=Proposal.objects.prefetch_related("remedies__department", "approvals__approver"),
+    ),
+    Prefetch("orders", queryset=ExecutionOrder.objects.select_related("department")),
+    "follow_ups",
+    "promises",
+    Prefetch("activities", queryset=Activity.objects.defer("content")),
+    Prefetch("related", queryset=Ticket.objects.only("pk", "number")),
+)
+
+
+def _fresh(ticket: Ticket) -> Ticket:
+    """A ticket just registered has no proposals, orders or notes yet: answer without
+    reading them back."""
+    ticket._prefetched_objects_cache = {
+        "proposals": _empty(Proposal),
+        "orders": _empty(ExecutionOrder),
+        "follow_ups": _empty(FollowUp),
+        "promises": _empty(Promise),
+        "activities": _empty(Activity),
+        "related": _empty(Ticket),
+    }
+    return ticket
+
+
+def _empty(model: Any) -> Any:
+    """An already evaluated, empty queryset (what a prefetch of nothing leaves behind)."""
+    queryset = model.objects.none()
+    queryset._result_cache = []
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     require_permission(request.auth, "tickets.view")
     return get_visible_or_404(
-        Ticket.objects.select_related("branch", "reason", "assignee", "repeat_of", "merged_into"),
+        Ticket.objects.select_related(
+            "branch", "reason", "assignee", "repeat_of", "merged_into"
+        ).prefetch_related(*DETAIL_PREFETCH),
         request.auth,
         pk=ticket_id,
     )
@@ -203,9 +240,13 @@ def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 @router.post("/tickets", response={201: TicketOut}, summary="Register a contact or complaint")
 def create(request: HttpRequest, payload: TicketIn) -> Any:
     data = payload.dict()
-    branch = get_visible_or_404(Branch, request.auth, code=data.pop("branch"))
+    branch = visible_branch_by_code(request.auth, data.pop("branch"))
     customer_id = data.pop("customer_id")
-    customer = get_visible_or_404(Customer, request.auth, pk=customer_id) if customer_id else None
+    customer = (
+        get_visible_or_404(Customer.objects.only("pk", "branch_id"), request.auth, pk=customer_id)
+        if customer_id
+        else None
+    )
     ticket = actions.create_ticket(
         request.auth,
         branch=branch,
@@ -214,7 +255,7 @@ def create(request: HttpRequest, payload: TicketIn) -> Any:
         reason=data.pop("reason"),
         **data,
     )
-    return Status(201, _ticket(request, ticket.pk))
+    return Status(201, _fresh(ticket))
 
 
 class RepeatOut(Schema):

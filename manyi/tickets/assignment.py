@@ -4,29 +4,22 @@ then branch, then a rule for everything."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from manyi.org.models import Staff
 from manyi.org.scoping import can_see_branch
 
-from .models import AssignmentRule, ReasonCode, Status, Ticket
-
-
-def _reason_chain(reason: ReasonCode | None) -> list[int]:
-    chain = []
-    while reason is not None:
-        chain.append(reason.pk)
-        reason = reason.parent
-    return chain
+from .config import active_assignment_rules, reason_chain
+from .models import AssignmentRule, Status, Ticket
 
 
 def matching_rule(ticket: Ticket) -> AssignmentRule | None:
-    chain = _reason_chain(ticket.reason)
-    rules = (
-        AssignmentRule.objects.filter(active=True)
-        .filter(Q(branch__isnull=True) | Q(branch_id=ticket.branch_id))
-        .filter(Q(reason__isnull=True) | Q(reason_id__in=chain))
-    )
+    chain = reason_chain(ticket.reason_id)
+    rules = [
+        rule
+        for rule in active_assignment_rules()
+        if rule.branch_id in (None, ticket.branch_id) and rule.reason_id in (None, *chain)
+    ]
 
     def specificity(rule: AssignmentRule) -> tuple[int, int, int]:
         depth = len(chain) - chain.index(rule.reason_id) if rule.reason_id else 0
@@ -47,7 +40,13 @@ def choose(rule: AssignmentRule, ticket: Ticket) -> Staff | None:
         return None
     if rule.strategy == AssignmentRule.Strategy.ROUND_ROBIN:
         ids = [s.pk for s in pool]
-        after = rule.last_assigned_id
+        # The cached rule does not know who had the last one: read it under a lock.
+        after = (
+            AssignmentRule.objects.select_for_update()
+            .filter(pk=rule.pk)
+            .values_list("last_assigned_id", flat=True)
+            .first()
+        )
         position = (ids.index(after) + 1) % len(ids) if after in ids else 0
         chosen = pool[position]
     else:

@@ -609,7 +609,9 @@ class Settings(models.Model):
 
     @classmethod
     def current(cls) -> Settings:
-        return cls.objects.first() or cls()
+        from .config import settings
+
+        return settings()
 
 
 class NumberSeries(models.Model):

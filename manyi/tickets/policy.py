@@ -14,7 +14,8 @@ from decimal import Decimal
 from manyi.businesstime.engine import BusinessCalendar
 from manyi.org.roles import Role
 
-from .models import ApprovalRule, Priority, SLAPolicy, TicketType
+from .config import sla_policies
+from .models import ApprovalRule, Priority, TicketType
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def targets_for(ticket_type: str, priority: str) -> Targets:
     """The most specific SLA policy entered, else the built-in defaults."""
     candidates = [
         p
-        for p in SLAPolicy.objects.all()
+        for p in sla_policies()
         if p.ticket_type in ("", ticket_type) and p.priority in ("", priority)
     ]
     if candidates:

@@ -1,0 +1,97 @@
+"""Rarely-changing configuration kept in process memory between requests.
+
+Registering a ticket reads a dozen settings that change a few times a year (the branch's
+calendar, SLA policies, assignment rules, a person's branches). Reading them from the
+database on every request costs more than the work itself, so each is cached here per
+process. A cache is dropped in this process as soon as one of the models it depends on is
+saved or deleted (and again when that transaction commits); other processes pick the change
+up within `ttl` seconds. Callers get copies of cached model instances, never shared ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar
+
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+T = TypeVar("T")
+
+_REGISTRY: list[ConfigCache[Any]] = []
+
+
+class ConfigCache(Generic[T]):
+    def __init__(self, name: str, *, depends_on: Iterable[str], ttl: float = 30.0) -> None:
+        """`depends_on` names models as "app_label.ModelName" or, for a many-to-many field,
+        "app_label.ModelName.field"."""
+        self.name = name
+        self.ttl = ttl
+        self._depends_on = tuple(depends_on)
+        self._entries: dict[Hashable, tuple[float, T]] = {}
+        self._lock = threading.Lock()
+        self._connected = False
+        _REGISTRY.append(self)
+
+    def get(self, key: Hashable, compute: Callable[[], T], *, copied: bool = True) -> T:
+        """The cached value (computed when missing or older than `ttl`). With
+        `copied=False` the caller gets the shared value and must not change it."""
+        self._connect()
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry[0] < self.ttl:
+            value = entry[1]
+        else:
+            value = compute()
+            with self._lock:
+                self._entries[key] = (now, value)
+        return _copied(value) if copied else value
+
+    def clear(self, *_args: Any, **_kwargs: Any) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def _changed(self, *_args: Any, **_kwargs: Any) -> None:
+        self.clear()
+        transaction.on_commit(self.clear)
+
+    def _connect(self) -> None:
+        """Listen to the models' signals (lazily: the apps must be loaded first)."""
+        if self._connected:
+            return
+        from django.apps import apps
+
+        for label in self._depends_on:
+            parts = label.split(".")
+            model = apps.get_model(parts[0], parts[1])
+            uid = f"configcache:{self.name}:{label}"
+            if len(parts) == 3:
+                through = getattr(model, parts[2]).through
+                m2m_changed.connect(self._changed, sender=through, weak=False, dispatch_uid=uid)
+            else:
+                post_save.connect(self._changed, sender=model, weak=False, dispatch_uid=uid)
+                post_delete.connect(self._changed, sender=model, weak=False, dispatch_uid=uid)
+        self._connected = True
+
+
+def _copied(value: T) -> T:
+    """Model instances (alone or in a list or dict) are copied so a caller that changes one
+    does not change the cached one."""
+    from django.db.models import Model
+
+    if isinstance(value, Model):
+        return copy.copy(value)
+    if isinstance(value, list) and value and isinstance(value[0], Model):
+        return [copy.copy(item) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict) and value and isinstance(next(iter(value.values())), Model):
+        return {k: copy.copy(v) for k, v in value.items()}  # type: ignore[return-value]
+    return value
+
+
+def clear_all() -> None:
+    """Forget every cached value (tests call this before each test)."""
+    for cache in _REGISTRY:
+        cache.clear()

@@ -1,0 +1,63 @@
+"""Cached configuration is dropped the moment it changes in this process, and after its
+time-to-live in the others."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from manyi.core.configcache import ConfigCache
+from manyi.org.models import Branch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_change_to_a_dependency_drops_the_cache(org):
+    cache: ConfigCache[list[str]] = ConfigCache("test-branches", depends_on=["org.Branch"])
+    computed = []
+
+    def names() -> list[str]:
+        computed.append(1)
+        return sorted(Branch.objects.values_list("name", flat=True))
+
+    first = cache.get("all", names)
+    assert cache.get("all", names) == first and len(computed) == 1
+    org.a1.name = "上海一支行（新址）"
+    org.a1.save()
+    assert "上海一支行（新址）" in cache.get("all", names) and len(computed) == 2
+
+
+def test_a_many_to_many_change_drops_the_cache_and_scopes_follow_at_once(org):
+    from manyi.org.scoping import visible_branch_ids
+
+    staff = org.agent_a1.staff
+    assert visible_branch_ids(org.agent_a1) == frozenset({org.a1.pk})
+    staff.branches.add(org.a2)
+    fresh = type(org.agent_a1).objects.get(pk=org.agent_a1.pk)  # a new request's user
+    assert visible_branch_ids(fresh) == frozenset({org.a1.pk, org.a2.pk})
+
+
+def test_values_expire_after_their_time_to_live():
+    cache: ConfigCache[float] = ConfigCache("test-ttl", depends_on=[], ttl=0.05)
+    first = cache.get("now", time.monotonic)
+    assert cache.get("now", time.monotonic) == first
+    time.sleep(0.06)
+    assert cache.get("now", time.monotonic) > first
+
+
+def test_callers_get_copies_of_cached_model_instances(org):
+    cache: ConfigCache[Branch] = ConfigCache("test-copy", depends_on=["org.Branch"])
+    mine = cache.get("a1", lambda: Branch.objects.get(pk=org.a1.pk))
+    mine.name = "changed by a caller"
+    assert cache.get("a1", lambda: Branch.objects.get(pk=org.a1.pk)).name != "changed by a caller"
+
+
+def test_a_revoked_token_is_refused_at_once(api, org):
+    from manyi.org.actions import SYSTEM, revoke_api_token
+    from manyi.org.models import ApiToken
+
+    client = api(org.agent_a1)
+    assert client.get("/org/me").status_code == 200
+    revoke_api_token(SYSTEM, ApiToken.objects.get(user=org.agent_a1))
+    assert client.get("/org/me").status_code == 401

@@ -1,0 +1,55 @@
+"""The ticket configuration read on every registration (reason codes, SLA policies, the
+settings row, assignment rules), cached per process between requests; see
+`manyi.core.configcache` for when a change is seen."""
+
+from __future__ import annotations
+
+import copy
+
+from manyi.core.configcache import ConfigCache
+
+from .models import AssignmentRule, ReasonCode, Settings, SLAPolicy
+
+_REASONS: ConfigCache[dict[str, ReasonCode]] = ConfigCache(
+    "ticket-reasons", depends_on=["tickets.ReasonCode"]
+)
+_PARENTS: ConfigCache[dict[int, int | None]] = ConfigCache(
+    "ticket-reason-parents", depends_on=["tickets.ReasonCode"]
+)
+_SLA: ConfigCache[list[SLAPolicy]] = ConfigCache("ticket-sla", depends_on=["tickets.SLAPolicy"])
+_SETTINGS: ConfigCache[Settings] = ConfigCache("ticket-settings", depends_on=["tickets.Settings"])
+_RULES: ConfigCache[list[AssignmentRule]] = ConfigCache(
+    "ticket-assignment-rules", depends_on=["tickets.AssignmentRule"]
+)
+
+
+def active_reason(code: str) -> ReasonCode | None:
+    reasons = _REASONS.get(
+        "active",
+        lambda: {r.code: r for r in ReasonCode.objects.filter(active=True)},
+        copied=False,
+    )
+    reason = reasons.get(code)
+    return copy.copy(reason) if reason is not None else None
+
+
+def reason_chain(reason_id: int | None) -> list[int]:
+    """The reason and its ancestors, nearest first."""
+    parents = _PARENTS.get("all", lambda: dict(ReasonCode.objects.values_list("pk", "parent_id")))
+    chain: list[int] = []
+    while reason_id is not None and reason_id not in chain:
+        chain.append(reason_id)
+        reason_id = parents.get(reason_id)
+    return chain
+
+
+def sla_policies() -> list[SLAPolicy]:
+    return _SLA.get("all", lambda: list(SLAPolicy.objects.all()))
+
+
+def settings() -> Settings:
+    return _SETTINGS.get("current", lambda: Settings.objects.first() or Settings())
+
+
+def active_assignment_rules() -> list[AssignmentRule]:
+    return _RULES.get("active", lambda: list(AssignmentRule.objects.filter(active=True)))
