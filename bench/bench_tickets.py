@@ -26,31 +26,6 @@ from bench.timing import median_ms
 TICKETS = int(os.environ.get("BENCH_TICKETS", 1_000_000))
 CUSTOMERS = int(os.environ.get("BENCH_TICKET_CUSTOMERS", 50_000))
 
-# Subjects and descriptions as a bank's complaint desk writes them, per reason code.
-TEXTS = {
-    "S01": ["柜员态度冷淡", "大堂经理不理睬客户", "客服电话语气生硬", "员工推诿不办理"],
-    "S02": ["排队等候时间过长", "叫号后窗口无人", "等候一小时仍未办理", "对公窗口只开一个"],
-    "S03": ["转账金额录入错误", "存单姓名打错", "挂失办理差错", "开户资料遗失"],
-    "P01": ["理财产品收益低于预期", "基金亏损未充分提示风险", "理财到期未按时兑付"],
-    "P02": ["信用卡年费未告知", "分期手续费过高", "信用卡滞纳金争议"],
-    "P03": ["房贷审批时间过长", "贷款利率与承诺不符", "提前还款违约金"],
-    "C01": ["手机银行无法登录", "手机银行转账失败", "验证码收不到"],
-    "C02": ["ATM 吞卡", "ATM 取款未出钞但扣款", "存款机少记金额"],
-    "C03": ["网点空调不制冷", "网点停车困难", "无障碍通道被占用"],
-    "F01": ["短信通知费不透明", "账户管理费未提前告知"],
-    "F02": ["重复扣取手续费", "未开通业务却收费"],
-}
-DETAILS = [
-    "客户投诉退款处理很慢，要求尽快答复。",
-    "客户情绪激动，表示要向银保监会投诉。",
-    "客户要求赔偿损失并书面道歉。",
-    "客户第二次来电反映同一问题，对处理结果不满意。",
-    "客户希望今天之内给出处理方案。",
-    "客户表示如果不解决将更换银行。",
-    "客户已提供转账凭证和截图。",
-    "客户对理财经理的解释不认可。",
-]
-
 
 def run() -> list[dict]:
     django_env.setup()
@@ -96,8 +71,10 @@ def _bulk_tickets(count: int) -> None:
     for staff in Staff.objects.filter(role="agent").prefetch_related("branches"):
         for branch in staff.branches.all():
             agents.setdefault(branch.pk, []).append(staff.pk)
+    from manyi.tickets.demo import DETAILS, SUBJECTS
+
     texts: dict[tuple[str, int], tuple[str, str, str]] = {}
-    for code, subjects in TEXTS.items():
+    for code, (_weight, subjects) in SUBJECTS.items():
         for subject in subjects:
             for i, detail in enumerate(DETAILS):
                 texts[(subject, i)] = (code, subject, detail)
@@ -187,6 +164,7 @@ def _agent_client():
 
 def _creation(vendor: str, total: int) -> list[dict]:
     from manyi.customers.models import Customer
+    from manyi.tickets.demo import DETAILS, SUBJECTS
 
     agent, client, headers = _agent_client()
     branch = agent.branches.order_by("pk").first()
@@ -194,7 +172,7 @@ def _creation(vendor: str, total: int) -> list[dict]:
         Customer.objects.filter(branch=branch).order_by("pk").values_list("pk", flat=True)[:2000]
     )
     rng = random.Random(9)
-    subjects = [s for subjects in TEXTS.values() for s in subjects]
+    subjects = [s for _weight, subjects in SUBJECTS.values() for s in subjects]
 
     def body() -> str:
         return json.dumps(
@@ -203,7 +181,7 @@ def _creation(vendor: str, total: int) -> list[dict]:
                 "customer_id": rng.choice(customer_ids),
                 "channel": "phone",
                 "ticket_type": "complaint",
-                "reason": rng.choice(list(TEXTS)),
+                "reason": rng.choice(list(SUBJECTS)),
                 "subject": rng.choice(subjects),
                 "description": rng.choice(DETAILS),
             }

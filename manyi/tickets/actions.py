@@ -16,11 +16,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from manyi.businesstime.services import calendar_for_branch
+from manyi.core import clock
 from manyi.core.events import emit
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
@@ -150,7 +150,7 @@ def _move(
     old = ticket.status
     ticket.status = new_status
     ticket.save()
-    audit.record(
+    entry = audit.record(
         actor,
         f"tickets.{action}",
         ticket,
@@ -160,12 +160,12 @@ def _move(
     )
     timeline_append(
         ticket.customer_id,
-        timezone.now(),
+        clock.now(),
         "ticket",
         f"{ticket.number} · {ACTION_LABELS.get(action, action)} · {ticket.get_status_display()}",
         detail={"ticket": ticket.pk, "action": action, "status": new_status},
         url=f"/tickets/{ticket.pk}/",
-        source=f"ticket:{ticket.pk}:{action}:{timezone.now().timestamp()}",
+        source=f"ticket:{ticket.pk}:audit:{entry.pk}",
     )
     emit(
         TicketTransitioned(
@@ -277,7 +277,7 @@ def create_ticket(
             )
         elif actor != SYSTEM and not can_see_branch(actor, customer.branch_id):
             raise Http404(_("No such customer."))
-        now = created_at or timezone.now()
+        now = created_at or clock.now()
         calendar = calendar_for_branch(branch)
         targets = policy.targets_for(
             fields.get("ticket_type", TicketType.COMPLAINT), fields.get("priority", "normal")
@@ -405,7 +405,7 @@ def add_activity(
         _check(actor, "tickets.work", ticket.branch_id)
         if not ticket.is_open:
             raise TransitionRefused(_("Ticket %(number)s is closed.") % {"number": ticket.number})
-        when = at or timezone.now()
+        when = at or clock.now()
         activity = Activity.objects.create(
             ticket=ticket,
             kind=kind,
@@ -418,9 +418,15 @@ def add_activity(
             at=when,
         )
         reached = kind in (Activity.Kind.CALL, Activity.Kind.VISIT) and outcome == "reached"
+        changed = []
         if reached and ticket.first_responded_at is None:
             ticket.first_responded_at = when
-            ticket.save(update_fields=["first_responded_at"])
+            changed.append("first_responded_at")
+        if text.strip() or file_name:
+            ticket.add_search_words(text, file_name)
+            changed.append("search_text")
+        if changed:
+            ticket.save(update_fields=changed)
         if reached:
             keep_promises(ticket, Promise.Kind.REPLY_BY, when)
         audit.record(
@@ -652,11 +658,11 @@ def agree(
             method=method,
             reference=reference,
             signature=signature,
-            confirmed_at=confirmed_at or timezone.now(),
+            confirmed_at=confirmed_at or clock.now(),
             recorded_by=_staff(actor),
         )
         calendar = calendar_for_branch(ticket.branch)
-        now = timezone.now()
+        now = clock.now()
         orders = [
             ExecutionOrder(
                 ticket=ticket,
@@ -696,13 +702,13 @@ def complete_order(actor: Any, ticket: Ticket, *, order_id: int, note: str = "")
                 _("This order is already %(state)s.") % {"state": order.get_state_display()}
             )
         order.state = ExecutionOrder.State.DONE
-        order.completed_at = timezone.now()
+        order.completed_at = clock.now()
         order.note = note
         order.owner = order.owner or _staff(actor)
         order.save()
         audit.record(actor, "tickets.order.complete", ticket, after={"order": order.pk})
         if not ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
-            _start_follow_up(actor, ticket, calendar_for_branch(ticket.branch), timezone.now())
+            _start_follow_up(actor, ticket, calendar_for_branch(ticket.branch), clock.now())
     return order
 
 
@@ -714,15 +720,15 @@ def follow_up(actor: Any, ticket: Ticket, *, satisfied: bool, note: str = "") ->
         _check(actor, "tickets.work", ticket.branch_id)
         _require_state(ticket, "follow_up")
         task = ticket.follow_ups.filter(done_at=None).order_by("due_at").first() or FollowUp(
-            ticket=ticket, due_at=timezone.now()
+            ticket=ticket, due_at=clock.now()
         )
         task.satisfied = bool(satisfied)
         task.note = note
-        task.done_at = timezone.now()
+        task.done_at = clock.now()
         task.done_by = _staff(actor)
         task.save()
         if satisfied:
-            ticket.resolved_at = ticket.resolved_at or timezone.now()
+            ticket.resolved_at = ticket.resolved_at or clock.now()
             keep_promises(ticket, Promise.Kind.FIXED_BY, ticket.resolved_at)
             _move(actor, ticket, "follow_up", S.FOLLOW_UP, satisfied=True, note=note)
         else:
@@ -749,7 +755,7 @@ def close(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
             raise TransitionRefused(
                 _("Ticket %(number)s still has open execution orders.") % {"number": ticket.number}
             )
-        now = timezone.now()
+        now = clock.now()
         ticket.closed_at = now
         ticket.resolved_at = ticket.resolved_at or now
         ticket.paused_at = None
@@ -790,7 +796,7 @@ def pause(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
         _require_state(ticket, "pause")
         if ticket.paused_at is not None:
             raise TransitionRefused(_("The clock is already stopped."))
-        ticket.paused_at = timezone.now()
+        ticket.paused_at = clock.now()
         _move(actor, ticket, "pause", ticket.status, note=note)
     return ticket
 
@@ -802,7 +808,7 @@ def resume(actor: Any, ticket: Ticket, *, at: dt.datetime | None = None) -> Tick
         _require_state(ticket, "resume")
         if ticket.paused_at is None:
             raise TransitionRefused(_("The clock is running."))
-        now = at or timezone.now()
+        now = at or clock.now()
         calendar = calendar_for_branch(ticket.branch)
         for field in ("first_response_due", "reply_due", "resolution_due"):
             if field == "first_response_due" and ticket.first_responded_at:
@@ -878,7 +884,7 @@ def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Tic
         moved = Activity.objects.filter(ticket=duplicate).update(ticket=into)
         Promise.objects.filter(ticket=duplicate).update(ticket=into)
         duplicate.merged_into = into
-        duplicate.closed_at = timezone.now()
+        duplicate.closed_at = clock.now()
         duplicate.paused_at = None
         _move(actor, duplicate, "merge", S.CLOSED, into=into.number, note=note)
         audit.record(

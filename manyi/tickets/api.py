@@ -27,7 +27,7 @@ from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
 from . import actions, reports
 from .models import Activity, ExecutionOrder, FollowUp, Promise, Proposal, Ticket
-from .search import search
+from .search import capped_count, search
 from .steps import UnknownStep, run_step
 
 router = Router(tags=["tickets"])
@@ -361,8 +361,36 @@ class TicketFilter(Schema):
     breached: bool | None = Field(None, description="only tickets past a deadline")
 
 
-@router.get("/tickets", response=list[TicketListOut], summary="List and search tickets")
-@paginate(LimitOffsetPagination)
+class TicketPagination(LimitOffsetPagination):
+    """A search counts its matches up to a cap ("1,000 or more"), see `search.COUNT_CAP`."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        more: bool = Field(False, description="true when a search found more tickets than `count`")
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        if not request.GET.get("q"):
+            return {**super().paginate_queryset(queryset, pagination, request), "more": False}
+        limit = min(pagination.limit, self.max_limit)
+        count, more = capped_count(queryset)
+        return {
+            "items": queryset[pagination.offset : pagination.offset + limit],
+            "count": count,
+            "more": more,
+        }
+
+
+@router.get(
+    "/tickets",
+    response=list[TicketListOut],
+    summary="List and search tickets",
+    description="Newest first. With `q`, every word must occur (Chinese is cut into words "
+    "with jieba); the count stops at 1,000 and `more` says there are more.",
+)
+@paginate(TicketPagination)
 def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     require_permission(request.auth, "tickets.view")
     tickets = Ticket.objects.visible_to(request.auth).select_related("branch", "reason", "assignee")
@@ -379,7 +407,7 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
 
         tickets = breached(tickets)
     if filters.q:
-        tickets = search(tickets, filters.q)
+        return search(tickets, filters.q)
     return tickets.order_by("-created_at")
 
 

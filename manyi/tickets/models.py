@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core import clock
 from manyi.customers.models import Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.roles import Role
@@ -221,7 +222,7 @@ class Ticket(models.Model):
         _("word-of-mouth risk"), default=1, help_text=_("1 low … 4 high")
     )
     # Time (business time of the branch's calendar).
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, db_index=True)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     reply_due = models.DateTimeField(_("reply due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
@@ -270,11 +271,31 @@ class Ticket(models.Model):
         return f"{self.number} {self.subject}"
 
     def refresh_search_text(self) -> None:
+        """The words of the ticket's own text, its analysis, and its notes, calls and
+        attachments' names (what an agent remembers a case by)."""
         from manyi.analytics.text import search_document
 
+        notes: list[str] = []
+        if self.pk is not None:
+            for text, file_name in self.activities.values_list("text", "file_name"):
+                notes += [text, file_name]
         self.search_text = search_document(
-            self.subject, self.description, self.symptoms, self.product, self.cause
+            self.subject,
+            self.description,
+            self.symptoms,
+            self.product,
+            self.cause,
+            self.customer_demand,
+            self.repeat_cause,
+            *notes,
         )
+
+    def add_search_words(self, *texts: str) -> None:
+        from manyi.analytics.text import search_document
+
+        extra = search_document(*texts)
+        if extra:
+            self.search_text = f"{self.search_text} {extra}".strip()
 
     @property
     def is_open(self) -> bool:
@@ -306,7 +327,7 @@ class Activity(models.Model):
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     content = models.BinaryField(_("content"), blank=True, editable=False)
     author = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    at = models.DateTimeField(_("at"), default=clock.now)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "ticket__branch"
@@ -336,7 +357,7 @@ class Proposal(models.Model):
     required_roles = models.JSONField(_("approvals needed"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
     proposed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
-    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    proposed_at = models.DateTimeField(_("proposed at"), default=clock.now)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "ticket__branch"
@@ -390,7 +411,7 @@ class Approval(models.Model):
     approver = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     approved = models.BooleanField(_("approved"))
     comment = models.TextField(_("comment"), blank=True)
-    at = models.DateTimeField(_("at"), default=timezone.now)
+    at = models.DateTimeField(_("at"), default=clock.now)
 
     class Meta:
         verbose_name = _("approval")
@@ -417,7 +438,7 @@ class Agreement(models.Model):
         _("reference"), max_length=200, blank=True, help_text=_("SMS code, call id …")
     )
     signature = models.BinaryField(_("signature image"), blank=True, editable=False)
-    confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), default=clock.now)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
 
     class Meta:
@@ -488,7 +509,7 @@ class Promise(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="promises")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     due_at = models.DateTimeField(_("promised for"))
-    told_at = models.DateTimeField(_("told at"), default=timezone.now)
+    told_at = models.DateTimeField(_("told at"), default=clock.now)
     kept_at = models.DateTimeField(_("kept at"), null=True, blank=True)
     told_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,11 +35,22 @@ from .models import (
     TicketType,
 )
 from .replies import replies_for
-from .search import search
+from .search import capped_count, search
 from .sla import breached
 from .steps import STEPS, UnknownStep, run_step
 
 QUEUES = ("mine", "team", "breached", "all")
+
+
+class _SearchPaginator(Paginator):
+    more = False
+
+    @cached_property
+    def count(self) -> int:
+        found, self.more = capped_count(self.object_list)
+        return found
+
+
 REMEDY_ROWS = 4
 
 
@@ -64,11 +76,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     reason = request.GET.get("reason") or ""
     if reason:
         tickets = tickets.filter(reason__code__startswith=reason)
-    if request.GET.get("q"):
-        tickets = search(tickets, request.GET["q"])
-    page = Paginator(tickets.order_by("resolution_due", "-created_at"), 25).get_page(
-        request.GET.get("page")
-    )
+    if request.GET.get("q"):  # the newest matches first; the count stops at a cap
+        page = _SearchPaginator(search(tickets, request.GET["q"]), 25).get_page(
+            request.GET.get("page")
+        )
+    else:  # the most urgent first
+        page = Paginator(tickets.order_by("resolution_due", "-created_at"), 25).get_page(
+            request.GET.get("page")
+        )
     return render(
         request,
         "tickets/queue.html",

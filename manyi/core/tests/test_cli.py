@@ -58,7 +58,9 @@ def test_user_create(org, client):
 def test_demo_is_deterministic_and_realistic():
     def snapshot(seed: int):
         with transaction.atomic():
-            ctx = run_demo(seed=seed, log=lambda line: None, overrides={"customers": 200})
+            ctx = run_demo(
+                seed=seed, log=lambda line: None, overrides={"customers": 200, "tickets": 30}
+            )
             rows = list(
                 Staff.objects.order_by("employee_no").values_list(
                     "name", "role", "phone", "user__username"

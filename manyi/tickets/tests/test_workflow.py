@@ -344,7 +344,24 @@ def test_chinese_full_text_search(api, org, setup):
     assert [t.number for t in search(Ticket.objects.all(), "系统故障")] == [slow["number"]]
     assert api(org.agent_b1).get("/tickets?q=投诉").json()["count"] == 0
     page = api(org.agent_a1).get("/tickets?q=退款处理")
-    assert page.json()["count"] == 1
+    assert page.json()["count"] == 1 and page.json()["more"] is False
+    # Notes and calls are searchable, and survive a later re-analysis.
+    step(api, org.agent_a1, slow["id"], "note", note="客户同意等待财务部复核")
+    step(api, org.agent_a1, slow["id"], "investigate", cause="财务流程审批慢")
+    assert [
+        t["number"] for t in api(org.agent_a1).get("/tickets?q=财务部复核").json()["items"]
+    ] == [slow["number"]]
+
+
+def test_search_lists_newest_first_and_caps_its_count(api, org, setup):
+    from manyi.tickets.search import capped_count, search
+
+    numbers = [register(api, org, setup, subject=f"投诉第{n}次")["number"] for n in range(3)]
+    found = api(org.agent_a1).get("/tickets?q=投诉&limit=2").json()
+    assert [t["number"] for t in found["items"]] == numbers[::-1][:2]
+    assert found["count"] == 3 and not found["more"]
+    assert capped_count(search(Ticket.objects.all(), "投诉"), cap=2) == (2, True)
+    assert capped_count(search(Ticket.objects.all(), "投诉"), cap=3) == (3, False)
 
 
 def test_repeat_report_and_first_contact_resolution(api, org, setup):
