@@ -255,8 +255,9 @@ def _queue_page(vendor: str, total: int) -> list[dict]:
     client = Client()
     client.force_login(agent.user, backend="django.contrib.auth.backends.ModelBackend")
     rows = []
-    for which in ("mine", "team"):
+    for which in ("mine", "team", "breached", "all"):
         url = f"/tickets/?queue={which}"
+        assert client.get(url).status_code == 200
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
         rows.append(

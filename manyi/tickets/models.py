@@ -262,9 +262,22 @@ class Ticket(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["branch", "status", "-created_at"]),
+            models.Index(fields=["branch", "-created_at"], name="ticket_branch_newest"),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["customer", "reason", "-created_at"]),
             models.Index(fields=["status", "resolution_due"]),
+            # The queues show open tickets, most urgent first; closed ones are the mass of a
+            # year's history and stay out of these indexes.
+            models.Index(
+                fields=["branch", "resolution_due"],
+                condition=~models.Q(status="closed"),
+                name="ticket_open_by_branch",
+            ),
+            models.Index(
+                fields=["assignee", "resolution_due"],
+                condition=~models.Q(status="closed"),
+                name="ticket_open_by_assignee",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -80,10 +80,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         page = _SearchPaginator(search(tickets, request.GET["q"]), 25).get_page(
             request.GET.get("page")
         )
-    else:  # the most urgent first
-        page = Paginator(tickets.order_by("resolution_due", "-created_at"), 25).get_page(
-            request.GET.get("page")
-        )
+    else:  # open work: the most urgent first; everything: the newest first
+        order = ("-created_at",) if which == "all" else ("resolution_due", "-created_at")
+        page = Paginator(tickets.order_by(*order), 25).get_page(request.GET.get("page"))
     return render(
         request,
         "tickets/queue.html",
