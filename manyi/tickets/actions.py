@@ -9,6 +9,7 @@ the customer is not satisfied. `TRANSITIONS` is the whole state machine on one s
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +38,7 @@ from .models import (
     Activity,
     Agreement,
     Approval,
+    ApprovalRule,
     ExecutionOrder,
     FollowUp,
     NumberSeries,
@@ -96,7 +98,7 @@ def _role(actor: Any) -> str:
     return staff.role if staff is not None else ""
 
 
-def _check(actor: Any, permission: str, branch_id: int) -> None:
+def _check(actor: Any, permission: str, branch_id: int | None) -> None:
     if actor == SYSTEM:
         return
     require_permission(actor, permission)
@@ -891,3 +893,86 @@ def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Tic
             actor, "tickets.merged_in", into, after={"duplicate": duplicate.number, "moved": moved}
         )
     return into
+
+
+# -- configuration: reason codes, SLA targets, approval limits, settings, replies, rules ------
+def save_configuration(
+    actor: Any, instance: Any, *, many: Mapping[str, Iterable[Any]] | None = None
+) -> Any:
+    """Create or change one configuration row (checked, audited); the caches that hold it
+    drop it at once through the model's save signal. `many` sets many-to-many fields
+    (an assignment rule's pool of people)."""
+    _check(actor, "tickets.configure", None)  # company-wide: only company-scope staff
+    label = instance._meta.model_name
+    before = _config_snapshot(type(instance).objects.filter(pk=instance.pk).first())
+    with transaction.atomic():
+        instance.full_clean()
+        instance.save()
+        after = _config_snapshot(instance) or {}
+        for name, values in (many or {}).items():
+            getattr(instance, name).set(list(values))
+            after[name] = sorted(v.pk for v in getattr(instance, name).all())
+        if isinstance(instance, ApprovalRule):
+            _check_approval_ladder()
+        if isinstance(instance, ReasonCode):
+            _check_reason_tree(instance)
+        audit.record(
+            actor,
+            f"tickets.config.{label}.{'change' if before else 'create'}",
+            instance,
+            before=before,
+            after=after,
+        )
+    return instance
+
+
+def delete_configuration(actor: Any, instance: Any) -> None:
+    """Remove an SLA policy, approval rule, canned reply or assignment rule. Reason codes
+    that tickets use are deactivated instead, so history keeps its meaning."""
+    _check(actor, "tickets.configure", None)  # company-wide: only company-scope staff
+    label = instance._meta.model_name
+    with transaction.atomic():
+        if isinstance(instance, ReasonCode):
+            raise ValidationError(
+                _("Reason codes are not deleted: deactivate %(code)s instead.")
+                % {"code": instance.code}
+            )
+        before = _config_snapshot(instance)
+        instance.delete()
+        if isinstance(instance, ApprovalRule):
+            _check_approval_ladder()
+        audit.record(actor, f"tickets.config.{label}.delete", None, before=before)
+
+
+def _config_snapshot(instance: Any) -> dict[str, Any] | None:
+    if instance is None:
+        return None
+    return {
+        f.attname: str(getattr(instance, f.attname))
+        for f in instance._meta.concrete_fields
+        if f.attname != "id"
+    }
+
+
+def _check_approval_ladder() -> None:
+    """Higher ranks must approve at least as much as lower ones, or the ladder is broken."""
+    rules = list(ApprovalRule.objects.order_by("rank"))
+    for lower, higher in itertools.pairwise(rules):
+        if lower.rank == higher.rank:  # peers, such as agents and account managers
+            continue
+        if lower.max_amount is None or (
+            higher.max_amount is not None and higher.max_amount < lower.max_amount
+        ):
+            raise ValidationError(
+                _("%(higher)s must be able to approve at least as much as %(lower)s.")
+                % {"higher": higher.get_role_display(), "lower": lower.get_role_display()}
+            )
+
+
+def _check_reason_tree(reason: ReasonCode) -> None:
+    node, seen = reason.parent, {reason.pk}
+    while node is not None:
+        if node.pk in seen:
+            raise ValidationError(_("A reason code cannot sit under itself."))
+        seen.add(node.pk)
+        node = node.parent

@@ -1,9 +1,13 @@
-"""Configuration an administrator edits: reason codes, SLA targets, approval limits.
+"""Read-only views of the ticket configuration for superusers.
 
-Tickets themselves change only through tickets.actions (audit, timeline, events), so they
-are not editable here."""
+It is edited on the complaint desk's own configuration page (/tickets/configuration/),
+through tickets.actions, so every change is checked and audited; tickets themselves change
+only through the workflow actions."""
+
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import (
     ApprovalRule,
@@ -15,15 +19,26 @@ from .models import (
 )
 
 
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(admin.ModelAdmin):
+class ReasonCodeAdmin(ReadOnly):
     list_display = ["code", "name", "parent", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(admin.ModelAdmin):
+class SLAPolicyAdmin(ReadOnly):
     list_display = [
         "name",
         "ticket_type",
@@ -35,22 +50,22 @@ class SLAPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalRule)
-class ApprovalRuleAdmin(admin.ModelAdmin):
+class ApprovalRuleAdmin(ReadOnly):
     list_display = ["role", "rank", "max_amount", "max_severity", "two_step"]
 
 
 @admin.register(Settings)
-class SettingsAdmin(admin.ModelAdmin):
+class SettingsAdmin(ReadOnly):
     list_display = ["repeat_window_days", "follow_up_after_minutes"]
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(admin.ModelAdmin):
+class CannedReplyAdmin(ReadOnly):
     list_display = ["title", "ticket_type", "active"]
     list_filter = ["ticket_type", "active"]
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(ReadOnly):
     list_display = ["name", "branch", "reason", "strategy", "active"]
     filter_horizontal = ["pool"]

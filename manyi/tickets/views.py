@@ -101,6 +101,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q") or "",
             "now": timezone.now(),
             "may_create": has_permission(request.user, "tickets.create"),
+            "may_configure": has_permission(request.user, "tickets.configure"),
             "saved_views": me.saved_views.all() if me is not None else [],
             "query": request.GET.urlencode(),
         },

@@ -1,0 +1,82 @@
+"""Forms for the ticket configuration pages; the actions save what they check."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from manyi.org.models import Staff
+
+from .models import ApprovalRule, AssignmentRule, CannedReply, ReasonCode, Settings, SLAPolicy
+
+
+class ReasonCodeForm(forms.ModelForm):
+    class Meta:
+        model = ReasonCode
+        fields = ["code", "name", "parent", "active"]
+
+
+class SLAPolicyForm(forms.ModelForm):
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "name",
+            "ticket_type",
+            "priority",
+            "first_response_minutes",
+            "same_day_reply",
+            "resolution_minutes",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, resolution = data.get("first_response_minutes"), data.get("resolution_minutes")
+        if first is not None and resolution is not None and resolution < first:
+            raise forms.ValidationError(
+                _("The resolution target cannot be shorter than the first response target.")
+            )
+        if first == 0:
+            raise forms.ValidationError(_("The first response target must be at least a minute."))
+        return data
+
+
+class ApprovalRuleForm(forms.ModelForm):
+    class Meta:
+        model = ApprovalRule
+        fields = ["role", "rank", "max_amount", "max_severity", "two_step"]
+
+    def clean_max_severity(self) -> int:
+        value = self.cleaned_data["max_severity"]
+        if not 1 <= value <= 4:
+            raise forms.ValidationError(_("Severity runs from 1 to 4."))
+        return value
+
+
+class SettingsForm(forms.ModelForm):
+    class Meta:
+        model = Settings
+        fields = ["repeat_window_days", "follow_up_after_minutes"]
+
+    def clean_repeat_window_days(self) -> int:
+        value = self.cleaned_data["repeat_window_days"]
+        if not 1 <= value <= 365:
+            raise forms.ValidationError(_("Between 1 and 365 days."))
+        return value
+
+
+class CannedReplyForm(forms.ModelForm):
+    class Meta:
+        model = CannedReply
+        fields = ["title", "ticket_type", "body", "active"]
+
+
+class AssignmentRuleForm(forms.ModelForm):
+    pool = forms.ModelMultipleChoiceField(
+        label=_("People"),
+        queryset=Staff.objects.filter(user__is_active=True).order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = AssignmentRule
+        fields = ["name", "branch", "reason", "strategy", "active"]
