@@ -85,11 +85,15 @@ def make_a_year_of_tickets(ctx: DemoContext) -> None:
     instants = sorted(_working_instant(ctx.rng, start, now) for _ in range(total))
     for instant in instants:
         desk.contact(instant, now)
+    from .sla import escalate_breaches
+
+    escalated = escalate_breaches(now)  # what the periodic job would have found by now
     counts = {s: Ticket.objects.filter(status=s).count() for s in (Status.CLOSED,)}
     ctx.log(
         f"tickets: {Ticket.objects.count()} over a year "
         f"({counts[Status.CLOSED]} closed, {Ticket.objects.exclude(repeat_of=None).count()} "
-        f"repeats, {desk.approvals} approvals, {desk.reopened} reopened)"
+        f"repeats, {desk.approvals} approvals, {desk.reopened} reopened, "
+        f"{escalated} escalated)"
     )
 
 

@@ -94,3 +94,31 @@ def test_seven_steps_in_the_browser(org, live_server, browser_page):
     page.click("[data-nav='tickets']")
     page.click("[data-queue='all']")
     assert number in page.locator("#tickets").inner_text()
+
+
+def test_a_manager_configures_the_desk_in_the_browser(org, live_server, browser_page):
+    from manyi.tickets.models import ReasonCode, Settings
+
+    ReasonCode.objects.create(code="S", name="服务")
+    page, base = browser_page, live_server.url
+    login(page, base, "boss")
+    page.click("[data-nav='tickets']")
+    page.click("#configure-desk")
+    assert page.locator("#default-rules").is_visible()  # the built-in limits, until changed
+    page.click("#add-reason")
+    page.fill("input[name=code]", "S05")
+    page.fill("input[name=name]", "叫号系统故障")
+    page.select_option("select[name=parent]", label="S 服务")
+    page.click("#config-form button[type=submit]")
+    page.wait_for_load_state()
+    assert "叫号系统故障" in page.locator("#reason").inner_text()
+    page.click("#edit-settings")
+    page.fill("input[name=repeat_window_days]", "400")
+    page.click("#config-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#config-form .errorlist").is_visible()  # refused, in the form
+    page.fill("input[name=repeat_window_days]", "14")
+    page.click("#config-form button[type=submit]")
+    page.wait_for_load_state()
+    assert ReasonCode.objects.get(code="S05").parent.code == "S"
+    assert Settings.current().repeat_window_days == 14

@@ -32,6 +32,7 @@ def test_a_year_of_tickets_with_approvals_repeats_reopens_and_breaches():
     assert tickets.filter(status=Status.CLOSED, ticket_type="complaint").count() > 100
     assert tickets.filter(status=Status.CLOSED).exclude(ticket_type="complaint").count() > 50
     assert tickets.exclude(status=Status.CLOSED).exists()  # the recent backlog
+    assert tickets.filter(escalation_level__gt=0).exclude(status=Status.CLOSED).exists()
     roles = set(Approval.objects.filter(approved=True).values_list("role", flat=True))
     assert {"supervisor", "department_head"} <= roles
     assert Approval.objects.filter(approved=False).exists()  # rejected, then proposed again
