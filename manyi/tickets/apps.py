@@ -14,7 +14,7 @@ class TicketsConfig(AppConfig):
         register_nav(NavItem("tickets", _("Complaints"), "tickets:queue", "tickets.view", 10))
         from django.db.models.signals import post_migrate
 
-        from . import sla  # noqa: F401  (registers the escalation job)
+        from . import history, sla  # noqa: F401  (the card's figures, the escalation job)
         from .search import ensure_index
 
         post_migrate.connect(

@@ -17,12 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from manyi.analytics.text import normalise_phone
+from manyi.customers.card import purchase_figures
 from manyi.customers.models import Contact, Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
+from .history import customer_history
 from .models import (
     Agreement,
     Channel,
@@ -263,6 +265,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tickets/detail.html",
         {
             "ticket": ticket,
+            "history": customer_history(ticket.customer),
+            "spending": purchase_figures(ticket.customer),
             "deadlines": [
                 {
                     "label": label,

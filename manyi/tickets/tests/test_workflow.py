@@ -613,3 +613,20 @@ def test_attachments_are_checked_for_type_and_size(api, org, setup, login, monke
     login(org.agent_a1).post(f"/tickets/{tid}/step/attach/", {"file": upload})
     files = [a.file_name for a in Ticket.objects.get(pk=tid).activities.all()]
     assert files == ["漏水照片.png", "发票.pdf"]
+
+
+def test_the_approver_sees_the_customers_history_and_value(api, org, setup, login):
+    agent, boss = org.agent_a1, org.supervisor_a1
+    first = register(api, org, setup, subject="第一次投诉")
+    tid = first["id"]
+    step(api, agent, tid, "assign", assignee=staff(agent).pk)
+    step(api, agent, tid, "investigate", cause="质量问题", severity=1)
+    step(api, agent, tid, "propose", remedies=[{"kind": "money", "amount": 180}])
+    step(api, agent, tid, "agree", method="in_person")
+    second = register(api, org, setup, subject="第二次投诉")
+    page = login(boss).get(f"/tickets/{second['id']}/").content.decode()
+    context = page[page.index('id="customer-context"') :]
+    assert first["number"] in context  # the earlier ticket
+    assert "¥180.00" in context  # what the company already granted this year
+    card = login(boss).get(f"/customers/{setup['customer'].pk}/").content.decode()
+    assert "180.00" in card  # the same figure on the tracking card
