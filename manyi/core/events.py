@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from . import clock
 from .tasks import enqueue, periodic
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,10 @@ def emit(event: DomainEvent, *, actor: Any = None) -> Any:
     # No savepoint of its own: inside an action's transaction the event shares its fate.
     with transaction.atomic(savepoint=False):
         record = EventRecord.objects.create(
-            name=event.name, payload=event.to_payload(), actor_id=actor_id
+            name=event.name,
+            payload=event.to_payload(),
+            actor_id=actor_id,
+            occurred_at=clock.now(),
         )
         # The sweeper leaves a fresh delivery alone for a grace period: the commit hook
         # normally dispatches it first.

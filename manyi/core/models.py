@@ -7,8 +7,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
-
 
 class EventRecord(models.Model):
     """A domain event, written in the same transaction as the change it reports."""
@@ -16,7 +14,7 @@ class EventRecord(models.Model):
     name = models.CharField(_("event"), max_length=100, db_index=True)
     payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
     actor_id = models.BigIntegerField(_("actor"), null=True, blank=True)
-    occurred_at = models.DateTimeField(_("occurred at"), default=clock.now, db_index=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("domain event")

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import models
 
+from manyi.core import clock
+
 from .models import AuditEntry
 from .scoping import AllBranches, staff_of, visible_branch_ids
 
@@ -76,6 +78,7 @@ def record(
     if branch_id is None and obj is not None:
         branch_id = getattr(obj, "branch_id", None)
     return AuditEntry.objects.create(
+        at=clock.now(),
         actor=actor_user,
         actor_name=actor_name[:150],
         action=action,

@@ -10,8 +10,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from manyi.core import clock
-
 from .roles import Role, Scope
 from .scoping import ScopedQuerySet
 
@@ -166,7 +164,7 @@ class AuditEntryQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """One line of the audit trail. Written by actions only; never changed afterwards."""
 
-    at = models.DateTimeField(_("time"), default=clock.now, db_index=True)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,

@@ -522,6 +522,7 @@ def propose(
         )
         proposal = Proposal.objects.create(
             ticket=ticket,
+            proposed_at=clock.now(),
             total=total,
             required_roles=required,
             note=note,
@@ -586,7 +587,12 @@ def approve(actor: Any, ticket: Ticket, *, comment: str = "") -> Proposal:
             if proposal.approvals.filter(approver=staff, approved=True).exists():
                 raise PermissionDenied(_("You have already approved this proposal."))
         Approval.objects.create(
-            proposal=proposal, role=step, approver=staff, approved=True, comment=comment
+            proposal=proposal,
+            role=step,
+            approver=staff,
+            approved=True,
+            comment=comment,
+            at=clock.now(),
         )
         if _next_step(proposal) is None:
             proposal.state = Proposal.State.APPROVED
@@ -614,7 +620,12 @@ def reject(actor: Any, ticket: Ticket, *, comment: str) -> Proposal:
                 % {"role": _role_label(step)}
             )
         Approval.objects.create(
-            proposal=proposal, role=step, approver=staff, approved=False, comment=comment
+            proposal=proposal,
+            role=step,
+            approver=staff,
+            approved=False,
+            comment=comment,
+            at=clock.now(),
         )
         proposal.state = Proposal.State.REJECTED
         proposal.save(update_fields=["state"])
@@ -834,7 +845,7 @@ def promise(actor: Any, ticket: Ticket, *, kind: str, due_at: dt.datetime) -> Pr
         if not ticket.is_open:
             raise TransitionRefused(_("Ticket %(number)s is closed.") % {"number": ticket.number})
         made = Promise.objects.create(
-            ticket=ticket, kind=kind, due_at=due_at, told_by=_staff(actor)
+            ticket=ticket, kind=kind, due_at=due_at, told_by=_staff(actor), told_at=clock.now()
         )
         audit.record(
             actor, "tickets.promise", ticket, after={"kind": kind, "due_at": due_at.isoformat()}

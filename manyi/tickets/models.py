@@ -15,7 +15,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from manyi.core import clock
 from manyi.customers.models import Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.roles import Role
@@ -222,7 +221,7 @@ class Ticket(models.Model):
         _("word-of-mouth risk"), default=1, help_text=_("1 low … 4 high")
     )
     # Time (business time of the branch's calendar).
-    created_at = models.DateTimeField(_("created at"), default=clock.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     first_response_due = models.DateTimeField(_("first response due"), null=True, blank=True)
     reply_due = models.DateTimeField(_("reply due"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
@@ -340,7 +339,7 @@ class Activity(models.Model):
     content_type = models.CharField(_("content type"), max_length=100, blank=True)
     content = models.BinaryField(_("content"), blank=True, editable=False)
     author = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField(_("at"), default=clock.now)
+    at = models.DateTimeField(_("at"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "ticket__branch"
@@ -370,7 +369,7 @@ class Proposal(models.Model):
     required_roles = models.JSONField(_("approvals needed"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
     proposed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
-    proposed_at = models.DateTimeField(_("proposed at"), default=clock.now)
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()
     scope_field = "ticket__branch"
@@ -424,7 +423,7 @@ class Approval(models.Model):
     approver = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     approved = models.BooleanField(_("approved"))
     comment = models.TextField(_("comment"), blank=True)
-    at = models.DateTimeField(_("at"), default=clock.now)
+    at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("approval")
@@ -451,7 +450,7 @@ class Agreement(models.Model):
         _("reference"), max_length=200, blank=True, help_text=_("SMS code, call id …")
     )
     signature = models.BinaryField(_("signature image"), blank=True, editable=False)
-    confirmed_at = models.DateTimeField(_("confirmed at"), default=clock.now)
+    confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
     recorded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
 
     class Meta:
@@ -522,7 +521,7 @@ class Promise(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="promises")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     due_at = models.DateTimeField(_("promised for"))
-    told_at = models.DateTimeField(_("told at"), default=clock.now)
+    told_at = models.DateTimeField(_("told at"), default=timezone.now)
     kept_at = models.DateTimeField(_("kept at"), null=True, blank=True)
     told_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
 

@@ -7,8 +7,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0001_initial'),
-        ('org', '0003_alter_auditentry_at'),
-        ('tickets', '0006_alter_activity_at_alter_agreement_confirmed_at_and_more'),
+        ('org', '0002_audit_append_only'),
+        ('tickets', '0005_saved_views'),
     ]
 
     operations = [
