@@ -6,6 +6,9 @@ database on every request costs more than the work itself, so each is cached her
 process. A cache is dropped in this process as soon as one of the models it depends on is
 saved or deleted (and again when that transaction commits); other processes pick the change
 up within `ttl` seconds. Callers get copies of cached model instances, never shared ones.
+
+Known limit: a value computed inside a transaction from a change that is then rolled back
+stays until `ttl` runs out (the commit hook that would drop it never fires).
 """
 
 from __future__ import annotations
@@ -25,11 +28,21 @@ _REGISTRY: list[ConfigCache[Any]] = []
 
 
 class ConfigCache(Generic[T]):
-    def __init__(self, name: str, *, depends_on: Iterable[str], ttl: float = 30.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        depends_on: Iterable[str],
+        ttl: float = 30.0,
+        keep_none: bool = True,
+    ) -> None:
         """`depends_on` names models as "app_label.ModelName" or, for a many-to-many field,
-        "app_label.ModelName.field"."""
+        "app_label.ModelName.field". With `keep_none=False` a None result (a lookup that
+        found nothing) is not kept, so unknown keys cannot fill the cache."""
         self.name = name
         self.ttl = ttl
+        self.keep_none = keep_none
+        self._generation = 0
         self._depends_on = tuple(depends_on)
         self._entries: dict[Hashable, tuple[float, T]] = {}
         self._lock = threading.Lock()
@@ -45,13 +58,17 @@ class ConfigCache(Generic[T]):
         if entry is not None and now - entry[0] < self.ttl:
             value = entry[1]
         else:
+            generation = self._generation
             value = compute()
             with self._lock:
-                self._entries[key] = (now, value)
+                # A change while computing makes the value suspect: use it, do not keep it.
+                if generation == self._generation and (value is not None or self.keep_none):
+                    self._entries[key] = (now, value)
         return _copied(value) if copied else value
 
     def clear(self, *_args: Any, **_kwargs: Any) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()
 
     def _changed(self, *_args: Any, **_kwargs: Any) -> None:

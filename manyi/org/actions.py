@@ -224,7 +224,10 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
 
 
 _TOKENS: ConfigCache[tuple[int, Any] | None] = ConfigCache(
-    "api-tokens", depends_on=["org.ApiToken", "auth.User", "org.Staff"], ttl=10.0
+    "api-tokens",
+    depends_on=["org.ApiToken", "auth.User", "org.Staff"],
+    ttl=10.0,
+    keep_none=False,  # unknown tokens are not remembered: anyone can send random ones
 )
 _TOKEN_TOUCHED: dict[int, float] = {}
 
@@ -250,10 +253,14 @@ def authenticate_token(raw: str) -> Any | None:
     if found is None:
         return None
     token_pk, cached_user = found
+    # Copies all the way round (user -> staff -> user), so nothing set on the request's
+    # user, such as its cached scope, reaches the cached one.
     user = copy.copy(cached_user)
     staff = cached_user._state.fields_cache.get("staff")
     if staff is not None:
-        user._state.fields_cache["staff"] = copy.copy(staff)
+        staff = copy.copy(staff)
+        staff._state.fields_cache["user"] = user
+        user._state.fields_cache["staff"] = staff
     now = time.monotonic()
     if now - _TOKEN_TOUCHED.get(token_pk, -1e9) > 60:
         ApiToken.objects.filter(pk=token_pk).update(last_used_at=timezone.now())

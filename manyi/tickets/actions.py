@@ -948,6 +948,8 @@ def delete_configuration(actor: Any, instance: Any) -> None:
                 _("Reason codes are not deleted: deactivate %(code)s instead.")
                 % {"code": instance.code}
             )
+        if isinstance(instance, Settings) or instance.pk is None:
+            raise ValidationError(_("This cannot be deleted, only changed."))
         before = _config_snapshot(instance)
         instance.delete()
         if isinstance(instance, ApprovalRule):
@@ -967,13 +969,18 @@ def _config_snapshot(instance: Any) -> dict[str, Any] | None:
 
 def _check_approval_ladder() -> None:
     """Higher ranks must approve at least as much as lower ones, or the ladder is broken."""
-    rules = list(ApprovalRule.objects.order_by("rank"))
-    for lower, higher in itertools.pairwise(rules):
-        if lower.rank == higher.rank:  # peers, such as agents and account managers
-            continue
-        if lower.max_amount is None or (
-            higher.max_amount is not None and higher.max_amount < lower.max_amount
-        ):
+    ranks: dict[int, list[ApprovalRule]] = {}
+    for rule in ApprovalRule.objects.order_by("rank", "role"):
+        ranks.setdefault(rule.rank, []).append(rule)  # peers share a rank
+    levels = [ranks[r] for r in sorted(ranks)]
+
+    def limit(rule: ApprovalRule) -> Decimal:
+        return Decimal("Infinity") if rule.max_amount is None else rule.max_amount
+
+    for below, above in itertools.pairwise(levels):
+        lower = max(below, key=limit)
+        higher = min(above, key=limit)
+        if limit(higher) < limit(lower):
             raise ValidationError(
                 _("%(higher)s must be able to approve at least as much as %(lower)s.")
                 % {"higher": higher.get_role_display(), "lower": lower.get_role_display()}

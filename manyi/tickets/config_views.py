@@ -159,6 +159,8 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
 @require_POST
 def delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     require_permission(request.user, "tickets.configure")
+    if kind == "settings":
+        raise Http404(_("Not found."))
     instance, _form, title = _instance(kind, pk)
     try:
         actions.delete_configuration(request.user, instance)

@@ -9,6 +9,8 @@ is cut the same way and every word must occur: 投诉 finds "客户投诉退款�
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, connections
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -67,17 +69,24 @@ def ensure_index(using: str = "default") -> None:
                     "INSERT INTO tickets_ticket_fts(tickets_ticket_fts) VALUES ('rebuild')"
                 )
         elif db.vendor == "postgresql":
-            for statement in POSTGRES_DDL:
-                cursor.execute(statement)
+            cursor.execute(
+                "SELECT 1 FROM pg_indexes WHERE tablename = 'tickets_ticket' "
+                "AND indexname = 'tickets_ticket_search_vector'"
+            )
+            if cursor.fetchone() is None:  # once: adding the column rewrites the table
+                for statement in POSTGRES_DDL:
+                    cursor.execute(statement)
 
 
+_INDEXABLE = re.compile(r"[^\W_]")
 # Counting every match of a common word among a million tickets costs more than finding
 # the first page; searches report "this many or more" beyond this.
 COUNT_CAP = 1000
 
 
 def search(tickets: QuerySet[Ticket], query: str) -> QuerySet[Ticket]:
-    """Tickets with every word of `query`, newest registered first.
+    """Tickets with every word of `query`, the most recently entered first (by id: a
+    ticket carried over from an older system with its old date counts as entered now).
 
     The order matters for speed: on SQLite the join is driven from the full-text index in
     descending rowid order, so the first page of a word found in a quarter of a million
@@ -110,7 +119,8 @@ def query_words(query: str) -> list[str]:
     """The query's words, without those inside a longer one (信用 in 信用卡): a ticket with
     the longer word has the shorter one too, and fewer terms make a cheaper search whose
     size the database estimates better."""
-    words = list(dict.fromkeys(segment(query)))
+    # A word must hold a letter, digit or character: "_" alone is no word to FTS5.
+    words = [w for w in dict.fromkeys(segment(query)) if _INDEXABLE.search(w)]
     return [w for w in words if not any(w != other and w in other for other in words)]
 
 

@@ -61,3 +61,39 @@ def test_a_revoked_token_is_refused_at_once(api, org):
     assert client.get("/org/me").status_code == 200
     revoke_api_token(SYSTEM, ApiToken.objects.get(user=org.agent_a1))
     assert client.get("/org/me").status_code == 401
+
+
+def test_a_change_during_a_computation_is_not_overwritten_by_its_stale_result():
+    cache: ConfigCache[int] = ConfigCache("test-race", depends_on=[])
+    calls = []
+
+    def compute_while_someone_changes_it() -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            cache.clear()  # what a save in another thread does meanwhile
+        return len(calls)
+
+    assert cache.get("k", compute_while_someone_changes_it) == 1  # used once, not kept
+    assert cache.get("k", compute_while_someone_changes_it) == 2
+    assert cache.get("k", compute_while_someone_changes_it) == 2  # now kept
+
+
+def test_misses_are_not_kept_when_asked(org, api):
+    from manyi.org.actions import _TOKENS, authenticate_token
+
+    for n in range(5):
+        assert authenticate_token(f"mny_unknown{n}") is None
+    assert len(_TOKENS._entries) == 0
+
+
+def test_what_a_request_sets_on_its_token_user_stays_with_that_request(org, api):
+    from manyi.org.actions import SYSTEM, authenticate_token, create_api_token
+    from manyi.org.scoping import visible_branch_ids
+
+    _token, raw = create_api_token(SYSTEM, org.agent_a1)
+    first = authenticate_token(raw)
+    visible_branch_ids(first.staff.user)  # caches the scope on that object
+    first.staff.user.marker = "request one"
+    second = authenticate_token(raw)
+    assert not hasattr(second, "marker") and not hasattr(second.staff.user, "marker")
+    assert second.staff.user is second

@@ -118,3 +118,27 @@ def test_only_company_wide_configurers_may_change_it(login, org):
 
     assert Settings.current().repeat_window_days == 3
     assert dt.timedelta(days=Settings.current().repeat_window_days) == dt.timedelta(days=3)
+
+
+def test_unlimited_levels_and_peers_make_a_valid_ladder_and_settings_are_not_deleted(login, org):
+    from manyi.tickets.models import Settings
+
+    for role, rank, limit in (
+        ("agent", 1, 200),
+        ("account_manager", 1, 300),
+        ("supervisor", 2, 2000),
+        ("department_head", 3, None),
+        ("manager", 4, None),
+    ):
+        actions.save_configuration(
+            SYSTEM, ApprovalRule(role=role, rank=rank, max_amount=limit, max_severity=4)
+        )
+    assert ApprovalRule.objects.count() == 5
+    with pytest.raises(Exception, match="不能低于|at least"):
+        actions.save_configuration(
+            SYSTEM, ApprovalRule(role="admin", rank=5, max_amount=100, max_severity=4)
+        )
+    client = login(org.manager)
+    Settings.objects.create(repeat_window_days=5)
+    assert client.post("/tickets/configuration/settings/1/delete/").status_code == 404
+    assert Settings.objects.count() == 1

@@ -354,7 +354,10 @@ def test_chinese_full_text_search(api, org, setup):
 
 
 def test_search_lists_newest_first_and_caps_its_count(api, org, setup):
-    from manyi.tickets.search import capped_count, search
+    from manyi.tickets.search import capped_count, query_words, search
+
+    assert query_words("IMG_2024.jpg") == ["img", "2024", "jpg"]  # "_" is no word
+    assert query_words("信用卡年费") == ["信用卡", "年费"]  # 信用 is inside 信用卡
 
     numbers = [register(api, org, setup, subject=f"投诉第{n}次")["number"] for n in range(3)]
     found = api(org.agent_a1).get("/tickets?q=投诉&limit=2").json()
