@@ -134,7 +134,7 @@ def test_unlimited_levels_and_peers_make_a_valid_ladder_and_settings_are_not_del
             SYSTEM, ApprovalRule(role=role, rank=rank, max_amount=limit, max_severity=4)
         )
     assert ApprovalRule.objects.count() == 5
-    with pytest.raises(Exception, match="不能低于|at least"):
+    with pytest.raises(Exception, match=r"不能低于|at least"):
         actions.save_configuration(
             SYSTEM, ApprovalRule(role="admin", rank=5, max_amount=100, max_severity=4)
         )
