@@ -8,10 +8,15 @@ class OrgConfig(AppConfig):
     verbose_name = _("Organisation")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from manyi.core.registry import DashboardCard, NavItem, register_card, register_nav
 
         from .models import Branch, Staff
 
+        post_migrate.connect(
+            _keep_the_trail_append_only, sender=self, weak=False, dispatch_uid="org.append_only"
+        )
         register_nav(NavItem("org.branches", _("Branches"), "org:branches", "org.view", 10))
         register_nav(NavItem("org.staff", _("Staff"), "org:staff", "org.view", 20))
         register_nav(NavItem("org.audit", _("Audit trail"), "org:audit", "audit.view", 800))
@@ -35,3 +40,17 @@ class OrgConfig(AppConfig):
                 20,
             )
         )
+
+
+def _keep_the_trail_append_only(sender: object, using: str = "default", **kwargs: object) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds the table: put the audit
+    trail's append-only trigger back after every migrate (PostgreSQL keeps it)."""
+    import importlib
+
+    from django.db import connections
+
+    db = connections[using]
+    if db.vendor == "sqlite" and "org_auditentry" in db.introspection.table_names():
+        migration = importlib.import_module("manyi.org.migrations.0002_audit_append_only")
+        with db.cursor() as cursor:
+            cursor.execute(migration.SQLITE_UP)

@@ -86,3 +86,20 @@ def test_agents_cannot_read_the_trail_and_scope_applies(org, api, login):
     actions.update_staff(org.admin, Staff.objects.get(user=org.agent_b1), name="北京改名")
     items = api(org.supervisor_a1).get("/org/audit?action=org.staff.update").json()["items"]
     assert items == []  # a change in branch B1 is outside the A1 supervisor's scope
+
+
+def test_the_append_only_trigger_comes_back_after_a_table_rebuild(org):
+    """A later migration that rebuilds the table on SQLite drops its triggers; migrate puts
+    the audit trail's back."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER org_auditentry_append_only")
+    post_migrate.send(sender=apps.get_app_config("org"), app_config=apps.get_app_config("org"))
+    actions.update_staff(org.admin, Staff.objects.get(user=org.agent_a1), name="王五")
+    entry = AuditEntry.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE org_auditentry SET note = 'tampered' WHERE id = %s", [entry.pk])
