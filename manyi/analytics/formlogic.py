@@ -545,3 +545,144 @@ FUNCTIONS: dict[str, Function] = {
     "substr": Function((2, 3), _eager(_substr)),
     "today": Function((0, 0), _today),
 }
+
+
+# -- a whole form: relevance, calculations and checks ---------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """One question's logic as XLSForm states it. `groups_relevant` holds the relevance of
+    the groups around it (a skipped section skips all its questions)."""
+
+    name: str
+    kind: str = "text"  # integer, decimal, date, select_one, select_multiple, calculate, ...
+    required: str = ""  # "", "yes", or an expression
+    relevant: str = ""
+    constraint: str = ""
+    constraint_message: str = ""
+    calculation: str = ""
+    choices: tuple[str, ...] | None = None
+    groups_relevant: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why an answer is refused: `code` is required, constraint, integer, decimal, date or
+    choice; `message` is the form author's constraint message, when there is one."""
+
+    name: str
+    code: str
+    message: str = ""
+
+
+@dataclass
+class FormState:
+    values: dict[str, str]
+    relevant: dict[str, bool]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_REQUIRED_WORDS = {"yes", "true", "true()", "1"}
+
+
+def run_form(
+    rules: Sequence[Rule], answers: Mapping[str, str], *, today: dt.date | None = None
+) -> FormState:
+    """Apply a form's logic to a respondent's answers, as the server's final word: answers
+    to skipped questions are dropped, calculations filled in (in dependency order, by
+    repeating until nothing changes), then every shown question is checked. A skipped
+    question is never required."""
+    check_calculations(tuple(rules))
+    values = {rule.name: str(answers.get(rule.name) or "") for rule in rules}
+    relevant = dict.fromkeys(values, True)
+    for _round in range(len(rules) + 2):
+        changed = False
+        for rule in rules:
+            shown = all(
+                holds(expression, values, current=rule.name, today=today)
+                for expression in (*rule.groups_relevant, rule.relevant)
+                if expression
+            )
+            new = values[rule.name]
+            if not shown:
+                new = ""
+            elif rule.calculation:
+                new = to_string(evaluate(rule.calculation, values, today=today))
+                if new == "NaN":
+                    new = ""
+            if shown != relevant[rule.name] or new != values[rule.name]:
+                relevant[rule.name], values[rule.name] = shown, new
+                changed = True
+        if not changed:
+            break
+    else:
+        raise ExpressionError(
+            "the calculations depend on each other in a circle",
+            zh="计算字段之间存在循环依赖",
+        )
+    problems = [
+        problem
+        for rule in rules
+        if relevant[rule.name] and not rule.calculation
+        for problem in _check(rule, values, today)
+    ]
+    return FormState(values, relevant, problems)
+
+
+@lru_cache(maxsize=256)
+def check_calculations(rules: tuple[Rule, ...]) -> None:
+    """Refuse calculations that depend on themselves, directly or through others."""
+    depends = {r.name: references(r.calculation) for r in rules if r.calculation}
+    state: dict[str, int] = {}  # 1 = being visited, 2 = done
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2 or name not in depends:
+            return
+        if state.get(name) == 1:
+            circle = " → ".join([*path[path.index(name) :], name])
+            raise ExpressionError(
+                f"the calculations depend on each other in a circle: {circle}",
+                zh=f"计算字段之间存在循环依赖：{circle}",
+            )
+        state[name] = 1
+        for other in depends[name]:
+            visit(other, [*path, name])
+        state[name] = 2
+
+    for name in depends:
+        visit(name, [])
+
+
+def is_required(rule: Rule, values: Mapping[str, str], today: dt.date | None = None) -> bool:
+    required = rule.required.strip()
+    if not required or required.lower() in ("no", "false", "false()", "0"):
+        return False
+    if required.lower() in _REQUIRED_WORDS:
+        return True
+    return holds(required, values, current=rule.name, today=today)
+
+
+def _check(rule: Rule, values: Mapping[str, str], today: dt.date | None) -> list[Problem]:
+    value = values[rule.name].strip()
+    if value == "":
+        return [Problem(rule.name, "required")] if is_required(rule, values, today) else []
+    if rule.kind == "integer" and not _INTEGER.fullmatch(value):
+        return [Problem(rule.name, "integer")]
+    if rule.kind == "decimal" and not _NUMBER.fullmatch(value):
+        return [Problem(rule.name, "decimal")]
+    if rule.kind == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return [Problem(rule.name, "date")]
+    if rule.choices is not None:
+        chosen = value.split() if rule.kind == "select_multiple" else [value]
+        if any(choice not in rule.choices for choice in chosen):
+            return [Problem(rule.name, "choice")]
+    if rule.constraint and not holds(rule.constraint, values, current=rule.name, today=today):
+        return [Problem(rule.name, "constraint", rule.constraint_message)]
+    return []

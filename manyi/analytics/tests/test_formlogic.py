@@ -221,3 +221,78 @@ def test_agrees_with_the_reference_evaluator(expression: str) -> None:
     if expected in ("true", "false") and got in ("1", "0"):
         pytest.fail(f"{expression}: {got} vs {expected}")
     assert got == expected, expression
+
+
+# -- a whole form ---------------------------------------------------------------------------
+def _after_sales_form():
+    from manyi.analytics.formlogic import Rule
+
+    return [
+        Rule("visited", "select_one", required="yes", choices=("yes", "no")),
+        Rule(
+            "satisfaction",
+            "integer",
+            required="yes",
+            relevant="${visited} = 'yes'",
+            constraint=". >= 1 and . <= 5",
+            constraint_message="请填写 1 到 5 分",
+        ),
+        Rule("why_low", "text", required="yes", relevant="${satisfaction} <= 2"),
+        Rule("services", "select_multiple", choices=("repair", "delivery", "install")),
+        Rule(
+            "other", "text", required="${visited} = 'yes'", groups_relevant=("${services} != ''",)
+        ),
+        Rule("score", "calculate", calculation="${satisfaction} * 20"),
+        Rule("label", "calculate", calculation="if(${score} >= 80, 'promoter', 'other')"),
+    ]
+
+
+def test_skipped_questions_are_emptied_and_never_required() -> None:
+    from manyi.analytics.formlogic import run_form
+
+    state = run_form(_after_sales_form(), {"visited": "no", "satisfaction": "1", "why_low": "x"})
+    assert state.ok, state.problems
+    assert state.values["satisfaction"] == "" and state.values["why_low"] == ""
+    assert not state.relevant["satisfaction"] and not state.relevant["other"]
+    assert state.values["score"] == ""  # NaN is no answer
+
+
+def test_constraints_and_required_questions_are_checked_where_shown() -> None:
+    from manyi.analytics.formlogic import run_form
+
+    form = _after_sales_form()
+    state = run_form(form, {"visited": "yes", "satisfaction": "7"})
+    assert [(p.name, p.code, p.message) for p in state.problems] == [
+        ("satisfaction", "constraint", "请填写 1 到 5 分")
+    ]
+    state = run_form(form, {"visited": "yes", "satisfaction": "2", "services": "repair"})
+    assert {(p.name, p.code) for p in state.problems} == {
+        ("why_low", "required"),
+        ("other", "required"),
+    }
+    state = run_form(
+        form, {"visited": "yes", "satisfaction": "5", "services": "repair fly", "other": "无"}
+    )
+    assert [(p.name, p.code) for p in state.problems] == [("services", "choice")]
+    state = run_form(form, {"visited": "maybe"})
+    assert [(p.name, p.code) for p in state.problems] == [("visited", "choice")]
+    state = run_form(form, {"visited": "yes", "satisfaction": "4.5"})
+    assert [(p.name, p.code) for p in state.problems] == [("satisfaction", "integer")]
+
+
+def test_calculations_follow_their_inputs_in_any_order() -> None:
+    from manyi.analytics.formlogic import ExpressionError, Rule, run_form
+
+    state = run_form(_after_sales_form(), {"visited": "yes", "satisfaction": "5"})
+    assert state.ok and state.values["score"] == "100" and state.values["label"] == "promoter"
+    backwards = [
+        Rule("b", "calculate", calculation="${a} + 1"),
+        Rule("a", "calculate", calculation="2"),
+    ]
+    assert run_form(backwards, {}).values == {"b": "3", "a": "2"}
+    circle = [
+        Rule("x", "calculate", calculation="${y} + 1"),
+        Rule("y", "calculate", calculation="${x} + 1"),
+    ]
+    with pytest.raises(ExpressionError, match="circle"):
+        run_form(circle, {"x": "1"})
