@@ -1,0 +1,272 @@
+"""Reading an XLSForm workbook (the survey / choices / settings sheets that ODK and
+KoboToolbox use) into our questionnaire description.
+
+The maintained `pyxform` library reads and validates the workbook (column aliases, choice
+lists, `or_other`, translations, unknown ${} references); this module maps its result onto
+what our surveys support and lists everything else, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .formlogic import ExpressionError, Rule, parse
+
+# pyxform's type names -> ours
+KINDS = {
+    "text": "text",
+    "integer": "integer",
+    "decimal": "decimal",
+    "date": "date",
+    "select one": "select_one",
+    "select all that apply": "select_multiple",
+    "rank": "rank",
+    "range": "range",
+    "calculate": "calculate",
+    "hidden": "hidden",
+    "note": "note",
+}
+_LANGUAGE = re.compile(r"\((?P<code>[A-Za-z-]+)\)\s*$")
+_RELATIVE = re.compile(r"(?:\.\./)+(?P<name>[A-Za-z_][\w.-]*)")
+_ABSOLUTE = re.compile(r"/data(?:/[A-Za-z_][\w.-]*)*/(?P<name>[A-Za-z_][\w.-]*)")
+KNOWN_BIND = {"relevant", "constraint", "required", "calculate", "jr:constraintMsg", "readonly"}
+KNOWN_CONTROL = {"appearance", "start", "end", "step", "bodyless"}
+
+
+class XLSFormError(ValueError):
+    """The workbook cannot be read; `zh` is the message in Chinese."""
+
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh or message
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    kind: str
+    labels: dict[str, str]
+    hints: dict[str, str]
+    rule: Rule
+    constraint_messages: dict[str, str]
+    choices: tuple[Choice, ...] = ()
+    group: tuple[str, ...] = ()
+    appearance: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)
+    default: str = ""
+    other_of: str = ""  # the "please specify" text of a choice question's "other"
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    labels: dict[str, str]
+    relevant: str
+    appearance: str
+
+
+@dataclass
+class Form:
+    title: str
+    form_id: str
+    version: str
+    languages: list[str]
+    default_language: str
+    questions: list[Question]
+    groups: list[Group]
+    unsupported: list[str]
+
+    @property
+    def rules(self) -> list[Rule]:
+        return [q.rule for q in self.questions]
+
+
+def language_code(name: str) -> str:
+    """'Chinese (zh)' -> 'zh', 'English (en)' -> 'en', 'default' stays 'default'."""
+    match = _LANGUAGE.search(name)
+    return match["code"].lower() if match else name.strip().lower()
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        return {language_code(k): str(v) for k, v in value.items() if v not in (None, "")}
+    return {"default": str(value)}
+
+
+def _other_label(name: str, labels: dict[str, str]) -> dict[str, str]:
+    """pyxform labels the choice `or_other` adds "Other" in every language."""
+    if name == "other" and labels.get("zh") == "Other":
+        return {**labels, "zh": "其他"}
+    return labels
+
+
+def _expression(text: str | None) -> str:
+    """pyxform writes some references as paths (../items, /data/group/q): ours are ${q}."""
+    if not text:
+        return ""
+    text = _ABSOLUTE.sub(lambda m: "${" + m["name"] + "}", str(text))
+    return _RELATIVE.sub(lambda m: "${" + m["name"] + "}", text)
+
+
+def read_xlsform(path: str | Path) -> Form:
+    """Read and check a workbook (.xlsx, .xls or .csv in XLSForm layout)."""
+    from pyxform.builder import create_survey_element_from_dict
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import parse_file_to_json
+
+    try:
+        data = parse_file_to_json(str(path))
+        create_survey_element_from_dict(data).to_xml()  # pyxform's own checks
+    except PyXFormError as exc:
+        raise XLSFormError(
+            f"the XLSForm is not valid: {exc}", zh=f"XLSForm 文件有误：{exc}"
+        ) from None
+    except Exception as exc:  # a broken or foreign file
+        raise XLSFormError(
+            f"the file cannot be read as an XLSForm: {exc}",
+            zh=f"无法作为 XLSForm 读取该文件：{exc}",
+        ) from None
+    return _form(data)
+
+
+def _form(data: dict[str, Any]) -> Form:
+    questions: list[Question] = []
+    groups: list[Group] = []
+    unsupported: list[str] = []
+    languages: list[str] = []
+
+    def note_languages(labels: dict[str, str]) -> None:
+        for code in labels:
+            if code != "default" and code not in languages:
+                languages.append(code)
+
+    def walk(children: Iterable[dict[str, Any]], path: tuple[str, ...], relevant: tuple[str, ...]):
+        for child in children:
+            kind, name = child.get("type", ""), child.get("name", "")
+            bind = child.get("bind") or {}
+            control = child.get("control") or {}
+            if kind == "group" and name == "meta":
+                continue  # instanceID and other metadata ODK adds itself
+            if kind == "group":
+                labels = _labels(child.get("label"))
+                note_languages(labels)
+                group_relevant = _expression(bind.get("relevant"))
+                groups.append(Group(name, labels, group_relevant, control.get("appearance", "")))
+                walk(
+                    child.get("children", []),
+                    (*path, name),
+                    (*relevant, group_relevant) if group_relevant else relevant,
+                )
+                continue
+            if kind not in KINDS:
+                unsupported.append(f"{name}: question type “{kind}”")
+                continue
+            extra_bind = sorted(set(bind) - KNOWN_BIND)
+            extra_control = sorted(set(control) - KNOWN_CONTROL)
+            for key in (*extra_bind, *extra_control):
+                unsupported.append(f"{name}: column “{key}”")
+            if child.get("choice_filter"):
+                unsupported.append(f"{name}: column “choice_filter”")
+            labels = _labels(child.get("label"))
+            note_languages(labels)
+            choices = tuple(
+                Choice(str(c["name"]), _other_label(str(c["name"]), _labels(c.get("label"))))
+                for c in child.get("choices", [])
+            )
+            required = bind.get("required", "")
+            rule = Rule(
+                name=name,
+                kind=KINDS[kind],
+                required="yes" if required is True else _expression(str(required or "")),
+                relevant=_expression(bind.get("relevant")),
+                constraint=_expression(bind.get("constraint")),
+                constraint_message=next(iter(_labels(bind.get("jr:constraintMsg")).values()), ""),
+                calculation=_expression(bind.get("calculate")),
+                choices=tuple(c.name for c in choices) if choices else None,
+                groups_relevant=relevant,
+            )
+            other_of = ""
+            if (
+                name.endswith("_other")
+                and questions
+                and questions[-1].name == name[: -len("_other")]
+            ):
+                other_of = questions[-1].name
+                labels = (
+                    labels
+                    if labels and "default" not in labels
+                    else {"zh": "请注明其他", "en": "Please specify"}
+                )
+            questions.append(
+                Question(
+                    name=name,
+                    kind=KINDS[kind],
+                    labels=labels,
+                    hints=_labels(child.get("hint")),
+                    rule=rule,
+                    constraint_messages=_labels(bind.get("jr:constraintMsg")),
+                    choices=choices,
+                    group=path,
+                    appearance=str(control.get("appearance", "")),
+                    parameters={k: str(v) for k, v in (child.get("parameters") or {}).items()},
+                    default=str(child.get("default", "") or ""),
+                    other_of=other_of,
+                )
+            )
+
+    walk(data.get("children", []), (), ())
+    _check_expressions(questions, groups)
+    default = language_code(str(data.get("default_language") or "default"))
+    return Form(
+        title=str(data.get("title") or data.get("id_string") or ""),
+        form_id=str(data.get("id_string") or ""),
+        version=str(data.get("version") or ""),
+        languages=languages or ["default"],
+        default_language=default if default in languages else (languages or ["default"])[0],
+        questions=questions,
+        groups=groups,
+        unsupported=unsupported,
+    )
+
+
+def _check_expressions(questions: list[Question], groups: list[Group]) -> None:
+    """Every expression must be one our evaluator runs: refuse the form otherwise, naming
+    the question, rather than fail on a respondent."""
+    for question in questions:
+        rule = question.rule
+        for column, expression in (
+            ("relevant", rule.relevant),
+            ("constraint", rule.constraint),
+            ("calculation", rule.calculation),
+            ("required", rule.required if rule.required not in ("yes", "") else ""),
+        ):
+            if not expression:
+                continue
+            try:
+                parse(expression)
+            except ExpressionError as exc:
+                raise XLSFormError(
+                    f"{question.name}, {column}: {exc}",
+                    zh=f"题目 {question.name} 的 {column}：{exc.zh}",
+                ) from None
+    for group in groups:
+        if group.relevant:
+            try:
+                parse(group.relevant)
+            except ExpressionError as exc:
+                raise XLSFormError(
+                    f"group {group.name}, relevant: {exc}",
+                    zh=f"题组 {group.name} 的 relevant：{exc.zh}",
+                ) from None
