@@ -270,3 +270,111 @@ def _check_expressions(questions: list[Question], groups: list[Group]) -> None:
                     f"group {group.name}, relevant: {exc}",
                     zh=f"题组 {group.name} 的 relevant：{exc.zh}",
                 ) from None
+
+
+# -- writing ---------------------------------------------------------------------------------
+_TYPE_NAMES = {v: k for k, v in KINDS.items()}
+_LANGUAGE_NAMES = {"zh": "Chinese (zh)", "en": "English (en)"}
+
+
+def write_xlsform(form: Form, path: str | Path) -> Path:
+    """The questionnaire as an XLSForm workbook that ODK, KoboToolbox and our own import
+    read back to the same form (a questionnaire edited here can be fielded there)."""
+    import openpyxl
+
+    languages = [code for code in form.languages if code != "default"] or ["default"]
+
+    def columns(base: str) -> list[str]:
+        if languages == ["default"]:
+            return [base]
+        return [f"{base}::{_LANGUAGE_NAMES.get(code, f'{code} ({code})')}" for code in languages]
+
+    def texts(labels: dict[str, str]) -> list[str]:
+        if languages == ["default"]:
+            return [labels.get("default") or next(iter(labels.values()), "")]
+        return [labels.get(code, labels.get("default", "")) for code in languages]
+
+    book = openpyxl.Workbook()
+    survey = book.active
+    survey.title = "survey"
+    survey.append(
+        [
+            "type",
+            "name",
+            *columns("label"),
+            *columns("hint"),
+            "required",
+            "relevant",
+            "constraint",
+            *columns("constraint_message"),
+            "calculation",
+            "appearance",
+            "parameters",
+            "default",
+        ]
+    )
+    blank_texts = [""] * len(languages)
+    choices_sheet = book.create_sheet("choices")
+    choices_sheet.append(["list_name", "name", *columns("label")])
+    groups = {group.name: group for group in form.groups}
+    open_groups: list[str] = []
+    others = {q.other_of for q in form.questions if q.other_of}
+    for question in form.questions:
+        while open_groups and tuple(open_groups) != question.group[: len(open_groups)]:
+            survey.append(["end_group", "", *([""] * (survey.max_column - 2))])
+            open_groups.pop()
+        for name in question.group[len(open_groups) :]:
+            group = groups[name]
+            survey.append(
+                [
+                    "begin_group",
+                    name,
+                    *texts(group.labels),
+                    *blank_texts,
+                    "",
+                    group.relevant,
+                    "",
+                    *blank_texts,
+                    "",
+                    group.appearance,
+                    "",
+                    "",
+                ]
+            )
+            open_groups.append(name)
+        if question.other_of:
+            continue  # written back as `or_other` on its question
+        rule = question.rule
+        kind = _TYPE_NAMES[question.kind]
+        if question.choices:
+            list_name = question.name
+            suffix = " or_other" if question.name in others else ""
+            kind = f"{question.kind} {list_name}{suffix}"  # select_one, select_multiple, rank
+            for choice in question.choices:
+                if suffix and choice.name == "other":
+                    continue
+                choices_sheet.append([list_name, choice.name, *texts(choice.labels)])
+        survey.append(
+            [
+                kind,
+                question.name,
+                *texts(question.labels),
+                *texts(question.hints),
+                rule.required,
+                rule.relevant,
+                rule.constraint,
+                *texts(question.constraint_messages),
+                rule.calculation,
+                question.appearance,
+                " ".join(f"{k}={v}" for k, v in question.parameters.items()),
+                question.default,
+            ]
+        )
+    for _name in open_groups:
+        survey.append(["end_group"])
+    settings = book.create_sheet("settings")
+    settings.append(["form_title", "form_id", "version", "default_language"])
+    default = form.default_language
+    settings.append([form.title, form.form_id, form.version, _LANGUAGE_NAMES.get(default, default)])
+    book.save(path)
+    return Path(path)

@@ -205,3 +205,19 @@ def test_a_broken_workbook_is_refused_with_the_reason(tmp_path: Path) -> None:
     assert error.value.zh != str(error.value) and (
         "有误" in error.value.zh or "无法" in error.value.zh
     )
+
+
+def test_a_form_written_back_reads_the_same(tmp_path: Path) -> None:
+    from manyi.analytics.xlsform import write_xlsform
+
+    form = read_xlsform(workbook(tmp_path / "form.xlsx"))
+    again = read_xlsform(write_xlsform(form, tmp_path / "again.xlsx"))
+    assert (again.title, again.form_id, again.version, again.languages) == (
+        form.title,
+        form.form_id,
+        form.version,
+        form.languages,
+    )
+    assert again.default_language == "zh"
+    assert again.questions == form.questions
+    assert again.groups == form.groups
