@@ -128,12 +128,14 @@ def _mount_routers() -> None:
     from manyi.businesstime.api import router as calendar_router
     from manyi.customers.api import router as customers_router
     from manyi.org.api import router as org_router
+    from manyi.surveys.api import router as surveys_router
     from manyi.tickets.api import router as tickets_router
 
     api.add_router("/org/", org_router)
     api.add_router("/calendar/", calendar_router)
     api.add_router("/", customers_router)
     api.add_router("/", tickets_router)
+    api.add_router("/", surveys_router)
 
 
 _mount_routers()

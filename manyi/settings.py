@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "manyi.customers",
     "manyi.tickets",
     "manyi.insight",
+    "manyi.surveys",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

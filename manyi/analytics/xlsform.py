@@ -8,6 +8,7 @@ what our surveys support and lists everything else, so nothing is dropped silent
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -378,3 +379,42 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
     settings.append([form.title, form.form_id, form.version, _LANGUAGE_NAMES.get(default, default)])
     book.save(path)
     return Path(path)
+
+
+# -- storing -----------------------------------------------------------------------------
+def form_to_dict(form: Form) -> dict[str, Any]:
+    """Plain JSON data, for storing a questionnaire version."""
+    return dataclasses.asdict(form)
+
+
+def form_from_dict(data: dict[str, Any]) -> Form:
+    def rule(r: dict[str, Any]) -> Rule:
+        return Rule(
+            **{
+                **r,
+                "choices": tuple(r["choices"]) if r.get("choices") is not None else None,
+                "groups_relevant": tuple(r.get("groups_relevant") or ()),
+            }
+        )
+
+    questions = [
+        Question(
+            **{
+                **q,
+                "rule": rule(q["rule"]),
+                "choices": tuple(Choice(**c) for c in q.get("choices") or ()),
+                "group": tuple(q.get("group") or ()),
+            }
+        )
+        for q in data["questions"]
+    ]
+    return Form(
+        title=data["title"],
+        form_id=data["form_id"],
+        version=data["version"],
+        languages=list(data["languages"]),
+        default_language=data["default_language"],
+        questions=questions,
+        groups=[Group(**g) for g in data["groups"]],
+        unsupported=list(data.get("unsupported") or []),
+    )

@@ -55,6 +55,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tickets.assign": _SENIOR,
     "tickets.approve": frozenset(_SENIOR | {Role.AGENT, Role.ACCOUNT_MANAGER}),
     "tickets.configure": frozenset({Role.ADMIN, Role.MANAGER}),
+    # Surveys: managers and analysts design questionnaires; front-line staff send links.
+    "surveys.view": ALL_ROLES,
+    "surveys.design": frozenset({Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.DEPARTMENT_HEAD}),
+    "surveys.distribute": ALL_ROLES,
     # Satisfaction-index analyses: results are read by managers; analysts run them.
     "insight.view": frozenset(_SENIOR | {Role.ANALYST}),
     "insight.run": frozenset({Role.ANALYST, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),

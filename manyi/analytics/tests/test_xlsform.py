@@ -221,3 +221,13 @@ def test_a_form_written_back_reads_the_same(tmp_path: Path) -> None:
     assert again.default_language == "zh"
     assert again.questions == form.questions
     assert again.groups == form.groups
+
+
+def test_a_form_survives_storage_as_json(tmp_path: Path) -> None:
+    import json
+
+    from manyi.analytics.xlsform import form_from_dict, form_to_dict
+
+    form = read_xlsform(workbook(tmp_path / "form.xlsx"))
+    stored = json.loads(json.dumps(form_to_dict(form), ensure_ascii=False))
+    assert form_from_dict(stored) == form

@@ -1,0 +1,299 @@
+"""Every change to questionnaires, links and responses goes through these functions.
+
+The server is the final judge of an answer: `submit` runs the questionnaire version's own
+logic (`manyi.analytics.formlogic.run_form`) whatever the page said, stores nothing when a
+shown question breaks its constraint or a required one is empty, and stores a retried
+submission only once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.analytics.formlogic import ExpressionError, Problem, run_form
+from manyi.analytics.xlsform import XLSFormError, form_from_dict, form_to_dict, read_xlsform
+from manyi.core.events import emit
+from manyi.customers.models import Customer
+from manyi.customers.timeline import append as timeline_append
+from manyi.org import audit
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import require_branch, staff_of
+
+from .events import SurveyAnswered
+from .models import Channel, Questionnaire, QuestionnaireVersion, Response, SurveyLink
+
+MAX_XLSFORM_BYTES = 5 * 1024 * 1024
+
+
+class SubmissionRefused(ValidationError):
+    """The answers break the questionnaire's rules; `problems` says where and why."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__(_("Some answers need correcting."))
+        self.problems = problems
+
+
+class LinkUnusable(ValidationError):
+    """Unknown, expired or already used link (HTTP 404/410)."""
+
+
+def _staff(actor: Any) -> Any:
+    return None if actor == SYSTEM else staff_of(actor)
+
+
+def _language_of(language: str) -> str:
+    return "zh" if not language or language.lower().startswith("zh") else "en"
+
+
+# -- questionnaires -------------------------------------------------------------------------
+def import_xlsform(
+    actor: Any, *, content: bytes, file_name: str, code: str = ""
+) -> tuple[QuestionnaireVersion, list[str]]:
+    """Read an XLSForm workbook into a questionnaire. A questionnaire that already has
+    answers gets a new version (the answers keep theirs); one without answers has its
+    current version replaced. Returns the version and what the form uses that we do not
+    support (listed, not silently dropped)."""
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.design")
+    if len(content) > MAX_XLSFORM_BYTES:
+        raise ValidationError(_("The workbook is larger than 5 MB."))
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in (".xlsx", ".xls", ".csv"):
+        raise ValidationError(_("An XLSForm is an .xlsx, .xls or .csv file."))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"form{suffix}"
+        path.write_bytes(content)
+        try:
+            form = read_xlsform(path)
+        except XLSFormError as exc:
+            raise ValidationError(exc.zh if _is_chinese() else str(exc)) from None
+    code = (code or form.form_id or "").strip()
+    if not code:
+        raise ValidationError(_("The questionnaire needs a code (form_id in the settings sheet)."))
+    definition = form_to_dict(form)
+    with transaction.atomic():
+        questionnaire, _created = Questionnaire.objects.select_for_update().get_or_create(
+            code=code, defaults={"title": form.title or code, "created_by": _staff(actor)}
+        )
+        current = questionnaire.current_version()
+        if current is not None and not current.responses.exists():
+            current.definition = definition
+            current.source_name = file_name[:255]
+            current.save(update_fields=["definition", "source_name"])
+            version = current
+        else:
+            version = QuestionnaireVersion.objects.create(
+                questionnaire=questionnaire,
+                number=(current.number + 1) if current else 1,
+                definition=definition,
+                source_name=file_name[:255],
+                created_by=_staff(actor),
+            )
+        if form.title and questionnaire.title != form.title:
+            questionnaire.title = form.title
+            questionnaire.save(update_fields=["title"])
+        audit.record(
+            actor,
+            "surveys.import",
+            questionnaire,
+            after={
+                "version": version.number,
+                "file": file_name,
+                "questions": len(form.questions),
+                "unsupported": form.unsupported,
+            },
+        )
+    return version, form.unsupported
+
+
+def _is_chinese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+# -- links --------------------------------------------------------------------------------
+def create_link(
+    actor: Any,
+    questionnaire: Questionnaire,
+    *,
+    channel: str = Channel.WEB,
+    customer: Customer | None = None,
+    branch: Branch | None = None,
+    single_use: bool = True,
+    expires_at: dt.datetime | None = None,
+) -> tuple[SurveyLink, str]:
+    """A new link; the raw token is returned once (for the SMS, e-mail or QR code)."""
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.distribute")
+        if branch is not None:
+            require_branch(actor, branch.pk)
+    if channel not in Channel.values:
+        raise ValidationError(_("Unknown channel %(c)s.") % {"c": channel})
+    if questionnaire.current_version() is None:
+        raise ValidationError(_("This questionnaire has no version to answer yet."))
+    token = secrets.token_urlsafe(16)  # 128 bits: unguessable
+    with transaction.atomic():
+        link = SurveyLink.objects.create(
+            questionnaire=questionnaire,
+            digest=SurveyLink.digest_of(token),
+            customer=customer,
+            branch=branch or (customer.branch if customer else None),
+            channel=channel,
+            single_use=single_use,
+            expires_at=expires_at,
+        )
+        audit.record(
+            actor,
+            "surveys.link",
+            link,
+            after={"questionnaire": questionnaire.code, "single_use": single_use},
+        )
+    return link, token
+
+
+def open_link(token: str) -> SurveyLink:
+    link = (
+        SurveyLink.objects.select_related("questionnaire", "customer", "branch")
+        .filter(digest=SurveyLink.digest_of(token or ""))
+        .first()
+    )
+    if link is None or not link.questionnaire.active:
+        raise LinkUnusable(_("This survey link is not valid."), code="unknown")
+    if link.expires_at is not None and link.expires_at < timezone.now():
+        raise LinkUnusable(_("This survey has closed."), code="closed")
+    if link.single_use and link.responses_count > 0:
+        raise LinkUnusable(_("This survey has already been answered. Thank you!"), code="used")
+    return link
+
+
+def version_for(link: SurveyLink) -> QuestionnaireVersion:
+    version = link.questionnaire.current_version()
+    if version is None:
+        raise LinkUnusable(_("This survey link is not valid."), code="unknown")
+    return version
+
+
+def save_draft(token: str, answers: Mapping[str, Any]) -> SurveyLink:
+    """Keep unfinished answers so the respondent can come back to them."""
+    link = open_link(token)
+    link.draft = {str(k): str(v) for k, v in answers.items()}
+    link.draft_saved_at = timezone.now()
+    link.save(update_fields=["draft", "draft_saved_at"])
+    return link
+
+
+# -- responses ------------------------------------------------------------------------------
+def submit(
+    token: str,
+    answers: Mapping[str, Any],
+    *,
+    submission_key: str,
+    language: str = "",
+    started_at: dt.datetime | None = None,
+) -> tuple[Response, bool]:
+    """Store a response if the questionnaire's rules accept it. Returns (response, created):
+    the same submission sent twice (same key) is stored once and answered the same."""
+    key = (submission_key or "").strip()[:64]
+    if len(key) < 8:
+        raise ValidationError(_("A submission key of at least 8 characters is required."))
+    existing = Response.objects.filter(submission_key=key).first()
+    if existing is not None:
+        return existing, False
+    link = open_link(token)
+    version = version_for(link)
+    form = form_from_dict(version.definition)
+    known = {q.name for q in form.questions}
+    given = {str(k): "" if v is None else str(v) for k, v in answers.items()}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ValidationError(_("Unknown questions: %(names)s") % {"names": ", ".join(unknown)})
+    try:
+        state = run_form(form.rules, given, today=timezone.localdate())
+    except ExpressionError as exc:  # a broken form: the author must fix it
+        raise ValidationError(exc.zh if _is_chinese() else str(exc)) from None
+    if not state.ok:
+        raise SubmissionRefused(
+            [_problem(form, problem, _language_of(language)) for problem in state.problems]
+        )
+    try:
+        with transaction.atomic():
+            link = SurveyLink.objects.select_for_update().get(pk=link.pk)
+            if link.single_use and link.responses_count > 0:
+                raise LinkUnusable(
+                    _("This survey has already been answered. Thank you!"), code="used"
+                )
+            response = Response.objects.create(
+                questionnaire=link.questionnaire,
+                version=version,
+                link=link,
+                customer=link.customer,
+                branch=link.branch,
+                channel=link.channel,
+                answers=given,
+                values={k: v for k, v in state.values.items() if v != ""},
+                submission_key=key,
+                language=_language_of(language),
+                started_at=started_at,
+            )
+            SurveyLink.objects.filter(pk=link.pk).update(
+                responses_count=F("responses_count") + 1, draft={}
+            )
+            if link.customer_id:
+                timeline_append(
+                    link.customer_id,
+                    response.submitted_at,
+                    "survey",
+                    f"{link.questionnaire.title} · {response.get_channel_display()}",
+                    detail={"response": response.pk, "version": version.number},
+                    source=f"survey:{response.pk}",
+                )
+            emit(
+                SurveyAnswered(
+                    response_id=response.pk,
+                    questionnaire=link.questionnaire.code,
+                    version=version.number,
+                    customer_id=link.customer_id,
+                    branch_id=link.branch_id,
+                    channel=link.channel,
+                )
+            )
+    except IntegrityError:  # the same key at the same moment from a second tab
+        existing = Response.objects.filter(submission_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return response, True
+
+
+def _problem(form: Any, problem: Problem, language: str) -> dict[str, str]:
+    question = next(q for q in form.questions if q.name == problem.name)
+    label = question.labels.get(language) or next(iter(question.labels.values()), problem.name)
+    if problem.code == "constraint":
+        message = (
+            question.constraint_messages.get(language)
+            or problem.message
+            or _("This answer is not accepted.")
+        )
+    else:
+        message = {
+            "required": _("This question needs an answer."),
+            "integer": _("Enter a whole number."),
+            "decimal": _("Enter a number."),
+            "date": _("Enter a date (YYYY-MM-DD)."),
+            "choice": _("Choose one of the options given."),
+        }[problem.code]
+    return {"question": problem.name, "label": label, "code": problem.code, "message": message}

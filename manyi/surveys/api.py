@@ -1,0 +1,192 @@
+"""Survey API: questionnaires from XLSForm, links, and the public endpoints a respondent's
+page (or an integration) answers through.
+
+POST /surveys/questionnaires                    import an XLSForm workbook (multipart `file`)
+GET  /surveys/questionnaires                    list, with versions and response counts
+POST /surveys/questionnaires/{code}/links       a link for a respondent or a QR code
+GET  /surveys/s/{token}                         the questionnaire behind a link (public)
+PUT  /surveys/s/{token}/draft                   save unfinished answers (public)
+POST /surveys/s/{token}/responses               submit (public): 201 stored, 200 the same
+                                                submission again, 422 answers to correct,
+                                                410 link used up or closed, 404 unknown
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from manyi.analytics.xlsform import form_from_dict
+from manyi.api import ApiError, error_response
+from manyi.customers.models import Customer
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import get_visible_or_404
+
+from . import actions
+from .models import Questionnaire
+
+router = Router(tags=["surveys"])
+
+
+class ImportOut(Schema):
+    code: str
+    title: str
+    version: int
+    questions: int
+    unsupported: list[str]
+
+
+@router.post(
+    "/surveys/questionnaires",
+    response={201: ImportOut},
+    summary="Import an XLSForm workbook as a questionnaire (a new version once answered)",
+)
+def import_questionnaire(
+    request: HttpRequest, file: File[UploadedFile], code: Form[str] = ""
+) -> Any:
+    version, unsupported = actions.import_xlsform(
+        request.auth, content=file.read(), file_name=file.name or "form.xlsx", code=code
+    )
+    return Status(
+        201,
+        {
+            "code": version.questionnaire.code,
+            "title": version.questionnaire.title,
+            "version": version.number,
+            "questions": len(version.definition["questions"]),
+            "unsupported": unsupported,
+        },
+    )
+
+
+class QuestionnaireOut(Schema):
+    code: str
+    title: str
+    active: bool
+    versions: int
+    responses: int
+
+
+@router.get("/surveys/questionnaires", response=list[QuestionnaireOut])
+def questionnaires(request: HttpRequest) -> Any:
+    require_permission(request.auth, "surveys.view")
+    return Questionnaire.objects.annotate(
+        versions=Count("versions", distinct=True), responses=Count("responses", distinct=True)
+    )
+
+
+class LinkIn(Schema):
+    channel: str = "web"
+    customer_id: int | None = None
+    single_use: bool = True
+    expires_at: dt.datetime | None = None
+
+
+class LinkOut(Schema):
+    token: str
+    url: str
+
+
+@router.post("/surveys/questionnaires/{code}/links", response={201: LinkOut})
+def create_link(request: HttpRequest, code: str, payload: LinkIn) -> Any:
+    require_permission(request.auth, "surveys.distribute")
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None:
+        raise ApiError(404, "not_found", "No such questionnaire.")
+    customer = (
+        get_visible_or_404(Customer, request.auth, pk=payload.customer_id)
+        if payload.customer_id
+        else None
+    )
+    _link, token = actions.create_link(
+        request.auth,
+        questionnaire,
+        channel=payload.channel,
+        customer=customer,
+        single_use=payload.single_use,
+        expires_at=payload.expires_at,
+    )
+    return Status(201, {"token": token, "url": request.build_absolute_uri(f"/s/{token}/")})
+
+
+def _unusable(exc: actions.LinkUnusable) -> ApiError:
+    """Unknown links are 404; closed or used-up ones 410 Gone."""
+    status = 404 if exc.code == "unknown" else 410
+    return ApiError(status, f"link_{exc.code}", " ".join(exc.messages))
+
+
+def _open(token: str) -> Any:
+    try:
+        return actions.open_link(token)
+    except actions.LinkUnusable as exc:
+        raise _unusable(exc) from None
+
+
+@router.get("/surveys/s/{token}", auth=None, summary="The questionnaire behind a link")
+def questionnaire_for_link(request: HttpRequest, token: str, lang: str = "") -> Any:
+    link = _open(token)
+    version = actions.version_for(link)
+    form = form_from_dict(version.definition)
+    return {
+        "title": form.title,
+        "version": version.number,
+        "languages": form.languages,
+        "language": lang if lang in form.languages else form.default_language,
+        "definition": version.definition,
+        "draft": link.draft,
+    }
+
+
+class DraftIn(Schema):
+    answers: dict[str, Any]
+
+
+@router.put("/surveys/s/{token}/draft", auth=None, summary="Save unfinished answers")
+def save_draft(request: HttpRequest, token: str, payload: DraftIn) -> Any:
+    _open(token)
+    link = actions.save_draft(token, payload.answers)
+    return {"saved_at": link.draft_saved_at}
+
+
+class SubmissionIn(Schema):
+    answers: dict[str, Any]
+    submission_key: str
+    language: str = ""
+    started_at: dt.datetime | None = None
+
+
+class SubmittedOut(Schema):
+    id: int
+    created: bool
+
+
+@router.post(
+    "/surveys/s/{token}/responses",
+    auth=None,
+    response={200: SubmittedOut, 201: SubmittedOut},
+    summary="Submit the answers",
+)
+def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
+    try:
+        response, created = actions.submit(
+            token,
+            payload.answers,
+            submission_key=payload.submission_key,
+            language=payload.language,
+            started_at=payload.started_at,
+        )
+    except actions.SubmissionRefused as exc:
+        return error_response(
+            request, 422, "invalid_answers", exc.messages[0], problems=exc.problems
+        )
+    except actions.LinkUnusable as exc:
+        raise _unusable(exc) from None
+    except ValidationError as exc:
+        raise ApiError(422, "invalid", " ".join(exc.messages)) from None
+    return Status(201 if created else 200, {"id": response.pk, "created": created})

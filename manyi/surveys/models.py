@@ -1,0 +1,136 @@
+"""Questionnaires (versioned: answers keep the version they were given on), the links
+respondents answer through, and their responses."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from manyi.customers.models import Customer
+from manyi.org.models import Branch, Staff
+from manyi.org.scoping import ScopedQuerySet
+
+
+class Questionnaire(models.Model):
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        Staff, verbose_name=_("created by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def current_version(self) -> QuestionnaireVersion | None:
+        return self.versions.order_by("-number").first()
+
+
+class QuestionnaireVersion(models.Model):
+    """One fixed state of a questionnaire. Once answered it never changes: editing makes
+    the next version."""
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    definition = models.JSONField(_("definition"))
+    source_name = models.CharField(_("source file"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("questionnaire version")
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "number"], name="uniq_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code} v{self.number}"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web link")
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+    QR = "qr", _("QR code")
+    PHONE = "phone", _("Phone interview")
+    WIDGET = "widget", _("Feedback widget")
+    PAPER = "paper", _("Comment card")
+
+
+class SurveyLink(models.Model):
+    """An unguessable link to a questionnaire, for one respondent (single use) or for
+    many (a QR code on a counter). Only a digest of its token is stored."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="links")
+    digest = models.CharField(max_length=64, unique=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    single_use = models.BooleanField(_("single use"), default=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    responses_count = models.PositiveIntegerField(default=0)
+    draft = models.JSONField(default=dict, blank=True)  # answers saved to resume later
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        verbose_name = _("survey link")
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code} {self.get_channel_display()}"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Response(models.Model):
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="responses"
+    )
+    version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="responses"
+    )
+    link = models.ForeignKey(
+        SurveyLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="survey_responses"
+    )
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # What the respondent sent, and the values after the form's logic (skipped questions
+    # emptied, calculations filled): analyses read `values`.
+    answers = models.JSONField(_("answers"))
+    values = models.JSONField(_("values"))
+    submission_key = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=10, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        indexes = [models.Index(fields=["questionnaire", "-submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.code} #{self.pk}"
