@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from manyi.api import api, api_not_found
 from manyi.core import views as core_views
+from manyi.surveys import views as survey_views
 
 admin.site.site_header = "Manyi 满意"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("customers/", include("manyi.customers.urls")),
     path("tickets/", include("manyi.tickets.urls")),
     path("insight/", include("manyi.insight.urls")),
+    path("s/<str:token>/", survey_views.answer, name="survey-answer"),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),

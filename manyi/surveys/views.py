@@ -1,0 +1,65 @@
+"""The respondent's page behind a survey link (public: the link is the credential)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from . import actions
+
+
+@never_cache
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = actions.open_link(token)
+        version = actions.version_for(link)
+    except actions.LinkUnusable as exc:
+        status = 404 if exc.code == "unknown" else 410
+        context = {"title": _("Survey"), "unusable": " ".join(exc.messages)}
+        return render(request, "surveys/answer.html", context, status=status)
+    definition = version.definition
+    wanted = request.GET.get("lang") or (
+        "zh" if (get_language() or "zh").startswith("zh") else "en"
+    )
+    language = wanted if wanted in definition["languages"] else definition["default_language"]
+    survey = {
+        "token": token,
+        "language": language,
+        "today": timezone.localdate().isoformat(),
+        "definition": definition,
+        "draft": link.draft,
+        "urls": {
+            "draft": f"/api/v1/surveys/s/{token}/draft",
+            "submit": f"/api/v1/surveys/s/{token}/responses",
+        },
+    }
+    texts = {
+        "next": _("Next"),
+        "back": _("Back"),
+        "submit": _("Submit"),
+        "saved": _("Your answers are saved; you can come back to this link."),
+        "sending": _("Sending…"),
+        "thanks": _("Thank you! Your answers have been received."),
+        "failed": _("Sending failed. Please try again."),
+        "fix": _("Please correct the answers marked in red."),
+        "required": _("This question needs an answer."),
+        "integer": _("Enter a whole number."),
+        "decimal": _("Enter a number."),
+        "date": _("Enter a date (YYYY-MM-DD)."),
+        "choice": _("Choose one of the options given."),
+        "constraint": _("This answer is not accepted."),
+    }
+    return render(
+        request,
+        "surveys/answer.html",
+        {
+            "title": definition["title"],
+            "survey": survey,
+            "texts": texts,
+            "language_code": "zh-Hans" if language == "zh" else language,
+        },
+    )
