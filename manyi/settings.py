@@ -235,3 +235,15 @@ LOGGING = {
 # --- Manyi --------------------------------------------------------------------------------
 MANYI_DEMO_PASSWORD = os.environ.get("MANYI_DEMO_PASSWORD", "manyi-demo-2026")
 MANYI_API_TOKEN_PREFIX = "mny_"
+# E-mail (survey invitations): printed to the console unless a real backend is configured.
+EMAIL_BACKEND = os.environ.get(
+    "MANYI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("MANYI_EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("MANYI_EMAIL_FROM", "manyi@localhost")
+# Survey invitations by SMS: "console" (logged) or "http" (POST to MANYI_SMS_URL).
+MANYI_SMS_BACKEND = os.environ.get("MANYI_SMS_BACKEND", "console")
+MANYI_SMS_URL = os.environ.get("MANYI_SMS_URL", "")
+MANYI_SMS_TOKEN = os.environ.get("MANYI_SMS_TOKEN", "")
+# Public address used in links sent to customers (SMS, e-mail, QR codes).
+MANYI_PUBLIC_URL = os.environ.get("MANYI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

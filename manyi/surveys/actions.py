@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from manyi.analytics.formlogic import ExpressionError, Problem, run_form
 from manyi.analytics.xlsform import XLSFormError, form_from_dict, form_to_dict, read_xlsform
 from manyi.core.events import emit
+from manyi.core.tasks import periodic
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
@@ -32,8 +33,18 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, staff_of
 
+from . import channels
 from .events import SurveyAnswered
-from .models import Channel, Questionnaire, QuestionnaireVersion, Response, SurveyLink
+from .models import (
+    Campaign,
+    Channel,
+    Invitation,
+    OptOut,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+    SurveyLink,
+)
 
 MAX_XLSFORM_BYTES = 5 * 1024 * 1024
 
@@ -177,6 +188,10 @@ def open_link(token: str) -> SurveyLink:
         raise LinkUnusable(_("This survey has closed."), code="closed")
     if link.single_use and link.responses_count > 0:
         raise LinkUnusable(_("This survey has already been answered. Thank you!"), code="used")
+    if quota_full(link):
+        raise LinkUnusable(
+            _("We have all the answers we need for now. Thank you!"), code="quota_full"
+        )
     return link
 
 
@@ -297,3 +312,175 @@ def _problem(form: Any, problem: Problem, language: str) -> dict[str, str]:
             "choice": _("Choose one of the options given."),
         }[problem.code]
     return {"question": problem.name, "label": label, "code": problem.code, "message": message}
+
+
+# -- campaigns --------------------------------------------------------------------------------
+def create_campaign(actor: Any, **fields: Any) -> Campaign:
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.distribute")
+    campaign = Campaign(created_by=_staff(actor), **fields)
+    if campaign.quota_by and not campaign.quota_per_cell:
+        raise ValidationError(_("Give the number of responses per cell for the quota."))
+    if "{链接}" not in campaign.message and "{link}" not in campaign.message:
+        raise ValidationError(_("The message must contain {链接}, where the survey link goes."))
+    with transaction.atomic():
+        campaign.full_clean(exclude=["created_by"])
+        campaign.save()
+        audit.record(actor, "surveys.campaign.create", campaign, after={"name": campaign.name})
+    return campaign
+
+
+def _address(customer: Customer, channel: str) -> str:
+    kind = "email" if channel == Channel.EMAIL else "mobile"
+    contact = (
+        customer.contacts.filter(kind=kind).order_by("-is_primary", "pk").values("value").first()
+    )
+    return contact["value"] if contact else ""
+
+
+def _message(campaign: Campaign, customer: Customer, url: str) -> str:
+    text = campaign.message
+    for key, value in (("{客户}", customer.name), ("{name}", customer.name)):
+        text = text.replace(key, value)
+    return text.replace("{链接}", url).replace("{link}", url)
+
+
+def public_url(token: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.MANYI_PUBLIC_URL}/s/{token}/"
+
+
+def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
+    """Invite the segment's customers the person may see: one single-use link each, sent
+    by the campaign's channel. Opted-out customers and those without an address are
+    recorded, not sent to. Launching again invites only those not yet invited."""
+    from manyi.customers.segments import members, rules_to_q
+
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.distribute")
+    if campaign.segment is None:
+        raise ValidationError(_("Choose the segment to invite."))
+    counts = dict.fromkeys(Invitation.Status.values, 0)
+    opted_out = set(OptOut.objects.values_list("customer_id", flat=True))
+    invited = set(campaign.invitations.values_list("customer_id", flat=True))
+    if actor != SYSTEM:
+        customers = members(actor, campaign.segment)
+    else:  # the system invites across the whole company
+        customers = Customer.objects.filter(merged_into__isnull=True).filter(
+            rules_to_q(campaign.segment.rules)
+        )
+        if any(rule["field"] == "tag" for rule in campaign.segment.rules):
+            customers = customers.distinct()
+    for customer in customers.select_related("branch").iterator(chunk_size=500):
+        if customer.pk in invited:
+            continue
+        invitation = Invitation(campaign=campaign, customer=customer)
+        if customer.pk in opted_out:
+            invitation.status = Invitation.Status.OPTED_OUT
+        elif not (address := _address(customer, campaign.channel)):
+            invitation.status = Invitation.Status.NO_ADDRESS
+        else:
+            link, token = create_link(
+                SYSTEM,
+                campaign.questionnaire,
+                channel=campaign.channel,
+                customer=customer,
+                expires_at=campaign.expires_at,
+            )
+            invitation.link, invitation.address = link, address
+            try:
+                channels.send(
+                    campaign.channel,
+                    address,
+                    campaign.questionnaire.title,
+                    _message(campaign, customer, public_url(token)),
+                )
+            except channels.SendError as exc:
+                invitation.status, invitation.error = Invitation.Status.FAILED, str(exc)[:300]
+            else:
+                invitation.status, invitation.sent_at = Invitation.Status.SENT, timezone.now()
+        invitation.save()
+        counts[invitation.status] += 1
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(
+            state=Campaign.State.RUNNING, launched_at=campaign.launched_at or timezone.now()
+        )
+        audit.record(actor, "surveys.campaign.launch", campaign, after=counts)
+    return counts
+
+
+@periodic("surveys.send_reminders", minutes=60)
+def send_reminders(now: dt.datetime | None = None) -> int:
+    """Remind those who have not answered, once the campaign's delay has passed; never
+    the ones who answered or opted out since."""
+    now = now or timezone.now()
+    sent = 0
+    opted_out = set(OptOut.objects.values_list("customer_id", flat=True))
+    running = Campaign.objects.filter(
+        state=Campaign.State.RUNNING, reminder_after_days__isnull=False
+    ).select_related("questionnaire")
+    for campaign in running:
+        due = now - dt.timedelta(days=campaign.reminder_after_days)
+        waiting = campaign.invitations.filter(
+            status=Invitation.Status.SENT,
+            link__responses_count=0,
+            reminders__lt=campaign.max_reminders,
+        ).filter(
+            models.Q(reminded_at__lte=due) | models.Q(reminded_at__isnull=True, sent_at__lte=due)
+        )
+        for invitation in waiting.select_related("customer", "link"):
+            if invitation.customer_id in opted_out:
+                continue
+            token = secrets.token_urlsafe(16)  # a fresh token for the same link
+            SurveyLink.objects.filter(pk=invitation.link_id).update(
+                digest=SurveyLink.digest_of(token)
+            )
+            try:
+                channels.send(
+                    campaign.channel,
+                    invitation.address,
+                    campaign.questionnaire.title,
+                    _message(campaign, invitation.customer, public_url(token)),
+                )
+            except channels.SendError as exc:
+                invitation.error = str(exc)[:300]
+                invitation.save(update_fields=["error"])
+                continue
+            invitation.reminders += 1
+            invitation.reminded_at = now
+            invitation.save(update_fields=["reminders", "reminded_at"])
+            sent += 1
+    return sent
+
+
+def opt_out(token: str, *, source: str = "survey page") -> None:
+    """The respondent asks for no more surveys (the link names the customer)."""
+    link = SurveyLink.objects.filter(digest=SurveyLink.digest_of(token or "")).first()
+    if link is None or link.customer_id is None:
+        raise LinkUnusable(_("This survey link is not valid."), code="unknown")
+    OptOut.objects.get_or_create(customer_id=link.customer_id, defaults={"source": source})
+
+
+def response_rate(campaign: Campaign) -> dict[str, Any]:
+    sent = campaign.invitations.filter(status=Invitation.Status.SENT).count()
+    answered = Response.objects.filter(link__invitation__campaign=campaign).count()
+    return {
+        "invited": campaign.invitations.count(),
+        "sent": sent,
+        "responses": answered,
+        "rate": round(100 * answered / sent, 1) if sent else None,
+    }
+
+
+def quota_full(link: SurveyLink) -> bool:
+    """True when the link's campaign has its quota of responses for this customer's cell."""
+    invitation = getattr(link, "invitation", None)
+    campaign = invitation.campaign if invitation is not None else None
+    if campaign is None or not campaign.quota_by or not campaign.quota_per_cell:
+        return False
+    customer = link.customer
+    cell = {"branch": "customer__branch_id", "tier": "customer__tier"}[campaign.quota_by]
+    value = customer.branch_id if campaign.quota_by == "branch" else customer.tier
+    taken = Response.objects.filter(link__invitation__campaign=campaign, **{cell: value}).count()
+    return taken >= campaign.quota_per_cell

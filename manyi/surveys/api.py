@@ -8,7 +8,12 @@ GET  /surveys/s/{token}                         the questionnaire behind a link 
 PUT  /surveys/s/{token}/draft                   save unfinished answers (public)
 POST /surveys/s/{token}/responses               submit (public): 201 stored, 200 the same
                                                 submission again, 422 answers to correct,
-                                                410 link used up or closed, 404 unknown
+                                                410 link used up, closed or quota full,
+                                                404 unknown
+POST /surveys/s/{token}/opt-out                 no more surveys for this customer (public)
+POST /surveys/campaigns                         a campaign to a segment by SMS or e-mail
+POST /surveys/campaigns/{id}/launch             send the invitations
+GET  /surveys/campaigns/{id}                    invited, sent, responses, response rate
 """
 
 from __future__ import annotations
@@ -19,17 +24,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.api import ApiError, error_response
-from manyi.customers.models import Customer
+from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
 
 from . import actions
-from .models import Questionnaire
+from .models import Campaign, Questionnaire
 
 router = Router(tags=["surveys"])
 
@@ -190,3 +195,77 @@ def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
     except ValidationError as exc:
         raise ApiError(422, "invalid", " ".join(exc.messages)) from None
     return Status(201 if created else 200, {"id": response.pk, "created": created})
+
+
+@router.post("/surveys/s/{token}/opt-out", auth=None, summary="No more surveys for me")
+def opt_out(request: HttpRequest, token: str) -> Any:
+    try:
+        actions.opt_out(token)
+    except actions.LinkUnusable as exc:
+        raise _unusable(exc) from None
+    return {"opted_out": True}
+
+
+class CampaignIn(Schema):
+    name: str
+    questionnaire: str = Field(..., description="questionnaire code")
+    segment_id: int
+    channel: str = Field(..., description="sms or email")
+    message: str = Field(..., description="{客户} the customer's name, {链接} the link")
+    reminder_after_days: int | None = None
+    max_reminders: int = 1
+    quota_by: str = ""
+    quota_per_cell: int | None = None
+    expires_at: dt.datetime | None = None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    state: str
+    invited: int
+    sent: int
+    responses: int
+    rate: float | None
+
+
+def _campaign_out(campaign: Campaign) -> dict[str, Any]:
+    return {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "state": campaign.state,
+        **actions.response_rate(campaign),
+    }
+
+
+@router.post("/surveys/campaigns", response={201: CampaignOut}, summary="A campaign (draft)")
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
+    data = payload.dict()
+    questionnaire = Questionnaire.objects.filter(code=data.pop("questionnaire")).first()
+    segment = Segment.objects.filter(pk=data.pop("segment_id")).first()
+    if questionnaire is None or segment is None:
+        raise ApiError(404, "not_found", "No such questionnaire or segment.")
+    campaign = actions.create_campaign(
+        request.auth, questionnaire=questionnaire, segment=segment, **data
+    )
+    return Status(201, _campaign_out(campaign))
+
+
+@router.post(
+    "/surveys/campaigns/{campaign_id}/launch",
+    summary="Send the invitations (again: only to those not yet invited)",
+)
+def launch_campaign(request: HttpRequest, campaign_id: int) -> Any:
+    campaign = Campaign.objects.filter(pk=campaign_id).select_related("segment").first()
+    if campaign is None:
+        raise ApiError(404, "not_found", "No such campaign.")
+    return actions.launch_campaign(request.auth, campaign)
+
+
+@router.get("/surveys/campaigns/{campaign_id}", response=CampaignOut)
+def campaign_detail(request: HttpRequest, campaign_id: int) -> Any:
+    require_permission(request.auth, "surveys.view")
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise ApiError(404, "not_found", "No such campaign.")
+    return _campaign_out(campaign)

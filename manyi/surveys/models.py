@@ -134,3 +134,94 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.questionnaire.code} #{self.pk}"
+
+
+class Campaign(models.Model):
+    """Invitations to a questionnaire for a segment of customers, by SMS or e-mail, with
+    reminders to those who have not answered and an optional quota per cell."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        CLOSED = "closed", _("Closed")
+
+    class QuotaBy(models.TextChoices):
+        NONE = "", _("No quota")
+        BRANCH = "branch", _("Branch")
+        TIER = "tier", _("Customer tier")
+
+    name = models.CharField(_("name"), max_length=200)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    segment = models.ForeignKey(
+        "customers.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
+    )
+    message = models.TextField(
+        _("message"),
+        help_text=_("{客户} is the customer's name, {链接} the survey link."),
+    )
+    reminder_after_days = models.PositiveSmallIntegerField(
+        _("remind non-responders after (days)"), null=True, blank=True
+    )
+    max_reminders = models.PositiveSmallIntegerField(_("reminders at most"), default=1)
+    quota_by = models.CharField(
+        _("quota by"), max_length=10, choices=QuotaBy.choices, blank=True, default=""
+    )
+    quota_per_cell = models.PositiveIntegerField(_("responses per cell"), null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    expires_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
+    launched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("survey campaign")
+        verbose_name_plural = _("survey campaigns")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Sending failed")
+        OPTED_OUT = "opted_out", _("Opted out")
+        NO_ADDRESS = "no_address", _("No address")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    link = models.OneToOneField(
+        SurveyLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitation"
+    )
+    address = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminders = models.PositiveSmallIntegerField(default=0)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="one_invitation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} → {self.customer_id} ({self.status})"
+
+
+class OptOut(models.Model):
+    """A customer who asked for no more surveys (seed 004: respect the customer's wish)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} opted out {self.at:%Y-%m-%d}"
