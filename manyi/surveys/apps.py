@@ -10,4 +10,6 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from manyi.customers.timeline import timeline_kind
 
+        from . import actions  # noqa: F401  (registers the reminder job)
+
         timeline_kind("survey", _("Survey answer"))

@@ -32,7 +32,9 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "today": timezone.localdate().isoformat(),
         "definition": definition,
         "draft": link.draft,
+        "personal": link.customer_id is not None,
         "urls": {
+            "optOut": f"/api/v1/surveys/s/{token}/opt-out",
             "draft": f"/api/v1/surveys/s/{token}/draft",
             "submit": f"/api/v1/surveys/s/{token}/responses",
         },
@@ -52,6 +54,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "date": _("Enter a date (YYYY-MM-DD)."),
         "choice": _("Choose one of the options given."),
         "constraint": _("This answer is not accepted."),
+        "optOut": _("Send me no more surveys"),
+        "optedOut": _("You will receive no more surveys from us."),
     }
     return render(
         request,

@@ -66,6 +66,17 @@ def test_answering_on_a_phone_with_skip_logic(org, live_server, browser_page, tm
     assert page.locator("#survey-unusable").is_visible()
 
 
+def test_a_respondent_opts_out_from_the_page(org, live_server, browser_page, tmp_path):
+    from manyi.surveys.models import OptOut
+
+    token = _link(org, tmp_path)
+    page = browser_page
+    page.goto(f"{live_server.url}/s/{token}/")
+    page.click("#survey-opt-out")
+    page.wait_for_function("!document.querySelector('#survey-opt-out')")
+    assert OptOut.objects.count() == 1
+
+
 def test_the_page_gives_the_same_verdicts_as_the_server(org, live_server, browser_page, tmp_path):
     token = _link(org, tmp_path, single_use=False)
     page = browser_page

@@ -100,7 +100,12 @@
   const back = el("button", { type: "button", id: "survey-back" }, [text.back]);
   const next = el("button", { type: "button", class: "primary", id: "survey-next" }, [text.next]);
   const status = el("p", { id: "survey-status", class: "muted", "aria-live": "polite" });
+  const optOut = el("button", { type: "button", class: "link", id: "survey-opt-out" }, [text.optOut]);
+  optOut.addEventListener("click", () => {
+    fetch(data.urls.optOut, { method: "POST" }).then((r) => { if (r.ok) { optOut.remove(); status.textContent = text.optedOut; } });
+  });
   root.append(progress, ...pageNodes, el("div", { class: "navigation" }, [back, next]), status);
+  if (data.personal) root.append(el("p", { class: "muted" }, [optOut]));
 
   let current = 0;
   let state = L.runForm(rules, answers, data.today);
