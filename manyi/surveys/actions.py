@@ -44,6 +44,7 @@ from .models import (
     QuestionnaireVersion,
     Response,
     SurveyLink,
+    TriggeredInvitation,
 )
 
 MAX_XLSFORM_BYTES = 5 * 1024 * 1024
@@ -338,10 +339,9 @@ def _address(customer: Customer, channel: str) -> str:
     return contact["value"] if contact else ""
 
 
-def _message(campaign: Campaign, customer: Customer, url: str) -> str:
-    text = campaign.message
-    for key, value in (("{客户}", customer.name), ("{name}", customer.name)):
-        text = text.replace(key, value)
+def _message(template: str, customer: Customer, url: str) -> str:
+    """An invitation's text: {客户} (or {name}) the customer, {链接} (or {link}) the link."""
+    text = template.replace("{客户}", customer.name).replace("{name}", customer.name)
     return text.replace("{链接}", url).replace("{link}", url)
 
 
@@ -394,7 +394,7 @@ def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
                     campaign.channel,
                     address,
                     campaign.questionnaire.title,
-                    _message(campaign, customer, public_url(token)),
+                    _message(campaign.message, customer, public_url(token)),
                 )
             except channels.SendError as exc:
                 invitation.status, invitation.error = Invitation.Status.FAILED, str(exc)[:300]
@@ -441,7 +441,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
                     campaign.channel,
                     invitation.address,
                     campaign.questionnaire.title,
-                    _message(campaign, invitation.customer, public_url(token)),
+                    _message(campaign.message, invitation.customer, public_url(token)),
                 )
             except channels.SendError as exc:
                 invitation.error = str(exc)[:300]
@@ -484,3 +484,59 @@ def quota_full(link: SurveyLink) -> bool:
     value = customer.branch_id if campaign.quota_by == "branch" else customer.tier
     taken = Response.objects.filter(link__invitation__campaign=campaign, **{cell: value}).count()
     return taken >= campaign.quota_per_cell
+
+
+# -- triggers ----------------------------------------------------------------------------
+def _last_surveyed(customer_id: int) -> dt.datetime | None:
+    """When this customer was last sent a survey, by a campaign or a trigger."""
+    times = [
+        Invitation.objects.filter(customer_id=customer_id, sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first(),
+        TriggeredInvitation.objects.filter(customer_id=customer_id, state="sent")
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first(),
+    ]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+@periodic("surveys.send_triggered", minutes=5)
+def send_triggered(now: dt.datetime | None = None) -> int:
+    """Send the triggered surveys that are due, unless the customer opted out or was
+    surveyed within the trigger's `once_per_days`."""
+    now = now or timezone.now()
+    sent = 0
+    due = TriggeredInvitation.objects.filter(state="pending", due_at__lte=now).select_related(
+        "trigger__questionnaire", "customer"
+    )
+    for pending in due.order_by("due_at"):
+        trigger, customer = pending.trigger, pending.customer
+        last = _last_surveyed(customer.pk)
+        reason = ""
+        if OptOut.objects.filter(customer=customer).exists():
+            reason = "opted out"
+        elif last is not None and now - last < dt.timedelta(days=trigger.once_per_days):
+            reason = f"surveyed {last:%Y-%m-%d}"
+        elif not (address := _address(customer, trigger.channel)):
+            reason = "no address"
+        if reason:
+            pending.state, pending.reason = TriggeredInvitation.State.SKIPPED, reason
+            pending.save(update_fields=["state", "reason"])
+            continue
+        link, token = create_link(
+            SYSTEM, trigger.questionnaire, channel=trigger.channel, customer=customer
+        )
+        text = _message(trigger.message, customer, public_url(token))
+        try:
+            channels.send(trigger.channel, address, trigger.questionnaire.title, text)
+        except channels.SendError as exc:
+            pending.state, pending.reason = TriggeredInvitation.State.SKIPPED, str(exc)[:200]
+            pending.save(update_fields=["state", "reason"])
+            continue
+        pending.state, pending.link, pending.sent_at = TriggeredInvitation.State.SENT, link, now
+        pending.save(update_fields=["state", "link", "sent_at"])
+        sent += 1
+    return sent

@@ -225,3 +225,58 @@ class OptOut(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} opted out {self.at:%Y-%m-%d}"
+
+
+class SurveyTrigger(models.Model):
+    """Send a questionnaire after something happened to a customer, after a delay, at most
+    once per customer per `once_per_days` (counting every survey invitation)."""
+
+    class Event(models.TextChoices):
+        TICKET_CLOSED = "ticket.closed", _("A complaint or contact is closed")
+        PURCHASE = "customer.transaction_recorded", _("A purchase is recorded")
+        VISIT_ENDED = "visit.ended", _("A customer visit ends")
+        QUEUE_SERVED = "queue.served", _("A queue ticket is served")
+
+    name = models.CharField(_("name"), max_length=200)
+    event = models.CharField(_("when"), max_length=60, choices=Event.choices)
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
+    )
+    message = models.TextField(_("message"))
+    delay_minutes = models.PositiveIntegerField(_("delay (minutes)"), default=60)
+    once_per_days = models.PositiveSmallIntegerField(_("at most once per (days)"), default=30)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("survey trigger")
+        verbose_name_plural = _("survey triggers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TriggeredInvitation(models.Model):
+    """A survey due to go out because of an event; the periodic job sends it when due."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Not sent")
+
+    trigger = models.ForeignKey(SurveyTrigger, on_delete=models.CASCADE, related_name="pending")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=100)  # e.g. "ticket.closed:42"
+    due_at = models.DateTimeField(db_index=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    link = models.ForeignKey(SurveyLink, on_delete=models.SET_NULL, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trigger", "source"], name="one_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} → {self.customer_id} ({self.state})"

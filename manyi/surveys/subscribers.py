@@ -1,0 +1,39 @@
+"""Survey triggers listen to what happens to customers elsewhere in the product."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from manyi.core.events import EventMeta, subscriber
+from manyi.customers.events import TransactionRecorded
+from manyi.tickets.events import TicketClosed
+
+from .models import SurveyTrigger, TriggeredInvitation
+
+
+def _schedule(event_name: str, customer_id: int, source: str, meta: EventMeta) -> None:
+    for trigger in SurveyTrigger.objects.filter(event=event_name, active=True):
+        TriggeredInvitation.objects.get_or_create(
+            trigger=trigger,
+            source=source,
+            defaults={
+                "customer_id": customer_id,
+                "due_at": meta.occurred_at + dt.timedelta(minutes=trigger.delay_minutes),
+            },
+        )
+
+
+@subscriber(TicketClosed, inline=True)
+def after_ticket_closed(event: TicketClosed, meta: EventMeta) -> None:
+    _schedule(event.name, event.customer_id, f"ticket:{event.ticket_id}", meta)
+
+
+@subscriber(TransactionRecorded, inline=True)
+def after_purchase(event: TransactionRecorded, meta: EventMeta) -> None:
+    _schedule(event.name, event.customer_id, f"transaction:{event.transaction_id}", meta)
+
+
+def schedule_for(event_name: str, customer_id: int, source: str, meta: Any) -> None:
+    """For the visit and queue modules: call from their own subscribers."""
+    _schedule(event_name, customer_id, source, meta)
