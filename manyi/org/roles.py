@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "surveys.view": ALL_ROLES,
     "surveys.design": frozenset({Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.DEPARTMENT_HEAD}),
     "surveys.distribute": ALL_ROLES,
+    "surveys.export": frozenset(_SENIOR | {Role.ANALYST}),
     # Satisfaction-index analyses: results are read by managers; analysts run them.
     "insight.view": frozenset(_SENIOR | {Role.ANALYST}),
     "insight.run": frozenset({Role.ANALYST, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),

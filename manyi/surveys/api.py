@@ -23,7 +23,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -33,8 +34,8 @@ from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
 
-from . import actions
-from .models import Campaign, Questionnaire
+from . import actions, export
+from .models import Campaign, Questionnaire, Response
 
 router = Router(tags=["surveys"])
 
@@ -269,3 +270,30 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> Any:
     if campaign is None:
         raise ApiError(404, "not_found", "No such campaign.")
     return _campaign_out(campaign)
+
+
+@router.get(
+    "/surveys/questionnaires/{code}/responses.{fmt}",
+    summary="Export the responses (csv or xlsx), one row each, codes or labels",
+)
+def export_responses(
+    request: HttpRequest, code: str, fmt: str, labels: bool = False, lang: str = "zh"
+) -> Any:
+    require_permission(request.auth, "surveys.export")
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None or fmt not in ("csv", "xlsx"):
+        raise ApiError(404, "not_found", "No such questionnaire or format.")
+    responses = Response.objects.visible_to(request.auth).filter(questionnaire=questionnaire)
+    name = f"{code}-{timezone.localdate():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            export.to_csv(questionnaire, responses, labels=labels, language=lang),
+            content_type="text/csv; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(
+            export.to_xlsx(questionnaire, responses, labels=labels, language=lang),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -10,6 +10,6 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from manyi.customers.timeline import timeline_kind
 
-        from . import actions  # noqa: F401  (registers the reminder job)
+        from . import actions, insight_source  # noqa: F401  (reminder jobs, the data source)
 
         timeline_kind("survey", _("Survey answer"))
