@@ -97,19 +97,32 @@ def csat(values: Iterable[Any], *, scale: tuple[int, int] = (1, 5), top: int = 2
     kept, missing = _answers(values, low, high, "CSAT")
     if not kept:
         return Share(None, None, None, 0, missing)
-    satisfied = sum(1 for v in kept if v > high - top)
-    lo, hi = wilson(satisfied, len(kept))
-    return Share(100 * satisfied / len(kept), 100 * lo, 100 * hi, len(kept), missing)
+    return share_from_counts(sum(1 for v in kept if v > high - top), len(kept), missing=missing)
+
+
+def share_from_counts(successes: int, n: int, *, missing: int = 0) -> Share:
+    if n == 0:
+        return Share(None, None, None, 0, missing)
+    lo, hi = wilson(successes, n)
+    return Share(100 * successes / n, 100 * lo, 100 * hi, n, missing)
 
 
 def nps(values: Iterable[Any]) -> NPS:
     kept, missing = _answers(values, 0, 10, "NPS")
-    n = len(kept)
+    return nps_from_counts(
+        sum(1 for v in kept if v >= 9),
+        sum(1 for v in kept if 6 < v < 9),
+        sum(1 for v in kept if v <= 6),
+        missing=missing,
+    )
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int, *, missing: int = 0) -> NPS:
+    """NPS from counts (what a database aggregate returns)."""
+    n = promoters + passives + detractors
     if n == 0:
         return NPS(None, None, None, None, None, 0, missing)
-    promoters = sum(1 for v in kept if v >= 9) / n
-    detractors = sum(1 for v in kept if v <= 6) / n
-    passives = sum(1 for v in kept if 6 < v < 9) / n
+    promoters, passives, detractors = promoters / n, passives / n, detractors / n
     score = promoters - detractors
     variance = (promoters + detractors - score * score) / n
     return NPS(
@@ -125,17 +138,21 @@ def nps(values: Iterable[Any]) -> NPS:
 
 def mean(values: Iterable[Any], *, scale: tuple[float, float] = (1, 7), name: str = "CES") -> Mean:
     """The mean on a scale with a 95% t interval (CES on 1-7 by default)."""
+    kept, missing = _answers(values, scale[0], scale[1], name)
+    return mean_from_sums(len(kept), sum(kept), sum(v * v for v in kept), missing=missing)
+
+
+def mean_from_sums(n: int, total: float, squares: float, *, missing: int = 0) -> Mean:
+    """The mean and its t interval from n, the sum and the sum of squares."""
     from scipy import stats
 
-    kept, missing = _answers(values, scale[0], scale[1], name)
-    n = len(kept)
     if n == 0:
         return Mean(None, None, None, 0, missing)
-    average = sum(kept) / n
+    average = total / n
     if n == 1:
         return Mean(average, None, None, 1, missing)
-    sd = math.sqrt(sum((v - average) ** 2 for v in kept) / (n - 1))
-    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
+    variance = max(0.0, (squares - n * average * average) / (n - 1))
+    half = stats.t.ppf(0.975, n - 1) * math.sqrt(variance / n)
     return Mean(average, average - half, average + half, n, missing)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
@@ -89,3 +90,93 @@ def segment(text: str | None) -> list[str]:
 def search_document(*parts: str | None) -> str:
     """The words of several fields, space-separated: what the full-text index stores."""
     return " ".join(word for part in parts for word in segment(part))
+
+
+# Words that carry no opinion in customers' comments.
+STOP_WORDS = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "我",
+        "你",
+        "他",
+        "她",
+        "我们",
+        "你们",
+        "他们",
+        "在",
+        "也",
+        "和",
+        "与",
+        "就",
+        "都",
+        "很",
+        "还",
+        "又",
+        "有",
+        "没有",
+        "没",
+        "不",
+        "一个",
+        "这个",
+        "那个",
+        "这",
+        "那",
+        "吧",
+        "吗",
+        "呢",
+        "啊",
+        "哦",
+        "嗯",
+        "就是",
+        "因为",
+        "所以",
+        "但是",
+        "而且",
+        "然后",
+        "还是",
+        "可以",
+        "已经",
+        "非常",
+        "比较",
+        "感觉",
+        "觉得",
+        "一下",
+        "一些",
+        "什么",
+        "怎么",
+        "为什么",
+        "对",
+        "给",
+        "让",
+        "被",
+        "把",
+        "从",
+        "到",
+        "说",
+        "要",
+        "会",
+        "能",
+        "去",
+        "来",
+        "上",
+        "下",
+        "里",
+        "中",
+    ]
+)
+
+
+def word_frequencies(texts: Iterable[str | None], *, top: int = 30) -> list[tuple[str, int]]:
+    """The most frequent words of open answers (jieba's precise mode), without stop words,
+    punctuation and single characters: what customers talk about."""
+    counts: dict[str, int] = {}
+    cut = _jieba().cut
+    for text in texts:
+        for word in cut(normalise(text).lower()):
+            word = word.strip()
+            if len(word) < 2 or word in STOP_WORDS or not _WORD.search(word):
+                continue
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]

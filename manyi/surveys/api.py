@@ -34,7 +34,7 @@ from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
 
-from . import actions, export
+from . import actions, export, metrics
 from .models import Campaign, Questionnaire, Response
 
 router = Router(tags=["surveys"])
@@ -297,3 +297,39 @@ def export_responses(
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@router.get(
+    "/surveys/questionnaires/{code}/metrics",
+    summary="NPS, CSAT, CES or the mean of a question, overall or by branch/channel/month",
+)
+def question_metrics(
+    request: HttpRequest,
+    code: str,
+    question: str,
+    metric: str = "nps",
+    by: str = "",
+    top: int = 2,
+) -> Any:
+    require_permission(request.auth, "surveys.view")
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None:
+        raise ApiError(404, "not_found", "No such questionnaire.")
+    responses = Response.objects.visible_to(request.auth)
+    return metrics.compute(
+        questionnaire, responses, question=question, metric=metric, by=by, top=top
+    )
+
+
+@router.get(
+    "/surveys/questionnaires/{code}/words",
+    summary="The most frequent words of an open question's answers",
+)
+def question_words(request: HttpRequest, code: str, question: str, top: int = 30) -> Any:
+    require_permission(request.auth, "surveys.view")
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None:
+        raise ApiError(404, "not_found", "No such questionnaire.")
+    return metrics.words(
+        questionnaire, Response.objects.visible_to(request.auth), question=question, top=top
+    )

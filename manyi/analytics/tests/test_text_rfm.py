@@ -61,3 +61,15 @@ def test_rfm_recent_frequent_big_spenders_score_555():
     )
     assert frame.loc[0, "code"] == "555"
     assert frame.loc[1, "code"] == "111"
+
+
+def test_word_frequencies_of_open_answers():
+    from manyi.analytics.text import word_frequencies
+
+    words = dict(
+        word_frequencies(
+            ["排队时间太长了，柜员态度很好", "排队排了一个小时", "态度好，但是排队太久", None]
+        )
+    )
+    assert words["排队"] == 3 and words["态度"] == 2
+    assert "的" not in words and "，" not in words and "了" not in words
