@@ -19,6 +19,7 @@ urlpatterns = [
     path("customers/", include("manyi.customers.urls")),
     path("tickets/", include("manyi.tickets.urls")),
     path("insight/", include("manyi.insight.urls")),
+    path("surveys/", include("manyi.surveys.urls")),
     path("s/<str:token>/", survey_views.answer, name="survey-answer"),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),

@@ -1,0 +1,165 @@
+"""Survey pages for staff: questionnaires (upload an XLSForm, versions), links with QR
+codes, campaigns with their response rates, and the figures of a question."""
+
+from __future__ import annotations
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from manyi.analytics.xlsform import form_from_dict
+from manyi.org.permissions import has_permission, require_permission
+
+from . import actions, export, metrics
+from .models import Channel, Questionnaire, Response
+
+
+@login_required
+def questionnaire_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "surveys.view")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose an XLSForm workbook."))
+        else:
+            try:
+                version, unsupported = actions.import_xlsform(
+                    request.user, content=upload.read(), file_name=upload.name
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    _("Imported %(code)s, version %(n)d.")
+                    % {"code": version.questionnaire.code, "n": version.number},
+                )
+                for item in unsupported:
+                    messages.warning(
+                        request, _("Not supported, left out: %(item)s") % {"item": item}
+                    )
+                return redirect("surveys:questionnaire", code=version.questionnaire.code)
+    questionnaires = Questionnaire.objects.annotate(
+        version_count=Count("versions", distinct=True),
+        response_count=Count("responses", distinct=True),
+    )
+    return render(
+        request,
+        "surveys/list.html",
+        {
+            "questionnaires": questionnaires,
+            "may_design": has_permission(request.user, "surveys.design"),
+        },
+    )
+
+
+def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]:
+    """(name, label, the metric that suits it) of the questions that have figures."""
+    found = []
+    for question in export.questions_of(questionnaire):
+        label = question.labels.get("zh") or next(iter(question.labels.values()), question.name)
+        if question.kind == "range" and question.parameters.get("end") == "10":
+            found.append((question.name, label, "nps"))
+        elif question.kind in ("integer", "decimal", "range") or (
+            question.choices and all(c.name.isdigit() for c in question.choices)
+        ):
+            found.append((question.name, label, "csat"))
+    return found
+
+
+@login_required
+def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
+    require_permission(request.user, "surveys.view")
+    questionnaire = get_object_or_404(Questionnaire, code=code)
+    version = questionnaire.current_version()
+    form = form_from_dict(version.definition) if version else None
+    responses = Response.objects.visible_to(request.user)
+    scores = _score_questions(questionnaire)
+    chosen = request.GET.get("question") or (scores[0][0] if scores else "")
+    metric = request.GET.get("metric") or next((m for n, _l, m in scores if n == chosen), "csat")
+    by = request.GET.get("by") or "branch"
+    figures, problem = None, ""
+    if chosen:
+        try:
+            figures = metrics.compute(
+                questionnaire, responses, question=chosen, metric=metric, by=by
+            )
+            figures["all"] = metrics.compute(
+                questionnaire, responses, question=chosen, metric=metric
+            )["overall"]
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    open_questions = [
+        q for q in (form.questions if form else []) if q.kind == "text" and not q.other_of
+    ]
+    word_question = request.GET.get("words") or (open_questions[0].name if open_questions else "")
+    return render(
+        request,
+        "surveys/detail.html",
+        {
+            "questionnaire": questionnaire,
+            "version": version,
+            "form": form,
+            "versions": questionnaire.versions.annotate(answers=Count("responses")).order_by(
+                "-number"
+            ),
+            "response_count": responses.filter(questionnaire=questionnaire).count(),
+            "scores": scores,
+            "chosen": chosen,
+            "metric": metric,
+            "by": by,
+            "figures": figures,
+            "problem": problem,
+            "open_questions": open_questions,
+            "word_question": word_question,
+            "words": metrics.words(questionnaire, responses, question=word_question)
+            if word_question
+            else [],
+            "campaigns": [
+                (c, actions.response_rate(c)) for c in questionnaire.campaigns.order_by("-pk")
+            ],
+            "channels": Channel.choices,
+            "may_distribute": has_permission(request.user, "surveys.distribute"),
+            "may_export": has_permission(request.user, "surveys.export"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def new_link(request: HttpRequest, code: str) -> HttpResponse:
+    """A multi-use link for a counter or poster, shown with its QR code."""
+    require_permission(request.user, "surveys.distribute")
+    questionnaire = get_object_or_404(Questionnaire, code=code)
+    try:
+        _link, token = actions.create_link(
+            request.user,
+            questionnaire,
+            channel=request.POST.get("channel") or Channel.QR,
+            single_use=False,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:questionnaire", code=code)
+    url = actions.public_url(token)
+    return render(
+        request,
+        "surveys/link.html",
+        {"questionnaire": questionnaire, "url": url, "qr": mark_safe(_qr_svg(url))},
+    )
+
+
+def _qr_svg(url: str) -> str:
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, xmldecl=False, svgns=True)
+    return out.getvalue().decode()

@@ -1,0 +1,35 @@
+"""The staff pages: import an XLSForm, read the figures, make a QR link."""
+
+from __future__ import annotations
+
+import pytest
+
+from manyi.analytics.tests.test_xlsform import workbook
+from manyi.surveys.tests.test_metrics import answered  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_from_the_page_and_read_the_figures(login, org, tmp_path, answered):  # noqa: F811
+    client = login(org.manager)
+    listing = client.get("/surveys/")
+    assert listing.status_code == 200 and "after_sales" in listing.content.decode()
+    with workbook(tmp_path / "again.xlsx").open("rb") as handle:
+        done = client.post("/surveys/", {"file": handle}, follow=True)
+    page = done.content.decode()
+    assert "geopoint" in page  # what was left out is said
+    assert 'id="overall"' in page and "n = 6" in page
+    by_branch = client.get("/surveys/after_sales/?question=nps&metric=nps&by=branch").content
+    assert "A1" in by_branch.decode() and "A2" in by_branch.decode()
+    assert "排队" in page  # the words customers wrote
+    qr = client.post("/surveys/after_sales/links/", {"channel": "qr"})
+    assert qr.status_code == 200 and b"<svg" in qr.content and b"/s/" in qr.content
+
+
+def test_agents_see_but_do_not_import(login, org, tmp_path):
+    client = login(org.agent_a1)
+    assert client.get("/surveys/").status_code == 200
+    assert "upload-xlsform" not in client.get("/surveys/").content.decode()
+    with workbook(tmp_path / "f.xlsx").open("rb") as handle:
+        refused = client.post("/surveys/", {"file": handle}, follow=True)
+    assert refused.status_code == 403
