@@ -129,7 +129,8 @@ def read_xlsform(path: str | Path) -> Form:
 
     try:
         data = parse_file_to_json(str(path))
-        create_survey_element_from_dict(data).to_xml()  # pyxform's own checks
+        # pyxform's own checks; not ODK Validate, which needs Java and takes seconds
+        create_survey_element_from_dict(data).to_xml(validate=False)
     except PyXFormError as exc:
         raise XLSFormError(
             f"the XLSForm is not valid: {exc}", zh=f"XLSForm 文件有误：{exc}"
