@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from manyi.analytics.formlogic import ExpressionError, Problem, run_form
 from manyi.analytics.xlsform import XLSFormError, form_from_dict, form_to_dict, read_xlsform
+from manyi.core import clock
 from manyi.core.events import emit
 from manyi.core.tasks import periodic
 from manyi.customers.models import Customer
@@ -167,6 +168,7 @@ def create_link(
             channel=channel,
             single_use=single_use,
             expires_at=expires_at,
+            created_at=clock.now(),
         )
         audit.record(
             actor,
@@ -264,6 +266,7 @@ def submit(
                 submission_key=key,
                 language=_language_of(language),
                 started_at=started_at,
+                submitted_at=clock.now(),
             )
             SurveyLink.objects.filter(pk=link.pk).update(
                 responses_count=F("responses_count") + 1, draft={}

@@ -59,7 +59,9 @@ def test_demo_is_deterministic_and_realistic():
     def snapshot(seed: int):
         with transaction.atomic():
             ctx = run_demo(
-                seed=seed, log=lambda line: None, overrides={"customers": 200, "tickets": 30}
+                seed=seed,
+                log=lambda line: None,
+                overrides={"customers": 200, "tickets": 30, "survey_responses": 20},
             )
             rows = list(
                 Staff.objects.order_by("employee_no").values_list(

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_year_of_tickets_with_approvals_repeats_reopens_and_breaches():
     run_demo(
-        seed=3, log=lambda line: None, overrides={"customers": 400, "tickets": 300, "survey": 200}
+        seed=3,
+        log=lambda line: None,
+        overrides={"customers": 400, "tickets": 300, "survey": 200, "survey_responses": 20},
     )
     tickets = Ticket.objects.all()
     assert tickets.count() == 300
