@@ -280,3 +280,73 @@ class TriggeredInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trigger} → {self.customer_id} ({self.state})"
+
+
+class CallList(models.Model):
+    """A sample of customers to interview by phone (CATI), drawn reproducibly."""
+
+    name = models.CharField(_("name"), max_length=200)
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="+")
+    segment = models.ForeignKey(
+        "customers.Segment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    size = models.PositiveIntegerField(_("sample size"))
+    seed = models.PositiveBigIntegerField(_("random seed"))
+    stratify_by = models.CharField(_("strata"), max_length=10, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("call list")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallCase(models.Model):
+    class State(models.TextChoices):
+        TO_CALL = "to_call", _("To call")
+        CALLBACK = "callback", _("Call back")
+        COMPLETED = "completed", _("Interview completed")
+        REFUSED = "refused", _("Refused")
+        UNREACHABLE = "unreachable", _("Not reached")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="cases")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    stratum = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=14, choices=State.choices, default=State.TO_CALL)
+    interviewer = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True)
+    next_call_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response = models.OneToOneField(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call_list", "customer"], name="one_case")]
+
+    def __str__(self) -> str:
+        return f"{self.call_list} · {self.customer_id} ({self.state})"
+
+
+class CallAttempt(models.Model):
+    """One call, with its AAPOR-style outcome and the call recording's reference."""
+
+    class Outcome(models.TextChoices):
+        COMPLETED = "completed", _("Completed (AAPOR 1.1)")
+        REFUSED = "refused", _("Refused (AAPOR 2.11)")
+        NO_ANSWER = "no_answer", _("No answer (AAPOR 3.13)")
+        BUSY = "busy", _("Busy (AAPOR 3.12)")
+        CALLBACK = "callback", _("Asked to be called back (AAPOR 2.21)")
+        WRONG_NUMBER = "wrong_number", _("Wrong number (AAPOR 4.41)")
+
+    case = models.ForeignKey(CallCase, on_delete=models.CASCADE, related_name="calls")
+    interviewer = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
+    outcome = models.CharField(max_length=14, choices=Outcome.choices)
+    at = models.DateTimeField(default=timezone.now)
+    recording_ref = models.CharField(_("recording reference"), max_length=200, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.outcome}"
