@@ -3,23 +3,31 @@ codes, campaigns with their response rates, and the figures of a question."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from manyi.analytics.xlsform import form_from_dict
+from manyi.core.masking import mask
 from manyi.org.permissions import has_permission, require_permission
 
 from . import actions, export, metrics
-from .models import Channel, Questionnaire, Response
+from .models import CallAttempt, CallCase, CallList, Channel, Questionnaire, Response
+from .views import respondent_texts
 
 
 @login_required
@@ -163,3 +171,115 @@ def _qr_svg(url: str) -> str:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=6, xmldecl=False, svgns=True)
     return out.getvalue().decode()
+
+
+# -- the phone interviewer's console ---------------------------------------------------------
+def _next_case(call_list: CallList) -> CallCase | None:
+    """The case to call now: callbacks that are due first, then those not called yet."""
+    now = timezone.now()
+    due = call_list.cases.filter(
+        state__in=[CallCase.State.TO_CALL, CallCase.State.CALLBACK]
+    ).filter(Q(next_call_at__isnull=True) | Q(next_call_at__lte=now))
+    return (
+        due.select_related("customer")
+        .order_by(F("next_call_at").asc(nulls_last=True), "pk")
+        .first()
+    )
+
+
+@login_required
+def call_console(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "surveys.distribute")
+    call_list = get_object_or_404(CallList.objects.select_related("questionnaire"), pk=pk)
+    case = _next_case(call_list)
+    survey = None
+    if case is not None:
+        version = call_list.questionnaire.current_version()
+        survey = {
+            "token": f"case-{case.pk}",
+            "language": "zh" if (get_language() or "zh").startswith("zh") else "en",
+            "today": timezone.localdate().isoformat(),
+            "definition": version.definition,
+            "draft": {},
+            "personal": False,
+            "csrf": get_token(request),
+            "urls": {
+                "submit": reverse("surveys:interview", args=[case.pk]),
+                "done": reverse("surveys:console", args=[call_list.pk]),
+            },
+        }
+    counts = dict(call_list.cases.values_list("state").annotate(n=Count("pk")))
+    return render(
+        request,
+        "surveys/console.html",
+        {
+            "call_list": call_list,
+            "case": case,
+            "phone": mask("phone", _phone(case.customer)) if case else "",
+            "survey": survey,
+            "texts": respondent_texts(),
+            "outcomes": [o for o in CallAttempt.Outcome.choices if o[0] != "completed"],
+            "counts": [(label, counts.get(value, 0)) for value, label in CallCase.State.choices],
+            "progress": actions.interviewer_progress(call_list),
+            "history": case.calls.order_by("-at")[:5] if case else [],
+        },
+    )
+
+
+def _phone(customer) -> str:
+    contact = customer.contacts.filter(kind="mobile").order_by("-is_primary").first()
+    return contact.value if contact else ""
+
+
+@login_required
+@require_POST
+def call_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "surveys.distribute")
+    case = get_object_or_404(CallCase, pk=pk)
+    callback_at = None
+    if request.POST.get("callback_at"):
+        try:
+            callback_at = timezone.make_aware(
+                dt.datetime.fromisoformat(request.POST["callback_at"])
+            )
+        except ValueError:
+            messages.error(request, _("Give the callback time as date and time."))
+            return redirect("surveys:console", pk=case.call_list_id)
+    try:
+        actions.record_call(
+            request.user,
+            case,
+            outcome=request.POST.get("outcome", ""),
+            recording_ref=request.POST.get("recording_ref", ""),
+            note=request.POST.get("note", ""),
+            callback_at=callback_at,
+            consent=request.POST.get("consent") == "on",
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("surveys:console", pk=case.call_list_id)
+
+
+@login_required
+@require_POST
+def call_interview(request: HttpRequest, pk: int) -> JsonResponse:
+    """The console's script posts the answers here, judged like a respondent's."""
+    require_permission(request.user, "surveys.distribute")
+    case = get_object_or_404(CallCase, pk=pk)
+    try:
+        body = json.loads(request.body or b"{}")
+        response = actions.complete_interview(
+            request.user,
+            case,
+            body.get("answers") or {},
+            recording_ref=str(body.get("recording_ref") or ""),
+        )
+    except actions.SubmissionRefused as exc:
+        return JsonResponse(
+            {"code": "invalid_answers", "message": exc.messages[0], "problems": exc.problems},
+            status=422,
+        )
+    except (ValidationError, ValueError) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return JsonResponse({"code": "invalid", "message": message}, status=400)
+    return JsonResponse({"id": response.pk, "created": True}, status=201)

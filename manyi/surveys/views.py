@@ -39,7 +39,21 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "submit": f"/api/v1/surveys/s/{token}/responses",
         },
     }
-    texts = {
+    return render(
+        request,
+        "surveys/answer.html",
+        {
+            "title": definition["title"],
+            "survey": survey,
+            "texts": respondent_texts(),
+            "language_code": "zh-Hans" if language == "zh" else language,
+        },
+    )
+
+
+def respondent_texts() -> dict[str, str]:
+    """The page's words, in the request's language (also used by the phone console)."""
+    return {
         "next": _("Next"),
         "back": _("Back"),
         "submit": _("Submit"),
@@ -57,13 +71,3 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "optOut": _("Send me no more surveys"),
         "optedOut": _("You will receive no more surveys from us."),
     }
-    return render(
-        request,
-        "surveys/answer.html",
-        {
-            "title": definition["title"],
-            "survey": survey,
-            "texts": texts,
-            "language_code": "zh-Hans" if language == "zh" else language,
-        },
-    )

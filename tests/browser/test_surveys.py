@@ -104,3 +104,52 @@ def test_the_page_gives_the_same_verdicts_as_the_server(org, live_server, browse
         if got != expected
     ]
     assert mismatches == []
+
+
+def test_an_interviewer_completes_a_phone_interview(org, live_server, browser_page, tmp_path):
+    from manyi.customers.models import Segment
+    from manyi.org.actions import SYSTEM
+    from manyi.surveys import actions
+    from manyi.surveys.models import CallCase, Response
+
+    _link(org, tmp_path)  # the questionnaire and one customer with a phone
+    from manyi.customers import actions as customer_actions
+
+    for n, name in enumerate(("吴敏", "郑浩")):
+        customer_actions.create_customer(
+            SYSTEM, branch=org.a1, name=name, contacts=[("mobile", f"1360000000{n}")]
+        )
+    call_list = actions.draw_call_list(
+        SYSTEM,
+        name="售后电话回访",
+        questionnaire=__import__(
+            "manyi.surveys.models", fromlist=["Questionnaire"]
+        ).Questionnaire.objects.get(code="after_sales"),
+        segment=Segment.objects.create(name="全部", rules=[]),
+        size=2,
+        seed=3,
+    )
+    page = browser_page
+    from tests.browser.test_tickets import login
+
+    login(page, live_server.url, "agent_a1")
+    page.goto(f"{live_server.url}/surveys/calls/{call_list.pk}/")
+    first = page.locator("#case").get_attribute("data-case")
+    page.select_option("#call-outcome select[name=outcome]", "busy")
+    page.click("#call-outcome button[type=submit]")
+    page.wait_for_load_state()
+    second = page.locator("#case").get_attribute("data-case")
+    assert second != first  # the busy one waits; the next customer comes up
+    page.check("input[name=visited][value=no]")
+    page.click("#survey-next")  # to the next section with the skip logic applied
+    page.fill("input[name=why_not]", "工作太忙")
+    while page.locator("#survey-next").inner_text() not in ("提交", "Submit"):
+        page.click("#survey-next")
+    page.click("#survey-next")
+    page.wait_for_selector("#progress")
+    page.wait_for_function(f"!document.querySelector('[data-case=\"{second}\"]')")
+    case = CallCase.objects.get(pk=int(second))
+    assert case.state == "completed"
+    response = Response.objects.get(pk=case.response_id)
+    assert response.channel == "phone" and response.values["why_not"] == "工作太忙"
+    assert CallCase.objects.get(pk=int(first)).state == "to_call"

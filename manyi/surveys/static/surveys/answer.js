@@ -146,6 +146,7 @@
 
   let timer = null;
   function saveSoon() {
+    if (!data.urls.draft) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       fetch(data.urls.draft, { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ answers: answers }) })
@@ -179,14 +180,17 @@
     next.disabled = true;
     status.textContent = text.sending;
     const answered = Object.fromEntries(Object.entries(answers).filter(([k]) => k in state.values));
+    const headers = { "Content-Type": "application/json" };
+    if (data.csrf) headers["X-CSRFToken"] = data.csrf;
     fetch(data.urls.submit, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: headers,
       body: JSON.stringify({ answers: answered, submission_key: key, language: lang, started_at: startedAt }),
     }).then((r) => r.json().then((body) => [r.status, body])).then(([code, body]) => {
       next.disabled = false;
       if (code === 200 || code === 201) {
         sessionStorage.removeItem(keyName);
+        if (data.urls.done) { window.location.assign(data.urls.done); return; }
         root.replaceChildren(el("div", { class: "card", id: "survey-done" }, [el("h2", {}, [text.thanks])]));
         return;
       }
