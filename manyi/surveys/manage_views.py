@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.core.masking import mask
+from manyi.customers.models import Segment
 from manyi.org.permissions import has_permission, require_permission
 
 from . import actions, export, metrics
@@ -131,6 +132,8 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
             "words": metrics.words(questionnaire, responses, question=word_question)
             if word_question
             else [],
+            "call_lists": CallList.objects.filter(questionnaire=questionnaire).order_by("-pk"),
+            "segments": Segment.objects.order_by("name"),
             "campaigns": [
                 (c, actions.response_rate(c)) for c in questionnaire.campaigns.order_by("-pk")
             ],
@@ -171,6 +174,33 @@ def _qr_svg(url: str) -> str:
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="svg", scale=6, xmldecl=False, svgns=True)
     return out.getvalue().decode()
+
+
+@login_required
+@require_POST
+def new_call_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Draw a phone-interview sample from a segment (reproducible with its seed)."""
+    require_permission(request.user, "surveys.distribute")
+    questionnaire = get_object_or_404(Questionnaire, code=code)
+    segment = Segment.objects.filter(pk=request.POST.get("segment") or 0).first()
+    try:
+        size, seed = int(request.POST.get("size") or 0), int(request.POST.get("seed") or 0)
+        if segment is None:
+            raise ValidationError(_("Choose the segment to invite."))
+        call_list = actions.draw_call_list(
+            request.user,
+            name=request.POST.get("name") or questionnaire.title,
+            questionnaire=questionnaire,
+            segment=segment,
+            size=size,
+            seed=seed,
+            stratify_by=request.POST.get("stratify_by") or "",
+        )
+    except (ValidationError, ValueError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, text)
+        return redirect("surveys:questionnaire", code=code)
+    return redirect("surveys:console", pk=call_list.pk)
 
 
 # -- the phone interviewer's console ---------------------------------------------------------

@@ -10,4 +10,5 @@ urlpatterns = [
     path("calls/case/<int:pk>/interview/", manage_views.call_interview, name="interview"),
     path("<slug:code>/", manage_views.questionnaire_detail, name="questionnaire"),
     path("<slug:code>/links/", manage_views.new_link, name="new_link"),
+    path("<slug:code>/calls/", manage_views.new_call_list, name="new_call_list"),
 ]

@@ -33,3 +33,18 @@ def test_agents_see_but_do_not_import(login, org, tmp_path):
     with workbook(tmp_path / "f.xlsx").open("rb") as handle:
         refused = client.post("/surveys/", {"file": handle}, follow=True)
     assert refused.status_code == 403
+
+
+def test_draw_a_call_list_from_the_page(login, org, answered):  # noqa: F811
+    from manyi.customers.models import Segment
+    from manyi.surveys.models import CallList
+
+    segment = Segment.objects.create(name="全部", rules=[])
+    client = login(org.manager)
+    drawn = client.post(
+        "/surveys/after_sales/calls/",
+        {"name": "电话回访", "segment": segment.pk, "size": 3, "seed": 7, "stratify_by": ""},
+    )
+    call_list = CallList.objects.get()
+    assert drawn.status_code == 302 and drawn["Location"] == f"/surveys/calls/{call_list.pk}/"
+    assert "电话回访" in client.get("/surveys/after_sales/").content.decode()
