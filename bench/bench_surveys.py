@@ -1,0 +1,206 @@
+"""Surveys at scale, on BENCH_RESPONSES responses (default 1,000,000) to the demo's
+after-sales questionnaire:
+
+- storing one submission through the public API (the questionnaire's logic on the server,
+  duplicate check, link count, timeline line, event), against the bare insert view;
+- exporting every response to CSV (streamed, codes);
+- the figures a manager reads: NPS by branch and CSAT overall, through the API.
+
+The responses are written with bulk inserts (values as the form logic would leave them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import uuid
+
+from bench import django_env
+from bench.timing import median_ms
+
+RESPONSES = int(os.environ.get("BENCH_RESPONSES", 1_000_000))
+
+
+def run() -> list[dict]:
+    django_env.setup()
+    from django.db import connection
+
+    from manyi.core.demo import database_is_empty, run_demo
+    from manyi.surveys.models import Response
+
+    vendor = connection.vendor
+    rows: list[dict] = []
+    if database_is_empty():
+        run_demo(
+            seed=13,
+            log=lambda line: None,
+            overrides={"customers": 20_000, "tickets": 100, "survey_responses": 400},
+        )
+        start = time.perf_counter()
+        _bulk_responses(RESPONSES)
+        rows.append(
+            {
+                "benchmark": f"writing {RESPONSES:,} responses with bulk inserts ({vendor})",
+                "median_ms": (time.perf_counter() - start) * 1000,
+                "runs": 1,
+            }
+        )
+    total = Response.objects.count()
+    rows.extend(_submission(vendor, total))
+    rows.extend(_metrics(vendor, total))
+    rows.extend(_export(vendor, total))
+    return rows
+
+
+def _bulk_responses(count: int) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from manyi.customers.models import Customer
+    from manyi.surveys.models import Questionnaire, Response
+
+    rng = random.Random(3)
+    questionnaire = Questionnaire.objects.get(code="after_sales")
+    version = questionnaire.current_version()
+    customers = list(Customer.objects.values_list("pk", "branch_id")[:20_000])
+    now = timezone.now()
+    batch: list[Response] = []
+    items = ["s_attitude", "s_skill", "s_speed", "s_price", "s_booking", "s_parts"]
+    for n in range(count):
+        customer, branch = customers[n % len(customers)]
+        mood = rng.gauss(0, 1)
+        values = {
+            i: str(max(1, min(5, round(3.9 + 0.8 * mood + rng.gauss(0, 0.7))))) for i in items
+        }
+        nps = max(0, min(10, round(7.6 + 1.8 * mood + rng.gauss(0, 1))))
+        values["nps"] = str(nps)
+        if nps <= 6 and rng.random() < 0.5:
+            values["comment"] = "排队时间太长了"
+        batch.append(
+            Response(
+                questionnaire=questionnaire,
+                version=version,
+                customer_id=customer,
+                branch_id=branch,
+                channel="sms",
+                answers=values,
+                values=values,
+                submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
+                language="zh",
+                submitted_at=now - timezone.timedelta(minutes=rng.uniform(0, 525_600)),
+            )
+        )
+        if len(batch) >= 10_000:
+            with transaction.atomic():
+                Response.objects.bulk_create(batch, batch_size=2000)
+            batch.clear()
+    if batch:
+        with transaction.atomic():
+            Response.objects.bulk_create(batch, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def _submission(vendor: str, total: int) -> list[dict]:
+    from django.test import Client
+
+    from manyi.org.actions import SYSTEM
+    from manyi.surveys import actions
+    from manyi.surveys.models import Questionnaire
+
+    questionnaire = Questionnaire.objects.get(code="after_sales")
+    _link, token = actions.create_link(SYSTEM, questionnaire, channel="qr", single_use=False)
+    client = Client()
+    rng = random.Random(5)
+    items = ["s_attitude", "s_skill", "s_speed", "s_price", "s_booking", "s_parts"]
+
+    def body() -> str:
+        answers = {i: str(rng.randint(1, 5)) for i in items}
+        answers["nps"] = str(rng.randint(0, 10))
+        if int(answers["nps"]) <= 6:
+            answers["comment"] = "等候时间太长"
+        return json.dumps({"answers": answers, "submission_key": uuid.uuid4().hex})
+
+    def submit() -> None:
+        response = client.post(
+            f"/api/v1/surveys/s/{token}/responses", body(), content_type="application/json"
+        )
+        assert response.status_code == 201, response.content
+
+    return [
+        {
+            "benchmark": f"API submit a response, judged by the server ({vendor})",
+            "median_ms": median_ms(submit, repeat=300),
+            "responses": total,
+        }
+    ]
+
+
+def _metrics(vendor: str, total: int) -> list[dict]:
+    from django.test import Client
+
+    from manyi.org.actions import SYSTEM, create_api_token
+    from manyi.org.models import Staff
+
+    manager = Staff.objects.get(user__username="manager")
+    _token, raw = create_api_token(SYSTEM, manager.user)
+    client = Client()
+    headers = {"Authorization": f"Bearer {raw}"}
+    base = "/api/v1/surveys/questionnaires/after_sales/metrics"
+
+    def nps_by_branch() -> None:
+        assert client.get(f"{base}?question=nps&by=branch", headers=headers).status_code == 200
+
+    def csat() -> None:
+        response = client.get(f"{base}?question=s_speed&metric=csat", headers=headers)
+        assert response.status_code == 200
+
+    page = Client()
+    page.force_login(manager.user, backend="django.contrib.auth.backends.ModelBackend")
+
+    def metrics_page() -> None:
+        assert (
+            page.get("/surveys/after_sales/?question=nps&metric=nps&by=branch").status_code == 200
+        )
+
+    return [
+        {
+            "benchmark": f"API NPS by branch ({vendor})",
+            "median_ms": median_ms(nps_by_branch, repeat=20, warmup=2),
+            "responses": total,
+        },
+        {
+            "benchmark": f"API CSAT of one item ({vendor})",
+            "median_ms": median_ms(csat, repeat=20, warmup=2),
+            "responses": total,
+        },
+        {
+            "benchmark": f"questionnaire figures page (NPS by branch, words) ({vendor})",
+            "median_ms": median_ms(metrics_page, repeat=10, warmup=1),
+            "responses": total,
+        },
+    ]
+
+
+def _export(vendor: str, total: int) -> list[dict]:
+    from manyi.surveys.export import to_csv
+    from manyi.surveys.models import Questionnaire, Response
+
+    questionnaire = Questionnaire.objects.get(code="after_sales")
+    start = time.perf_counter()
+    size = sum(
+        len(chunk)
+        for chunk in to_csv(questionnaire, Response.objects.filter(questionnaire=questionnaire))
+    )
+    seconds = time.perf_counter() - start
+    return [
+        {
+            "benchmark": f"export every response to CSV ({vendor})",
+            "median_ms": seconds * 1000,
+            "runs": 1,
+            "characters": size,
+            "responses": total,
+        }
+    ]
