@@ -99,6 +99,9 @@ def _bulk_responses(count: int) -> None:
     if batch:
         with transaction.atomic():
             Response.objects.bulk_create(batch, batch_size=2000)
+    from manyi.surveys.actions import rebuild_tallies
+
+    rebuild_tallies(questionnaire)  # bulk inserts bypass `submit`, which keeps them
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 

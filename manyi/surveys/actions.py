@@ -48,6 +48,7 @@ from .models import (
     Questionnaire,
     QuestionnaireVersion,
     Response,
+    ScoreTally,
     SurveyLink,
     TriggeredInvitation,
 )
@@ -275,6 +276,7 @@ def submit(
             SurveyLink.objects.filter(pk=link.pk).update(
                 responses_count=F("responses_count") + 1, draft={}
             )
+            _tally(response, form)
             if link.customer_id:
                 timeline_append(
                     link.customer_id,
@@ -878,3 +880,95 @@ def feedback_to_ticket(actor: Any, feedback: Feedback, *, branch: Branch | None 
         )
         Feedback.objects.filter(pk=feedback.pk).update(ticket=ticket)
     return ticket
+
+
+# -- running totals for the figures ----------------------------------------------------------
+NUMERIC_KINDS = {"integer", "decimal", "range"}
+
+
+def numeric_questions(form: Any) -> list[str]:
+    """Questions whose answers are numbers: number and range questions, and choices whose
+    codes are all whole numbers (a 1-5 rating written as a choice list)."""
+    names = []
+    for question in form.questions:
+        if question.kind in NUMERIC_KINDS or (
+            question.kind == "select_one"
+            and question.choices
+            and all(c.name.lstrip("-").isdigit() for c in question.choices)
+        ):
+            names.append(question.name)
+    return names
+
+
+def _tally(response: Response, form: Any) -> None:
+    day = timezone.localtime(response.submitted_at).date()
+    for name in ["", *numeric_questions(form)]:
+        raw = response.values.get(name) if name else 0
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            continue
+        tally, _created = ScoreTally.objects.select_for_update().get_or_create(
+            questionnaire_id=response.questionnaire_id,
+            question=name,
+            version=response.version.number,
+            day=day,
+            branch_id=response.branch_id,
+            channel=response.channel,
+        )
+        update: dict[str, Any] = {
+            "n": F("n") + 1,
+            "total": F("total") + number,
+            "squares": F("squares") + number * number,
+        }
+        if name and number.is_integer() and 0 <= number <= 10:
+            column = f"c{int(number)}"
+            update[column] = F(column) + 1
+        ScoreTally.objects.filter(pk=tally.pk).update(**update)
+
+
+def rebuild_tallies(questionnaire: Questionnaire) -> int:
+    """Recount the running totals from the stored responses (after bulk loads)."""
+    count = 0
+    with transaction.atomic():
+        ScoreTally.objects.filter(questionnaire=questionnaire).delete()
+        forms = {v.pk: form_from_dict(v.definition) for v in questionnaire.versions.all()}
+        totals: dict[tuple[Any, ...], dict[str, float]] = {}
+        rows = Response.objects.filter(questionnaire=questionnaire).values_list(
+            "version_id", "version__number", "submitted_at", "branch_id", "channel", "values"
+        )
+        numeric = {pk: numeric_questions(form) for pk, form in forms.items()}
+        for version_id, number, submitted, branch, channel, values in rows.iterator(
+            chunk_size=5000
+        ):
+            day = timezone.localtime(submitted).date()
+            for name in ["", *numeric[version_id]]:
+                try:
+                    value = float(values.get(name) if name else 0)
+                except (TypeError, ValueError):
+                    continue
+                key = (name, number, day, branch, channel)
+                entry = totals.setdefault(key, {"n": 0, "total": 0.0, "squares": 0.0})
+                entry["n"] += 1
+                entry["total"] += value
+                entry["squares"] += value * value
+                if name and value.is_integer() and 0 <= value <= 10:
+                    column = f"c{int(value)}"
+                    entry[column] = entry.get(column, 0) + 1
+                count += 1
+        ScoreTally.objects.bulk_create(
+            [
+                ScoreTally(
+                    questionnaire=questionnaire,
+                    question=name,
+                    version=number,
+                    day=day,
+                    branch_id=branch,
+                    channel=channel,
+                    **entry,
+                )
+                for (name, number, day, branch, channel), entry in totals.items()
+            ],
+            batch_size=2000,
+        )
+    return count

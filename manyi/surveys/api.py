@@ -317,9 +317,8 @@ def question_metrics(
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
         raise ApiError(404, "not_found", "No such questionnaire.")
-    responses = Response.objects.visible_to(request.auth)
     return metrics.compute(
-        questionnaire, responses, question=question, metric=metric, by=by, top=top
+        questionnaire, request.auth, question=question, metric=metric, by=by, top=top
     )
 
 
@@ -332,9 +331,7 @@ def question_words(request: HttpRequest, code: str, question: str, top: int = 30
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
         raise ApiError(404, "not_found", "No such questionnaire.")
-    return metrics.words(
-        questionnaire, Response.objects.visible_to(request.auth), question=question, top=top
-    )
+    return metrics.words(questionnaire, request.auth, question=question, top=top)
 
 
 class WidgetIn(Schema):

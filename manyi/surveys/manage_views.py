@@ -10,7 +10,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,14 @@ from manyi.customers.models import Segment
 from manyi.org.permissions import has_permission, require_permission
 
 from . import actions, export, metrics
-from .models import CallAttempt, CallCase, CallList, Channel, Questionnaire, Response
+from .models import (
+    CallAttempt,
+    CallCase,
+    CallList,
+    Channel,
+    Questionnaire,
+    ScoreTally,
+)
 from .views import respondent_texts
 
 
@@ -90,7 +97,6 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
     questionnaire = get_object_or_404(Questionnaire, code=code)
     version = questionnaire.current_version()
     form = form_from_dict(version.definition) if version else None
-    responses = Response.objects.visible_to(request.user)
     scores = _score_questions(questionnaire)
     chosen = request.GET.get("question") or (scores[0][0] if scores else "")
     metric = request.GET.get("metric") or next((m for n, _l, m in scores if n == chosen), "csat")
@@ -99,10 +105,10 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
     if chosen:
         try:
             figures = metrics.compute(
-                questionnaire, responses, question=chosen, metric=metric, by=by
+                questionnaire, request.user, question=chosen, metric=metric, by=by
             )
             figures["all"] = metrics.compute(
-                questionnaire, responses, question=chosen, metric=metric
+                questionnaire, request.user, question=chosen, metric=metric
             )["overall"]
         except ValidationError as exc:
             problem = " ".join(exc.messages)
@@ -120,7 +126,10 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
             "versions": questionnaire.versions.annotate(answers=Count("responses")).order_by(
                 "-number"
             ),
-            "response_count": responses.filter(questionnaire=questionnaire).count(),
+            "response_count": ScoreTally.objects.visible_to(request.user)
+            .filter(questionnaire=questionnaire, question="")
+            .aggregate(n=Sum("n"))["n"]
+            or 0,
             "scores": scores,
             "chosen": chosen,
             "metric": metric,
@@ -129,7 +138,7 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
             "problem": problem,
             "open_questions": open_questions,
             "word_question": word_question,
-            "words": metrics.words(questionnaire, responses, question=word_question)
+            "words": metrics.words(questionnaire, request.user, question=word_question)
             if word_question
             else [],
             "call_lists": CallList.objects.filter(questionnaire=questionnaire).order_by("-pk"),

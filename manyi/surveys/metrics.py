@@ -1,6 +1,6 @@
-"""CSAT, NPS, CES and means of a questionnaire's answers, overall and by branch, channel or
-month, counted by the database (a million responses are not read into Python), and the
-words of open answers."""
+"""CSAT, NPS, CES and means of a questionnaire's answers, overall and by branch, channel,
+month or version, read from the running tallies `submit` keeps (a million responses are a
+few thousand tally rows), and the words of the newest open answers."""
 
 from __future__ import annotations
 
@@ -8,26 +8,22 @@ from dataclasses import asdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models import F, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
-from manyi.analytics.survey_metrics import (
-    mean_from_sums,
-    nps_from_counts,
-    share_from_counts,
-)
+from manyi.analytics.survey_metrics import mean_from_sums, nps_from_counts, share_from_counts
 from manyi.analytics.text import word_frequencies
 
 from .export import questions_of
-from .models import Questionnaire, Response
+from .models import Questionnaire, Response, ScoreTally
 
 GROUPS = {
     "branch": "branch__code",
     "channel": "channel",
     "month": "month",
-    "version": "version__number",
+    "version": "version",
 }
 SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
@@ -55,14 +51,15 @@ def _scale(questionnaire: Questionnaire, name: str, metric: str) -> tuple[float,
 
 def compute(
     questionnaire: Questionnaire,
-    responses: QuerySet[Response],
+    user: Any,
     *,
     question: str,
     metric: str,
     by: str = "",
     top: int = 2,
 ) -> dict[str, Any]:
-    """`metric` is nps, csat (the top `top` points of the scale), ces or mean."""
+    """`metric` is nps, csat (the top `top` points of the scale), ces or mean; read from the
+    running tallies the submissions keep, within the person's branches."""
     if metric not in ("nps", "csat", "ces", "mean"):
         raise ValidationError(_("Unknown metric %(m)s.") % {"m": metric})
     if by and by not in GROUPS:
@@ -70,40 +67,45 @@ def compute(
     low, high = _scale(questionnaire, question, metric)
     if metric == "nps" and (low, high) != (0, 10):
         raise ValidationError(_("NPS needs a 0-10 question."))
-    answered = responses.filter(questionnaire=questionnaire).filter(**{"values__has_key": question})
-    scored = answered.annotate(score=Cast(KeyTextTransform(question, "values"), FloatField()))
+    if metric == "csat" and not (low >= 0 and high <= 10):
+        raise ValidationError(_("CSAT needs a rating scale within 0-10."))
+    tallies = ScoreTally.objects.visible_to(user).filter(questionnaire=questionnaire)
+    answered = tallies.filter(question=question)
+    counted = tallies.filter(question="")
     if by == "month":
-        scored = scored.annotate(month=TruncMonth("submitted_at"))
+        answered = answered.annotate(month=TruncMonth("day"))
+        counted = counted.annotate(month=TruncMonth("day"))
+    top_columns = (
+        [f"c{v}" for v in range(int(high) - top + 1, int(high) + 1) if 0 <= v <= 10]
+        if metric == "csat"
+        else []
+    )
     aggregates = {
-        "n": Count("pk"),
-        "outside": Count("pk", filter=Q(score__lt=low) | Q(score__gt=high)),
-        "promoters": Count("pk", filter=Q(score__gte=9)),
-        "detractors": Count("pk", filter=Q(score__lte=6)),
-        "top": Count("pk", filter=Q(score__gt=high - top)),
-        "total": Sum("score"),
-        "squares": Sum(F("score") * F("score")),
+        "answers": Sum("n"),
+        "value_sum": Sum("total"),
+        "value_squares": Sum("squares"),
+        "promoters": Sum(F("c9") + F("c10")),
+        "detractors": Sum(sum((F(f"c{v}") for v in range(1, 7)), F("c0"))),
+        "top": Sum(sum((F(c) for c in top_columns[1:]), F(top_columns[0])))
+        if top_columns
+        else Sum("n") * 0,
     }
-    missing = responses.filter(questionnaire=questionnaire).count() - answered.count()
     if by:
         key = GROUPS[by]
-        rows = list(scored.values(key).annotate(**aggregates).order_by(key))
+        rows = list(answered.values(key).annotate(**aggregates).order_by(key))
+        responses = dict(counted.values_list(key).annotate(responses=Sum("n")))
     else:
-        rows = [scored.aggregate(**aggregates)]
-    out = []
-    for row in rows:
-        if row["outside"]:
-            raise ValidationError(
-                _("%(n)d answers to %(q)s are outside its scale.")
-                % {"n": row["outside"], "q": question}
-            )
-        out.append({"group": _group_value(row, by), **_figure(metric, row)})
-    overall = out[0] if not by else None
+        rows = [answered.aggregate(**aggregates)]
+        responses = {None: counted.aggregate(responses=Sum("n"))["responses"] or 0}
+    out = [{"group": _group_value(row, by), **_figure(metric, row)} for row in rows]
+    total_responses = sum(v or 0 for v in responses.values())
+    total_answered = sum(row["answers"] or 0 for row in rows)
     return {
         "question": question,
         "metric": metric,
         "by": by,
-        "missing": missing,
-        "overall": overall,
+        "missing": total_responses - total_answered,
+        "overall": out[0] if not by else None,
         "groups": out if by else [],
     }
 
@@ -116,22 +118,29 @@ def _group_value(row: dict[str, Any], by: str) -> Any:
 
 
 def _figure(metric: str, row: dict[str, Any]) -> dict[str, Any]:
-    n = row["n"] or 0
+    n = row["answers"] or 0
     if metric == "nps":
-        promoters, detractors = row["promoters"], row["detractors"]
+        promoters, detractors = row["promoters"] or 0, row["detractors"] or 0
         return asdict(nps_from_counts(promoters, n - promoters - detractors, detractors))
     if metric == "csat":
-        return asdict(share_from_counts(row["top"], n))
-    return asdict(mean_from_sums(n, row["total"] or 0.0, row["squares"] or 0.0))
+        return asdict(share_from_counts(row["top"] or 0, n))
+    return asdict(mean_from_sums(n, row["value_sum"] or 0.0, row["value_squares"] or 0.0))
 
 
 def words(
-    questionnaire: Questionnaire, responses: QuerySet[Response], *, question: str, top: int = 30
+    questionnaire: Questionnaire,
+    user: Any,
+    *,
+    question: str,
+    top: int = 30,
+    newest: int = 5000,
 ) -> list[dict[str, Any]]:
+    """Word frequencies among the newest `newest` answers (what customers say lately)."""
     texts = (
-        responses.filter(questionnaire=questionnaire, values__has_key=question)
+        Response.objects.visible_to(user)
+        .filter(questionnaire=questionnaire, values__has_key=question)
+        .order_by("-submitted_at")
         .annotate(text=KeyTextTransform(question, "values"))
-        .values_list("text", flat=True)
-        .iterator(chunk_size=5000)
+        .values_list("text", flat=True)[:newest]
     )
     return [{"word": w, "count": c} for w, c in word_frequencies(texts, top=top)]

@@ -401,3 +401,46 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()}: {self.text[:30]}"
+
+
+class ScoreTally(models.Model):
+    """Running totals of a numeric question's answers per day, branch, channel and version,
+    kept by `submit`: the figures of a million responses are read from a few thousand rows.
+    `c0`..`c10` count the whole-number answers 0 to 10 (NPS, CSAT top boxes); the rows with
+    an empty `question` count the responses themselves."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="+")
+    question = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    day = models.DateField()
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, null=True, blank=True)
+    channel = models.CharField(max_length=10)
+    n = models.PositiveIntegerField(default=0)
+    total = models.FloatField(default=0)
+    squares = models.FloatField(default=0)
+    c0 = models.PositiveIntegerField(default=0)
+    c1 = models.PositiveIntegerField(default=0)
+    c2 = models.PositiveIntegerField(default=0)
+    c3 = models.PositiveIntegerField(default=0)
+    c4 = models.PositiveIntegerField(default=0)
+    c5 = models.PositiveIntegerField(default=0)
+    c6 = models.PositiveIntegerField(default=0)
+    c7 = models.PositiveIntegerField(default=0)
+    c8 = models.PositiveIntegerField(default=0)
+    c9 = models.PositiveIntegerField(default=0)
+    c10 = models.PositiveIntegerField(default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["questionnaire", "question", "version", "day", "branch", "channel"],
+                name="one_tally",
+            )
+        ]
+        indexes = [models.Index(fields=["questionnaire", "question"])]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id} {self.question} {self.day}: {self.n}"

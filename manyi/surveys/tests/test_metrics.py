@@ -71,3 +71,16 @@ def test_words_of_open_answers_and_scope(api, org, answered):
         .json()
     )
     assert only_a1["overall"]["n"] == 3  # the supervisor's own branch
+
+
+def test_figures_come_from_running_tallies_that_a_rebuild_reproduces(api, org, answered):
+    from manyi.surveys.actions import rebuild_tallies
+    from manyi.surveys.models import ScoreTally
+
+    client = api(org.manager)
+    url = "/surveys/questionnaires/after_sales/metrics?question=nps&by=branch"
+    before = client.get(url).json()
+    kept = sorted(ScoreTally.objects.values_list("question", "n", "c9", "c10"))
+    assert rebuild_tallies(answered) > 0
+    assert sorted(ScoreTally.objects.values_list("question", "n", "c9", "c10")) == kept
+    assert client.get(url).json() == before
