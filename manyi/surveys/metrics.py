@@ -133,7 +133,7 @@ def words(
     *,
     question: str,
     top: int = 30,
-    newest: int = 5000,
+    newest: int = 2000,
 ) -> list[dict[str, Any]]:
     """Word frequencies among the newest `newest` answers (what customers say lately)."""
     texts = (
