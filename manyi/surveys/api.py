@@ -31,8 +31,6 @@ from ninja.files import UploadedFile
 from manyi.analytics.xlsform import form_from_dict
 from manyi.api import ApiError, error_response
 from manyi.customers.models import Customer, Segment
-from manyi.org.actions import SYSTEM
-from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import can_see_branch, get_visible_or_404, visible_branch_by_code
 
@@ -332,38 +330,6 @@ def question_words(request: HttpRequest, code: str, question: str, top: int = 30
     if questionnaire is None:
         raise ApiError(404, "not_found", "No such questionnaire.")
     return metrics.words(questionnaire, request.auth, question=question, top=top)
-
-
-class WidgetIn(Schema):
-    branch: str = Field(..., description="branch code of the page the widget is on")
-    text: str = Field(..., max_length=2000)
-    kind: str = "opinion"
-    rating: int | None = Field(None, ge=1, le=5)
-    contact: str = Field("", max_length=120)
-
-
-@router.post(
-    "/surveys/feedback/widget",
-    auth=None,
-    response={201: dict},
-    summary="The embeddable feedback widget posts here (public)",
-)
-def widget_feedback(request: HttpRequest, payload: WidgetIn) -> Any:
-    branch = Branch.objects.filter(code=payload.branch, is_active=True).first()
-    if branch is None:
-        raise ApiError(404, "not_found", "Unknown branch.")
-    if payload.kind not in Feedback.Kind.values:
-        raise ApiError(400, "invalid", "Unknown kind.")
-    feedback = actions.add_feedback(
-        SYSTEM,
-        source=Feedback.Source.WIDGET,
-        text=payload.text,
-        kind=payload.kind,
-        rating=payload.rating,
-        contact=payload.contact,
-        branch=branch,
-    )
-    return Status(201, {"id": feedback.pk})
 
 
 class FeedbackIn(Schema):

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import json
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch
 
 from . import actions
+from .models import Feedback
 
 
 @never_cache
@@ -71,3 +79,47 @@ def respondent_texts() -> dict[str, str]:
         "optOut": _("Send me no more surveys"),
         "optedOut": _("You will receive no more surveys from us."),
     }
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    """The widget sits on the company's own web pages, another origin than Manyi's."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+@csrf_exempt
+def widget_feedback(request: HttpRequest) -> HttpResponse:
+    """What the embeddable widget (static/surveys/widget.js) sends: public, any origin."""
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204))
+    if request.method != "POST":
+        return _cors(JsonResponse({"code": "method_not_allowed"}, status=405))
+    try:
+        body = json.loads(request.body or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        return _cors(JsonResponse({"code": "invalid", "message": _("Not JSON.")}, status=400))
+    branch = Branch.objects.filter(code=str(body.get("branch") or ""), is_active=True).first()
+    if branch is None:
+        return _cors(JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404))
+    kind = str(body.get("kind") or Feedback.Kind.OPINION)
+    text = str(body.get("text") or "")[:2000]
+    if kind not in Feedback.Kind.values:
+        return _cors(JsonResponse({"code": "invalid", "message": _("Unknown kind.")}, status=400))
+    try:
+        feedback = actions.add_feedback(
+            SYSTEM,
+            source=Feedback.Source.WIDGET,
+            text=text,
+            kind=kind,
+            contact=str(body.get("contact") or "")[:120],
+            branch=branch,
+        )
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        return _cors(JsonResponse({"code": "invalid", "message": message}, status=400))
+    return _cors(JsonResponse({"id": feedback.pk}, status=201))

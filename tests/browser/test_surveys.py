@@ -153,3 +153,21 @@ def test_an_interviewer_completes_a_phone_interview(org, live_server, browser_pa
     response = Response.objects.get(pk=case.response_id)
     assert response.channel == "phone" and response.values["why_not"] == "工作太忙"
     assert CallCase.objects.get(pk=int(first)).state == "to_call"
+
+
+def test_the_feedback_widget_on_another_site(org, live_server, browser_page):
+    from manyi.surveys.models import Feedback
+
+    page = browser_page
+    page.set_content(
+        f'<html><body><h1>和信银行</h1><script src="{live_server.url}/static/surveys/widget.js"'
+        ' data-branch="A1"></script></body></html>'
+    )
+    page.click("#manyi-feedback-open")
+    page.fill("#manyi-feedback textarea[name=text]", "网上银行转账页面打不开")
+    page.click("#manyi-feedback button[type=submit]")
+    page.wait_for_function(
+        "document.querySelector('#manyi-feedback .status').textContent.length > 0"
+    )
+    feedback = Feedback.objects.get()
+    assert feedback.source == "widget" and feedback.branch == org.a1

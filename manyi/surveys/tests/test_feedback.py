@@ -20,13 +20,12 @@ POSTS = (
 
 
 def test_widget_cards_and_imported_posts_in_one_store(api, org, client):
-    public = api(None)
-    sent = public.post(
-        "/surveys/feedback/widget",
-        {"branch": "A1", "text": "网站转账页面打不开", "contact": "13800000000"},
-    )
-    assert sent.status_code == 201
-    assert public.post("/surveys/feedback/widget", {"branch": "ZZ", "text": "x"}).status_code == 404
+    sent = _widget(client, {"branch": "A1", "text": "网站转账页面打不开", "contact": "13800000000"})
+    assert sent.status_code == 201 and sent["Access-Control-Allow-Origin"] == "*"
+    assert _widget(client, {"branch": "ZZ", "text": "x"}).status_code == 404
+    assert _widget(client, {"branch": "A1", "text": "  "}).status_code == 400
+    preflight = client.options("/feedback/widget")
+    assert preflight.status_code == 204 and "POST" in preflight["Access-Control-Allow-Methods"]
     card = api(org.agent_a1).post(
         "/surveys/feedback",
         {"source": "paper", "text": "希望增加老年人专用窗口", "kind": "suggestion", "branch": "A1"},
@@ -49,8 +48,14 @@ def test_widget_cards_and_imported_posts_in_one_store(api, org, client):
     assert {f.source for f in Feedback.objects.all()} == {"widget", "paper", "social"}
 
 
-def test_one_click_to_a_ticket(api, org):
-    api(None).post("/surveys/feedback/widget", {"branch": "A1", "text": "取款机吞卡了，没人处理"})
+def _widget(client, body: dict):
+    import json
+
+    return client.post("/feedback/widget", json.dumps(body), content_type="application/json")
+
+
+def test_one_click_to_a_ticket(api, org, client):
+    _widget(client, {"branch": "A1", "text": "取款机吞卡了，没人处理"})
     feedback = Feedback.objects.get()
     opened = api(org.agent_a1).post(f"/surveys/feedback/{feedback.pk}/ticket")
     assert opened.status_code == 200, opened.json()

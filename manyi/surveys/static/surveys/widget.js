@@ -28,7 +28,7 @@
   button.addEventListener("click", () => { panel.hidden = !panel.hidden; });
   panel.addEventListener("submit", (event) => {
     event.preventDefault();
-    fetch(base + "/api/v1/surveys/feedback/widget", {
+    fetch(base + "/feedback/widget", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ branch: branch, text: panel.elements.text.value, contact: panel.elements.contact.value }),
