@@ -67,6 +67,11 @@ class SubmissionRefused(ValidationError):
 class LinkUnusable(ValidationError):
     """Unknown, expired or already used link (HTTP 404/410)."""
 
+    @property
+    def status(self) -> int:
+        """Unknown links are 404; closed, used-up or full ones 410 Gone."""
+        return 404 if self.code == "unknown" else 410
+
 
 def _staff(actor: Any) -> Any:
     return None if actor == SYSTEM else staff_of(actor)
@@ -340,7 +345,31 @@ def create_campaign(actor: Any, **fields: Any) -> Campaign:
     return campaign
 
 
-def _address(customer: Customer, channel: str) -> str:
+def segment_customers(actor: Any, segment: Any) -> Any:
+    """The segment's customers the person may see; the system sees the whole company."""
+    from manyi.customers.segments import members, rules_to_q
+
+    if actor != SYSTEM:
+        return members(actor, segment)
+    customers = Customer.objects.filter(merged_into__isnull=True).filter(rules_to_q(segment.rules))
+    if any(rule["field"] == "tag" for rule in segment.rules):
+        customers = customers.distinct()
+    return customers
+
+
+def next_call_case(call_list: CallList) -> CallCase | None:
+    """The case to call now: callbacks that are due first, then those not called yet."""
+    due = call_list.cases.filter(
+        state__in=[CallCase.State.TO_CALL, CallCase.State.CALLBACK]
+    ).filter(models.Q(next_call_at__isnull=True) | models.Q(next_call_at__lte=timezone.now()))
+    return (
+        due.select_related("customer")
+        .order_by(F("next_call_at").asc(nulls_last=True), "pk")
+        .first()
+    )
+
+
+def address_of(customer: Customer, channel: str) -> str:
     kind = "email" if channel == Channel.EMAIL else "mobile"
     contact = (
         customer.contacts.filter(kind=kind).order_by("-is_primary", "pk").values("value").first()
@@ -364,8 +393,6 @@ def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
     """Invite the segment's customers the person may see: one single-use link each, sent
     by the campaign's channel. Opted-out customers and those without an address are
     recorded, not sent to. Launching again invites only those not yet invited."""
-    from manyi.customers.segments import members, rules_to_q
-
     if actor != SYSTEM:
         require_permission(actor, "surveys.distribute")
     if campaign.segment is None:
@@ -373,21 +400,14 @@ def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
     counts = dict.fromkeys(Invitation.Status.values, 0)
     opted_out = set(OptOut.objects.values_list("customer_id", flat=True))
     invited = set(campaign.invitations.values_list("customer_id", flat=True))
-    if actor != SYSTEM:
-        customers = members(actor, campaign.segment)
-    else:  # the system invites across the whole company
-        customers = Customer.objects.filter(merged_into__isnull=True).filter(
-            rules_to_q(campaign.segment.rules)
-        )
-        if any(rule["field"] == "tag" for rule in campaign.segment.rules):
-            customers = customers.distinct()
+    customers = segment_customers(actor, campaign.segment)
     for customer in customers.select_related("branch").iterator(chunk_size=500):
         if customer.pk in invited:
             continue
         invitation = Invitation(campaign=campaign, customer=customer)
         if customer.pk in opted_out:
             invitation.status = Invitation.Status.OPTED_OUT
-        elif not (address := _address(customer, campaign.channel)):
+        elif not (address := address_of(customer, campaign.channel)):
             invitation.status = Invitation.Status.NO_ADDRESS
         else:
             link, token = create_link(
@@ -529,7 +549,7 @@ def send_triggered(now: dt.datetime | None = None) -> int:
             reason = "opted out"
         elif last is not None and now - last < dt.timedelta(days=trigger.once_per_days):
             reason = f"surveyed {last:%Y-%m-%d}"
-        elif not (address := _address(customer, trigger.channel)):
+        elif not (address := address_of(customer, trigger.channel)):
             reason = "no address"
         if reason:
             pending.state, pending.reason = TriggeredInvitation.State.SKIPPED, reason
@@ -569,7 +589,6 @@ def draw_call_list(
     """A reproducible random sample of the segment's customers with a phone (simple, or
     stratified by branch or tier in proportion)."""
     from manyi.analytics.sampling import simple_random_sample, stratified_sample
-    from manyi.customers.segments import members
 
     if actor != SYSTEM:
         require_permission(actor, "surveys.distribute")
@@ -577,12 +596,7 @@ def draw_call_list(
         raise ValidationError(_("Strata are by branch or by tier."))
     if size < 1:
         raise ValidationError(_("The sample needs at least one customer."))
-    population = (
-        members(actor, segment)
-        if actor != SYSTEM
-        else Customer.objects.filter(merged_into__isnull=True)
-    )
-    reachable = population.filter(contacts__kind="mobile").distinct()
+    reachable = segment_customers(actor, segment).filter(contacts__kind="mobile").distinct()
     field = {"branch": "branch__code", "tier": "tier"}.get(stratify_by)
     with transaction.atomic():
         call_list = CallList.objects.create(

@@ -122,9 +122,7 @@ def create_link(request: HttpRequest, code: str, payload: LinkIn) -> Any:
 
 
 def _unusable(exc: actions.LinkUnusable) -> ApiError:
-    """Unknown links are 404; closed or used-up ones 410 Gone."""
-    status = 404 if exc.code == "unknown" else 410
-    return ApiError(status, f"link_{exc.code}", " ".join(exc.messages))
+    return ApiError(exc.status, f"link_{exc.code}", " ".join(exc.messages))
 
 
 def _open(token: str) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -227,24 +227,11 @@ def new_call_list(request: HttpRequest, code: str) -> HttpResponse:
 
 
 # -- the phone interviewer's console ---------------------------------------------------------
-def _next_case(call_list: CallList) -> CallCase | None:
-    """The case to call now: callbacks that are due first, then those not called yet."""
-    now = timezone.now()
-    due = call_list.cases.filter(
-        state__in=[CallCase.State.TO_CALL, CallCase.State.CALLBACK]
-    ).filter(Q(next_call_at__isnull=True) | Q(next_call_at__lte=now))
-    return (
-        due.select_related("customer")
-        .order_by(F("next_call_at").asc(nulls_last=True), "pk")
-        .first()
-    )
-
-
 @login_required
 def call_console(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "surveys.distribute")
     call_list = get_object_or_404(CallList.objects.select_related("questionnaire"), pk=pk)
-    case = _next_case(call_list)
+    case = actions.next_call_case(call_list)
     survey = None
     if case is not None:
         version = call_list.questionnaire.current_version()
@@ -268,7 +255,7 @@ def call_console(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "call_list": call_list,
             "case": case,
-            "phone": mask("phone", _phone(case.customer)) if case else "",
+            "phone": mask("phone", actions.address_of(case.customer, Channel.SMS)) if case else "",
             "survey": survey,
             "texts": respondent_texts(),
             "outcomes": [o for o in CallAttempt.Outcome.choices if o[0] != "completed"],
@@ -277,11 +264,6 @@ def call_console(request: HttpRequest, pk: int) -> HttpResponse:
             "history": case.calls.order_by("-at")[:5] if case else [],
         },
     )
-
-
-def _phone(customer) -> str:
-    contact = customer.contacts.filter(kind="mobile").order_by("-is_primary").first()
-    return contact.value if contact else ""
 
 
 @login_required

@@ -26,9 +26,8 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         link = actions.open_link(token)
         version = actions.version_for(link)
     except actions.LinkUnusable as exc:
-        status = 404 if exc.code == "unknown" else 410
         context = {"title": _("Survey"), "unusable": " ".join(exc.messages)}
-        return render(request, "surveys/answer.html", context, status=status)
+        return render(request, "surveys/answer.html", context, status=exc.status)
     definition = version.definition
     wanted = request.GET.get("lang") or (
         "zh" if (get_language() or "zh").startswith("zh") else "en"

@@ -112,3 +112,17 @@ def test_an_interview_is_judged_like_a_web_answer_and_progress_by_interviewer(or
     assert progress == [
         {"interviewer": org.agent_a1.staff.name, "calls": 2, "completed": 1, "no_answer": 1}
     ]
+
+
+def test_the_system_draws_only_from_the_segment(org, sample):
+    questionnaire, _segment = sample
+    vip = Customer.objects.filter(name__startswith="受访者").order_by("pk").first()
+    vip.tier = "vip"
+    vip.save(update_fields=["tier"])
+    segment = Segment.objects.create(
+        name="VIP", rules=[{"field": "tier", "op": "eq", "value": "vip"}]
+    )
+    call_list = actions.draw_call_list(
+        SYSTEM, name="VIP", questionnaire=questionnaire, segment=segment, size=10, seed=1
+    )
+    assert list(call_list.cases.values_list("customer_id", flat=True)) == [vip.pk]
