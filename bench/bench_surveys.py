@@ -4,9 +4,13 @@ after-sales questionnaire:
 - storing one submission through the public API (the questionnaire's logic on the server,
   duplicate check, link count, timeline line, event), against the bare insert view;
 - exporting every response to CSV (streamed, codes);
-- the figures a manager reads: NPS by branch and CSAT overall, through the API.
+- the figures a manager reads: NPS by branch and CSAT overall, through the API;
+- the pages: the questionnaire's figures, and the metrics page of the campaign all the
+  responses belong to (response rate, quota cells, NPS by branch); NPS by agent.
 
-The responses are written with bulk inserts (values as the form logic would leave them).
+The responses are written with bulk inserts (values as the form logic would leave them),
+every one in one campaign and rating the agent of the customer's branch; the tallies are
+then rebuilt as `manyi rebuild_survey_tallies` does.
 """
 
 from __future__ import annotations
@@ -59,17 +63,33 @@ def _bulk_responses(count: int) -> None:
     from django.utils import timezone
 
     from manyi.customers.models import Customer
-    from manyi.surveys.models import Questionnaire, Response
+    from manyi.org.models import Staff
+    from manyi.surveys.models import Campaign, Questionnaire, Response
 
     rng = random.Random(3)
     questionnaire = Questionnaire.objects.get(code="after_sales")
     version = questionnaire.current_version()
-    customers = list(Customer.objects.values_list("pk", "branch_id")[:20_000])
+    customers = list(Customer.objects.values_list("pk", "branch_id", "tier")[:20_000])
+    agents: dict[int, list[int]] = {}
+    for staff_id, branch_id in Staff.objects.filter(role="agent").values_list("pk", "branches"):
+        agents.setdefault(branch_id, []).append(staff_id)
+    campaign = Campaign.objects.create(
+        name="全年回访（基准）",
+        questionnaire=questionnaire,
+        channel="sms",
+        message="{链接}",
+        state=Campaign.State.RUNNING,
+        quota_by="branch",
+        quota_per_cell=count,
+        invited_count=count * 3 // 2,
+        sent_count=count * 3 // 2,  # as if sent: the page reads these counters
+    )
     now = timezone.now()
     batch: list[Response] = []
     items = ["s_attitude", "s_skill", "s_speed", "s_price", "s_booking", "s_parts"]
     for n in range(count):
-        customer, branch = customers[n % len(customers)]
+        customer, branch, tier = customers[n % len(customers)]
+        serving = agents.get(branch) or [None]
         mood = rng.gauss(0, 1)
         values = {
             i: str(max(1, min(5, round(3.9 + 0.8 * mood + rng.gauss(0, 0.7))))) for i in items
@@ -85,6 +105,9 @@ def _bulk_responses(count: int) -> None:
                 customer_id=customer,
                 branch_id=branch,
                 channel="sms",
+                campaign=campaign,
+                agent_id=serving[n % len(serving)],
+                tier=tier,
                 answers=values,
                 values=values,
                 submission_key=uuid.UUID(int=rng.getrandbits(128)).hex,
@@ -146,6 +169,7 @@ def _metrics(vendor: str, total: int) -> list[dict]:
 
     from manyi.org.actions import SYSTEM, create_api_token
     from manyi.org.models import Staff
+    from manyi.surveys.models import Response
 
     manager = Staff.objects.get(user__username="manager")
     _token, raw = create_api_token(SYSTEM, manager.user)
@@ -168,6 +192,18 @@ def _metrics(vendor: str, total: int) -> list[dict]:
             page.get("/surveys/after_sales/?question=nps&metric=nps&by=branch").status_code == 200
         )
 
+    def nps_by_agent() -> None:
+        assert client.get(f"{base}?question=nps&by=agent", headers=headers).status_code == 200
+
+    from manyi.surveys.models import Campaign
+
+    campaign = Campaign.objects.filter(questionnaire__code="after_sales").order_by("pk").last()
+    in_campaign = Response.objects.filter(campaign=campaign).count()
+
+    def campaign_page() -> None:
+        url = f"/surveys/campaigns/{campaign.pk}/?question=nps&metric=nps&by=branch"
+        assert page.get(url).status_code == 200
+
     return [
         {
             "benchmark": f"API NPS by branch ({vendor})",
@@ -183,6 +219,16 @@ def _metrics(vendor: str, total: int) -> list[dict]:
             "benchmark": f"questionnaire figures page (NPS by branch, words) ({vendor})",
             "median_ms": median_ms(metrics_page, repeat=10, warmup=1),
             "responses": total,
+        },
+        {
+            "benchmark": f"API NPS by agent ({vendor})",
+            "median_ms": median_ms(nps_by_agent, repeat=20, warmup=2),
+            "responses": total,
+        },
+        {
+            "benchmark": f"campaign metrics page (rate, quota cells, NPS by branch) ({vendor})",
+            "median_ms": median_ms(campaign_page, repeat=10, warmup=1),
+            "responses": in_campaign,
         },
     ]
 

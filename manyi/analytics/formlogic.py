@@ -9,17 +9,18 @@ engines differ, so a form imported from XLSForm behaves here as it does there:
   a reference is a node: true in a boolean context because it exists, even when empty;
 - numbers, 'strings' and "strings"; ``or``, ``and``, ``=``, ``!=``, ``<``, ``<=``, ``>``,
   ``>=``, ``+``, ``-``, ``*``, ``div``, ``mod``, unary minus, parentheses;
-- functions: ``if``, ``selected``, ``count-selected``, ``coalesce``, ``string-length``,
-  ``regex`` (the whole text must match), ``not``, ``true``, ``false``, ``boolean``,
-  ``number``, ``string``, ``int``, ``round``, ``concat``, ``contains``, ``starts-with``,
-  ``ends-with``, ``substr``, ``today``;
+- functions: ``if``, ``selected``, ``selected-at``, ``count-selected``, ``coalesce``,
+  ``string-length``, ``regex`` (the whole text must match), ``not``, ``true``, ``false``,
+  ``boolean``, ``number``, ``string``, ``int``, ``round``, ``concat``, ``contains``,
+  ``starts-with``, ``ends-with``, ``substr``, ``today``;
 - XPath 1.0 conversions: an empty or non-numeric answer is NaN in arithmetic and makes a
   comparison of order false; ``=`` against a string compares text; 1 div 0 is Infinity.
   Dates (YYYY-MM-DD) count as days since 1970-01-01 in arithmetic and comparisons, as
   JavaRosa does for date questions.
 
 No Django here: the survey app and analysts' scripts both use it. Answers are strings, as
-in an XForm instance (a multiple choice is its values separated by spaces).
+in an XForm instance (a multiple choice is its values separated by spaces, a ranking all the
+choices' values in the respondent's order, as ODK's rank question stores it).
 """
 
 from __future__ import annotations
@@ -516,6 +517,18 @@ def _substr(text: Value, start: Value, end: Value | None = None) -> Value:
     return string[first : int(to_number(end))]
 
 
+def _selected_at(values: Value, index: Value) -> Value:
+    """The n-th (from 0) value of a multiple choice or ranking: a rank's first choice is
+    ``selected-at(${rank}, 0)``. Out of range (any negative index too) is empty; the index
+    is truncated, and NaN counts as 0, as in JavaRosa."""
+    number = to_number(index)
+    if math.isinf(number) or number < 0:
+        return ""
+    position = 0 if math.isnan(number) else math.trunc(number)
+    items = to_string(values).split()
+    return items[position] if 0 <= position < len(items) else ""
+
+
 def _today(ctx: Context, arguments: Sequence[Tree]) -> Value:
     return (ctx.today or dt.date.today()).isoformat()
 
@@ -526,6 +539,7 @@ FUNCTIONS: dict[str, Function] = {
         (2, 2),
         _eager(lambda values, value: to_string(value).strip() in to_string(values).split()),
     ),
+    "selected-at": Function((2, 2), _eager(_selected_at)),
     "count-selected": Function((1, 1), _eager(lambda v: float(len(to_string(v).split())))),
     "coalesce": Function((2, 2), _coalesce),
     "string-length": Function((0, 1), _string_length),
@@ -566,8 +580,9 @@ class Rule:
 
 @dataclass(frozen=True)
 class Problem:
-    """Why an answer is refused: `code` is required, constraint, integer, decimal, date or
-    choice; `message` is the form author's constraint message, when there is one."""
+    """Why an answer is refused: `code` is required, constraint, integer, decimal, date,
+    choice or rank (not every choice exactly once); `message` is the form author's constraint
+    message, when there is one."""
 
     name: str
     code: str
@@ -679,10 +694,20 @@ def _check(rule: Rule, values: Mapping[str, str], today: dt.date | None) -> list
             dt.date.fromisoformat(value)
         except ValueError:
             return [Problem(rule.name, "date")]
-    if rule.choices is not None:
+    if rule.choices is not None and rule.kind == "rank":
+        if not is_ranking(value, rule.choices):
+            return [Problem(rule.name, "rank")]
+    elif rule.choices is not None:
         chosen = value.split() if rule.kind == "select_multiple" else [value]
         if any(choice not in rule.choices for choice in chosen):
             return [Problem(rule.name, "choice")]
     if rule.constraint and not holds(rule.constraint, values, current=rule.name, today=today):
         return [Problem(rule.name, "constraint", rule.constraint_message)]
     return []
+
+
+def is_ranking(value: str, choices: Sequence[str]) -> bool:
+    """True when `value` orders all the choices, each exactly once: what ODK stores for a
+    rank question. An unknown value, a repeat or a missing choice is not a ranking (a page
+    that sent the default order untouched sends nothing, so `required` catches that)."""
+    return sorted(value.split()) == sorted(choices)

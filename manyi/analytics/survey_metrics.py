@@ -174,3 +174,14 @@ def by_group(
         group = key(row) if callable(key) else row.get(key)
         groups.setdefault(group, []).append(row.get(value))
     return {group: metric(values) for group, values in groups.items()}
+
+
+def low_score_threshold(low: float, high: float) -> float:
+    """The highest answer that counts as low on a rating scale: 0-6 on ten- and eleven-point
+    scales (NPS detractors), otherwise the points below the middle (1-2 of 5, 1-3 of 7)."""
+    if high < low:
+        raise ScaleError(f"scale {low}-{high} runs backwards", zh=f"量表 {low}-{high} 上下颠倒")
+    if high - low >= 9:
+        return low + 6 if low == 0 else 6.0
+    middle = (low + high) / 2
+    return float(math.ceil(middle) - 1)

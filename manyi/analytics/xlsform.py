@@ -36,6 +36,13 @@ _RELATIVE = re.compile(r"(?:\.\./)+(?P<name>[A-Za-z_][\w.-]*)")
 _ABSOLUTE = re.compile(r"/data(?:/[A-Za-z_][\w.-]*)*/(?P<name>[A-Za-z_][\w.-]*)")
 KNOWN_BIND = {"relevant", "constraint", "required", "calculate", "jr:constraintMsg", "readonly"}
 KNOWN_CONTROL = {"appearance", "start", "end", "step", "bodyless"}
+CHOICE_KINDS = {"select_one", "select_multiple", "rank"}
+# What pyxform adds to a table-list group (which it turns into a field-list): a note with
+# the group's label and hint, and a header row showing the choices. We keep the group's
+# own appearance instead, and draw the header ourselves.
+_TABLE_LIST_NOTE = "generated_table_list_label_"
+_TABLE_LIST_HEADER = "reserved_name_for_field_list_labels_"
+_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*")
 
 
 class XLSFormError(ValueError):
@@ -70,10 +77,14 @@ class Question:
 
 @dataclass(frozen=True)
 class Group:
+    """A section. `appearance` "table-list" (or a "field-list" of same-list select_one
+    questions) is shown as one grid: a row per question, a column per choice."""
+
     name: str
     labels: dict[str, str]
     relevant: str
     appearance: str
+    hints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,6 +132,30 @@ def _expression(text: str | None) -> str:
     return _RELATIVE.sub(lambda m: "${" + m["name"] + "}", text)
 
 
+def _parameters_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items())
+    return str(value or "").strip()
+
+
+def _table_list_parts(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements pyxform generated for a table-list group, if it was one."""
+    return [
+        c
+        for c in children
+        if (c.get("type") == "note" and str(c.get("name", "")).startswith(_TABLE_LIST_NOTE))
+        or str(c.get("name", "")).startswith(_TABLE_LIST_HEADER)
+    ]
+
+
+def _table_list(appearance: str) -> str:
+    """pyxform writes "table-list x" as "field-list x": give the grid its name back."""
+    words = appearance.split()
+    if "field-list" in words:
+        words[words.index("field-list")] = "table-list"
+    return " ".join(words) or "table-list"
+
+
 def read_xlsform(path: str | Path) -> Form:
     """Read and check a workbook (.xlsx, .xls or .csv in XLSForm layout)."""
     from pyxform.builder import create_survey_element_from_dict
@@ -144,6 +179,7 @@ def read_xlsform(path: str | Path) -> Form:
 
 
 def _form(data: dict[str, Any]) -> Form:
+    shared_choices: dict[str, list[dict[str, Any]]] = data.get("choices") or {}
     questions: list[Question] = []
     groups: list[Group] = []
     unsupported: list[str] = []
@@ -162,12 +198,29 @@ def _form(data: dict[str, Any]) -> Form:
             if kind == "group" and name == "meta":
                 continue  # instanceID and other metadata ODK adds itself
             if kind == "group":
-                labels = _labels(child.get("label"))
+                children = list(child.get("children", []))
+                labels, hints = _labels(child.get("label")), _labels(child.get("hint"))
+                appearance = str(control.get("appearance", ""))
+                generated = _table_list_parts(children)
+                if generated:
+                    appearance = _table_list(appearance)
+                    for note in generated:
+                        if note.get("type") == "note":
+                            labels = labels or _labels(note.get("label"))
+                            hints = hints or _labels(note.get("hint"))
+                    children = [c for c in children if c not in generated]
+                if _parameters_text(child.get("parameters")):
+                    # pyxform passes a group's parameters through without doing anything
+                    # with them (ODK randomises no groups): neither do we, and say so
+                    unsupported.append(
+                        f"{name}: parameters “{_parameters_text(child.get('parameters'))}” "
+                        "on a group"
+                    )
                 note_languages(labels)
                 group_relevant = _expression(bind.get("relevant"))
-                groups.append(Group(name, labels, group_relevant, control.get("appearance", "")))
+                groups.append(Group(name, labels, group_relevant, appearance, hints))
                 walk(
-                    child.get("children", []),
+                    children,
                     (*path, name),
                     (*relevant, group_relevant) if group_relevant else relevant,
                 )
@@ -183,10 +236,23 @@ def _form(data: dict[str, Any]) -> Form:
                 unsupported.append(f"{name}: column “choice_filter”")
             labels = _labels(child.get("label"))
             note_languages(labels)
+            # pyxform leaves the choices off a question whose order is randomised (ODK draws
+            # them from the list then): take them from the form's lists
+            listed = child.get("choices") or shared_choices.get(str(child.get("itemset", "")))
+            if KINDS[kind] in CHOICE_KINDS and not listed:
+                where = child.get("itemset") or child.get("list_name") or ""
+                unsupported.append(f"{name}: choices from “{where}”")
+                continue
             choices = tuple(
                 Choice(str(c["name"]), _other_label(str(c["name"]), _labels(c.get("label"))))
-                for c in child.get("choices", [])
+                for c in listed or []
             )
+            parameters = {k: str(v) for k, v in (child.get("parameters") or {}).items()}
+            seed = parameters.get("seed", "")
+            if parameters.get("randomize") == "true" and seed and not _NUMBER.fullmatch(seed):
+                unsupported.append(
+                    f"{name}: seed “{seed}” (the order follows each respondent's link instead)"
+                )
             required = bind.get("required", "")
             rule = Rule(
                 name=name,
@@ -222,7 +288,7 @@ def _form(data: dict[str, Any]) -> Form:
                     choices=choices,
                     group=path,
                     appearance=str(control.get("appearance", "")),
-                    parameters={k: str(v) for k, v in (child.get("parameters") or {}).items()},
+                    parameters=parameters,
                     default=str(child.get("default", "") or ""),
                     other_of=other_of,
                 )
@@ -321,6 +387,16 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
     groups = {group.name: group for group in form.groups}
     open_groups: list[str] = []
     others = {q.other_of for q in form.questions if q.other_of}
+    # Questions with the same choices share one list (a table-list grid must: pyxform
+    # refuses rows of different lists), named after the first; `or_other` on any of them
+    # makes pyxform add "other" to the list for all, so it is written without it.
+    lists: dict[tuple[Any, ...], tuple[str, bool]] = {}
+    for question in form.questions:
+        if question.choices:
+            key = _choices_key(question.choices)
+            list_name, with_other = lists.get(key, (question.name, False))
+            lists[key] = (list_name, with_other or question.name in others)
+    written: set[str] = set()
     for question in form.questions:
         while open_groups and tuple(open_groups) != question.group[: len(open_groups)]:
             survey.append(["end_group", "", *([""] * (survey.max_column - 2))])
@@ -332,7 +408,7 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
                     "begin_group",
                     name,
                     *texts(group.labels),
-                    *blank_texts,
+                    *texts(group.hints),
                     "",
                     group.relevant,
                     "",
@@ -349,13 +425,15 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
         rule = question.rule
         kind = _TYPE_NAMES[question.kind]
         if question.choices:
-            list_name = question.name
+            list_name, with_other = lists[_choices_key(question.choices)]
             suffix = " or_other" if question.name in others else ""
             kind = f"{question.kind} {list_name}{suffix}"  # select_one, select_multiple, rank
-            for choice in question.choices:
-                if suffix and choice.name == "other":
-                    continue
-                choices_sheet.append([list_name, choice.name, *texts(choice.labels)])
+            if list_name not in written:
+                written.add(list_name)
+                for choice in question.choices:
+                    if with_other and choice.name == "other":
+                        continue  # pyxform adds it back for `or_other`
+                    choices_sheet.append([list_name, choice.name, *texts(choice.labels)])
         survey.append(
             [
                 kind,
@@ -380,6 +458,10 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
     settings.append([form.title, form.form_id, form.version, _LANGUAGE_NAMES.get(default, default)])
     book.save(path)
     return Path(path)
+
+
+def _choices_key(choices: tuple[Choice, ...]) -> tuple[Any, ...]:
+    return tuple((c.name, tuple(sorted(c.labels.items()))) for c in choices)
 
 
 # -- storing -----------------------------------------------------------------------------

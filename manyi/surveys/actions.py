@@ -9,6 +9,7 @@ submission only once.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -16,16 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.analytics.formcheck import check_form, normalise
 from manyi.analytics.formlogic import ExpressionError, Problem, run_form
+from manyi.analytics.survey_metrics import low_score_threshold
 from manyi.analytics.xlsform import XLSFormError, form_from_dict, form_to_dict, read_xlsform
 from manyi.core import clock
 from manyi.core.events import emit
-from manyi.core.tasks import periodic
+from manyi.core.tasks import enqueue, periodic
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
@@ -35,7 +38,7 @@ from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, staff_of
 
 from . import channels
-from .events import SurveyAnswered
+from .events import LowScoreGiven, SurveyAnswered
 from .models import (
     CallAttempt,
     CallCase,
@@ -44,10 +47,12 @@ from .models import (
     Channel,
     Feedback,
     Invitation,
+    LinkAlias,
     OptOut,
     Questionnaire,
     QuestionnaireVersion,
     Response,
+    ScoreBreakdown,
     ScoreTally,
     SurveyLink,
     TriggeredInvitation,
@@ -142,6 +147,80 @@ def import_xlsform(
     return version, form.unsupported
 
 
+def edit_questionnaire(
+    actor: Any, questionnaire: Questionnaire, definition: dict[str, Any], *, note: str = ""
+) -> QuestionnaireVersion:
+    """Publish a questionnaire edited in the product (the editing page, scripts), checked
+    as strictly as an uploaded workbook. Like `import_xlsform`, a current version that has
+    answers stays as it is and the edit becomes the next version (the answers keep
+    theirs); one without answers is changed in place. An edit that changes nothing stores
+    nothing and returns the current version."""
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.design")
+    try:
+        form = normalise(form_from_dict(definition))
+        check_form(form)
+    except XLSFormError as exc:
+        raise ValidationError(exc.zh if _is_chinese() else str(exc)) from None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValidationError(
+            _("The questionnaire's description is incomplete or not valid.")
+        ) from None
+    edited = form_to_dict(form)
+
+    def canonical(data: dict[str, Any]) -> str:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False)
+
+    with transaction.atomic():
+        questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+        current = questionnaire.current_version()
+        before: Any = None
+        if current is not None:
+            try:
+                before = normalise(form_from_dict(current.definition))
+            except (KeyError, TypeError, ValueError, AttributeError):
+                before = None  # an old definition we cannot read: any edit replaces it
+            if before is not None and canonical(form_to_dict(before)) == canonical(edited):
+                return current
+        source = (note.strip() or _("Edited in Manyi"))[:255]
+        answered = current is not None and current.responses.exists()
+        if current is not None and not answered:
+            current.definition = edited
+            current.source_name = source
+            current.save(update_fields=["definition", "source_name"])
+            version = current
+        else:
+            version = QuestionnaireVersion.objects.create(
+                questionnaire=questionnaire,
+                number=(current.number + 1) if current else 1,
+                definition=edited,
+                source_name=source,
+                created_by=_staff(actor),
+                created_at=clock.now(),
+            )
+        if form.title and questionnaire.title != form.title:
+            questionnaire.title = form.title
+            questionnaire.save(update_fields=["title"])
+        old = {q.name: q for q in before.questions} if before is not None else {}
+        new = {q.name: q for q in form.questions}
+        audit.record(
+            actor,
+            "surveys.edit",
+            questionnaire,
+            before={"version": current.number} if current is not None else None,
+            after={
+                "version": version.number,
+                "new_version": version is not current,
+                "questions": len(form.questions),
+                "added": sorted(set(new) - set(old)),
+                "removed": sorted(set(old) - set(new)),
+                "changed": sorted(n for n in set(new) & set(old) if new[n] != old[n]),
+            },
+            note=note.strip()[:300],
+        )
+    return version
+
+
 def _is_chinese() -> bool:
     from django.utils.translation import get_language
 
@@ -158,6 +237,8 @@ def create_link(
     branch: Branch | None = None,
     single_use: bool = True,
     expires_at: dt.datetime | None = None,
+    campaign: Campaign | None = None,
+    agent: Any = None,
 ) -> tuple[SurveyLink, str]:
     """A new link; the raw token is returned once (for the SMS, e-mail or QR code)."""
     if actor != SYSTEM:
@@ -178,6 +259,8 @@ def create_link(
             channel=channel,
             single_use=single_use,
             expires_at=expires_at,
+            campaign=campaign,
+            agent=agent,
             created_at=clock.now(),
         )
         audit.record(
@@ -189,35 +272,58 @@ def create_link(
     return link, token
 
 
+def _find_link(token: str) -> SurveyLink | None:
+    """The link a token opens: its own token or a reminder's."""
+    digest = SurveyLink.digest_of(token or "")
+    links = SurveyLink.objects.select_related("questionnaire", "customer", "branch", "campaign")
+    return links.filter(digest=digest).first() or links.filter(aliases__digest=digest).first()
+
+
 def open_link(token: str) -> SurveyLink:
-    link = (
-        SurveyLink.objects.select_related("questionnaire", "customer", "branch")
-        .filter(digest=SurveyLink.digest_of(token or ""))
-        .first()
-    )
+    link = _find_link(token)
     if link is None or not link.questionnaire.active:
         raise LinkUnusable(_("This survey link is not valid."), code="unknown")
-    if link.expires_at is not None and link.expires_at < timezone.now():
+    if link.expires_at is not None and link.expires_at < clock.now():
         raise LinkUnusable(_("This survey has closed."), code="closed")
     if link.single_use and link.responses_count > 0:
         raise LinkUnusable(_("This survey has already been answered. Thank you!"), code="used")
-    if quota_full(link):
-        raise LinkUnusable(
-            _("We have all the answers we need for now. Thank you!"), code="quota_full"
-        )
     return link
 
 
-def version_for(link: SurveyLink) -> QuestionnaireVersion:
-    version = link.questionnaire.current_version()
+def version_for(link: SurveyLink, number: int | None = None) -> QuestionnaireVersion:
+    """The version the respondent answers: the current one, or the one the page was given
+    (`number`) so an edit published meanwhile does not refuse their answers. When the
+    campaign's cell is full the respondent stops here, or is diverted to the campaign's
+    other questionnaire."""
+    questionnaire = link.questionnaire
+    if quota_full(link):
+        questionnaire = link.campaign.divert_to if link.campaign else None
+        if questionnaire is None or not questionnaire.active:
+            raise LinkUnusable(
+                _("We have all the answers we need for now. Thank you!"), code="quota_full"
+            )
+    if number is not None:
+        version = questionnaire.versions.filter(number=number).first()
+        if version is None:
+            raise LinkUnusable(
+                _("This survey changed while you were answering. Please open the link again."),
+                code="changed",
+            )
+        return version
+    version = questionnaire.current_version()
     if version is None:
         raise LinkUnusable(_("This survey link is not valid."), code="unknown")
     return version
 
 
 def save_draft(token: str, answers: Mapping[str, Any]) -> SurveyLink:
-    """Keep unfinished answers so the respondent can come back to them."""
+    """Keep unfinished answers so the respondent can come back to them; only on a link of
+    one respondent (a shared link's page keeps them on the device)."""
     link = open_link(token)
+    if not link.single_use:
+        raise ValidationError(
+            _("Answers to a shared link are kept on your device, not on the server.")
+        )
     link.draft = {str(k): str(v) for k, v in answers.items()}
     link.draft_saved_at = timezone.now()
     link.save(update_fields=["draft", "draft_saved_at"])
@@ -232,6 +338,7 @@ def submit(
     submission_key: str,
     language: str = "",
     started_at: dt.datetime | None = None,
+    version: int | None = None,
 ) -> tuple[Response, bool]:
     """Store a response if the questionnaire's rules accept it. Returns (response, created):
     the same submission sent twice (same key) is stored once and answered the same."""
@@ -242,8 +349,8 @@ def submit(
     if existing is not None:
         return existing, False
     link = open_link(token)
-    version = version_for(link)
-    form = form_from_dict(version.definition)
+    answered = version_for(link, version)
+    form = form_from_dict(answered.definition)
     known = {q.name for q in form.questions}
     given = {str(k): "" if v is None else str(v) for k, v in answers.items()}
     unknown = sorted(set(given) - known)
@@ -265,12 +372,15 @@ def submit(
                     _("This survey has already been answered. Thank you!"), code="used"
                 )
             response = Response.objects.create(
-                questionnaire=link.questionnaire,
-                version=version,
+                questionnaire=answered.questionnaire,
+                version=answered,
                 link=link,
                 customer=link.customer,
                 branch=link.branch,
                 channel=link.channel,
+                campaign_id=link.campaign_id,
+                agent_id=link.agent_id,
+                tier=link.customer.tier if link.customer else "",
                 answers=given,
                 values={k: v for k, v in state.values.items() if v != ""},
                 submission_key=key,
@@ -282,25 +392,39 @@ def submit(
                 responses_count=F("responses_count") + 1, draft={}
             )
             _tally(response, form)
+            low = low_scores(form, response.values, answered.questionnaire.low_score_at_most)
             if link.customer_id:
                 timeline_append(
                     link.customer_id,
                     response.submitted_at,
                     "survey",
-                    f"{link.questionnaire.title} · {response.get_channel_display()}",
-                    detail={"response": response.pk, "version": version.number},
+                    f"{answered.questionnaire.title} · {response.get_channel_display()}",
+                    detail={"response": response.pk, "version": answered.number, "low": low},
                     source=f"survey:{response.pk}",
                 )
             emit(
                 SurveyAnswered(
                     response_id=response.pk,
-                    questionnaire=link.questionnaire.code,
-                    version=version.number,
+                    questionnaire=answered.questionnaire.code,
+                    version=answered.number,
                     customer_id=link.customer_id,
                     branch_id=link.branch_id,
                     channel=link.channel,
                 )
             )
+            if low:
+                emit(
+                    LowScoreGiven(
+                        response_id=response.pk,
+                        questionnaire=answered.questionnaire.code,
+                        customer_id=link.customer_id,
+                        branch_id=link.branch_id,
+                        agent_id=link.agent_id,
+                        campaign_id=link.campaign_id,
+                        channel=link.channel,
+                        scores=tuple(low),
+                    )
+                )
     except IntegrityError:  # the same key at the same moment from a second tab
         existing = Response.objects.filter(submission_key=key).first()
         if existing is None:
@@ -319,13 +443,18 @@ def _problem(form: Any, problem: Problem, language: str) -> dict[str, str]:
             or _("This answer is not accepted.")
         )
     else:
-        message = {
-            "required": _("This question needs an answer."),
-            "integer": _("Enter a whole number."),
-            "decimal": _("Enter a number."),
-            "date": _("Enter a date (YYYY-MM-DD)."),
-            "choice": _("Choose one of the options given."),
-        }[problem.code]
+        message = (
+            {
+                "required": _("This question needs an answer."),
+                "integer": _("Enter a whole number."),
+                "decimal": _("Enter a number."),
+                "date": _("Enter a date (YYYY-MM-DD)."),
+                "choice": _("Choose one of the options given."),
+                "rank": _("Put all the options in order, each exactly once."),
+            }.get(problem.code)
+            or problem.message
+            or _("This answer is not accepted.")
+        )
     return {"question": problem.name, "label": label, "code": problem.code, "message": message}
 
 
@@ -336,6 +465,10 @@ def create_campaign(actor: Any, **fields: Any) -> Campaign:
     campaign = Campaign(created_by=_staff(actor), **fields)
     if campaign.quota_by and not campaign.quota_per_cell:
         raise ValidationError(_("Give the number of responses per cell for the quota."))
+    if campaign.divert_to_id and not campaign.quota_by:
+        raise ValidationError(_("Diverting needs a quota: say by what cells are counted."))
+    if campaign.divert_to_id and campaign.divert_to_id == campaign.questionnaire_id:
+        raise ValidationError(_("A full cell cannot be diverted to the same questionnaire."))
     if "{链接}" not in campaign.message and "{link}" not in campaign.message:
         raise ValidationError(_("The message must contain {链接}, where the survey link goes."))
     with transaction.atomic():
@@ -389,14 +522,47 @@ def public_url(token: str) -> str:
     return f"{settings.MANYI_PUBLIC_URL}/s/{token}/"
 
 
-def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
+INLINE_INVITATIONS = 200  # more than this are sent by a worker, not in the request
+
+
+def launch_campaign(
+    actor: Any, campaign: Campaign, *, in_background: bool | None = None
+) -> dict[str, int]:
     """Invite the segment's customers the person may see: one single-use link each, sent
-    by the campaign's channel. Opted-out customers and those without an address are
-    recorded, not sent to. Launching again invites only those not yet invited."""
+    by the campaign's channel. A large segment is sent by a worker (the answer says how
+    many are queued) unless `in_background` says otherwise; launching again invites only
+    those not yet invited."""
     if actor != SYSTEM:
         require_permission(actor, "surveys.distribute")
     if campaign.segment is None:
         raise ValidationError(_("Choose the segment to invite."))
+    if campaign.state == Campaign.State.CLOSED:
+        raise ValidationError(_("This campaign is closed."))
+    waiting = (
+        segment_customers(actor, campaign.segment)
+        .exclude(pk__in=campaign.invitations.values("customer_id"))
+        .count()
+    )
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(
+            state=Campaign.State.RUNNING, launched_at=campaign.launched_at or clock.now()
+        )
+        audit.record(actor, "surveys.campaign.launch", campaign, after={"customers": waiting})
+    user_id = None if actor == SYSTEM else actor.pk
+    if not (waiting > INLINE_INVITATIONS if in_background is None else in_background):
+        return send_invitations(campaign.pk, user_id)
+    transaction.on_commit(lambda: enqueue(send_invitations, campaign.pk, user_id))
+    return {"queued": waiting}
+
+
+def send_invitations(campaign_id: int, user_id: int | None) -> dict[str, int]:
+    """Send the campaign's invitations to its segment's customers not yet invited (seen by
+    the person who launched it). Opted-out customers and those without an address are
+    recorded, not sent to. Safe to run twice: each customer is invited once."""
+    from django.contrib.auth import get_user_model
+
+    campaign = Campaign.objects.select_related("questionnaire", "segment").get(pk=campaign_id)
+    actor = SYSTEM if user_id is None else get_user_model().objects.get(pk=user_id)
     counts = dict.fromkeys(Invitation.Status.values, 0)
     opted_out = set(OptOut.objects.values_list("customer_id", flat=True))
     invited = set(campaign.invitations.values_list("customer_id", flat=True))
@@ -416,6 +582,7 @@ def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
                 channel=campaign.channel,
                 customer=customer,
                 expires_at=campaign.expires_at,
+                campaign=campaign,
             )
             invitation.link, invitation.address = link, address
             try:
@@ -428,14 +595,18 @@ def launch_campaign(actor: Any, campaign: Campaign) -> dict[str, int]:
             except channels.SendError as exc:
                 invitation.status, invitation.error = Invitation.Status.FAILED, str(exc)[:300]
             else:
-                invitation.status, invitation.sent_at = Invitation.Status.SENT, timezone.now()
-        invitation.save()
+                invitation.status, invitation.sent_at = Invitation.Status.SENT, clock.now()
+        try:
+            with transaction.atomic():
+                invitation.save()
+                Campaign.objects.filter(pk=campaign.pk).update(
+                    invited_count=F("invited_count") + 1,
+                    sent_count=F("sent_count") + int(invitation.status == Invitation.Status.SENT),
+                )
+        except IntegrityError:  # a second run of this task got there first
+            continue
         counts[invitation.status] += 1
-    with transaction.atomic():
-        Campaign.objects.filter(pk=campaign.pk).update(
-            state=Campaign.State.RUNNING, launched_at=campaign.launched_at or timezone.now()
-        )
-        audit.record(actor, "surveys.campaign.launch", campaign, after=counts)
+    audit.record(actor, "surveys.campaign.sent", campaign, after=counts)
     return counts
 
 
@@ -461,10 +632,8 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         for invitation in waiting.select_related("customer", "link"):
             if invitation.customer_id in opted_out:
                 continue
-            token = secrets.token_urlsafe(16)  # a fresh token for the same link
-            SurveyLink.objects.filter(pk=invitation.link_id).update(
-                digest=SurveyLink.digest_of(token)
-            )
+            token = secrets.token_urlsafe(16)  # a further token: the first SMS still works
+            LinkAlias.objects.create(link_id=invitation.link_id, digest=SurveyLink.digest_of(token))
             try:
                 channels.send(
                     campaign.channel,
@@ -491,28 +660,74 @@ def opt_out(token: str, *, source: str = "survey page") -> None:
     OptOut.objects.get_or_create(customer_id=link.customer_id, defaults={"source": source})
 
 
+def response_rates(campaigns: list[Campaign]) -> dict[int, dict[str, Any]]:
+    """Invited, sent, answered and the rate, from the campaigns' own counts and the
+    running tallies: one query however many invitations and responses there are."""
+    answered = dict(
+        ScoreBreakdown.objects.filter(
+            dimension="campaign", question="", key__in=[str(c.pk) for c in campaigns]
+        )
+        .values_list("key")
+        .annotate(n=models.Sum("n"))
+    )
+    rates = {}
+    for campaign in campaigns:
+        responses = answered.get(str(campaign.pk), 0)
+        sent = campaign.sent_count
+        rates[campaign.pk] = {
+            "invited": campaign.invited_count,
+            "sent": sent,
+            "responses": responses,
+            "rate": round(100 * responses / sent, 1) if sent else None,
+        }
+    return rates
+
+
 def response_rate(campaign: Campaign) -> dict[str, Any]:
-    sent = campaign.invitations.filter(status=Invitation.Status.SENT).count()
-    answered = Response.objects.filter(link__invitation__campaign=campaign).count()
-    return {
-        "invited": campaign.invitations.count(),
-        "sent": sent,
-        "responses": answered,
-        "rate": round(100 * answered / sent, 1) if sent else None,
-    }
+    campaign.refresh_from_db(fields=["invited_count", "sent_count"])
+    return response_rates([campaign])[campaign.pk]
+
+
+def close_campaign(actor: Any, campaign: Campaign) -> Campaign:
+    """No more answers through the campaign's links, and no more reminders."""
+    if actor != SYSTEM:
+        require_permission(actor, "surveys.distribute")
+    if campaign.state == Campaign.State.CLOSED:
+        raise ValidationError(_("This campaign is closed."))
+    with transaction.atomic():
+        now = clock.now()
+        Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.CLOSED, closed_at=now)
+        SurveyLink.objects.filter(campaign=campaign).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        ).update(expires_at=now)
+        audit.record(actor, "surveys.campaign.close", campaign, after={"state": "closed"})
+    campaign.refresh_from_db()
+    return campaign
 
 
 def quota_full(link: SurveyLink) -> bool:
-    """True when the link's campaign has its quota of responses for this customer's cell."""
-    invitation = getattr(link, "invitation", None)
-    campaign = invitation.campaign if invitation is not None else None
+    """True when the link's campaign has its quota of responses for this customer's cell
+    (answers to the questionnaire a full cell diverts to do not count)."""
+    campaign = link.campaign
     if campaign is None or not campaign.quota_by or not campaign.quota_per_cell:
         return False
     customer = link.customer
-    cell = {"branch": "customer__branch_id", "tier": "customer__tier"}[campaign.quota_by]
-    value = customer.branch_id if campaign.quota_by == "branch" else customer.tier
-    taken = Response.objects.filter(link__invitation__campaign=campaign, **{cell: value}).count()
-    return taken >= campaign.quota_per_cell
+    if customer is None:
+        return False
+    return cell_count(campaign, branch_id=link.branch_id, tier=customer.tier) >= (
+        campaign.quota_per_cell
+    )
+
+
+def cell_count(campaign: Campaign, *, branch_id: int | None = None, tier: str = "") -> int:
+    """The campaign's responses in one quota cell, from the running tallies (exact: they
+    are written in the submission's own transaction)."""
+    counted = ScoreBreakdown.objects.filter(questionnaire_id=campaign.questionnaire_id, question="")
+    if campaign.quota_by == "branch":
+        counted = counted.filter(dimension="campaign", key=str(campaign.pk), branch_id=branch_id)
+    else:
+        counted = counted.filter(dimension="campaign_tier", key=f"{campaign.pk}:{tier}")
+    return counted.aggregate(n=models.Sum("n"))["n"] or 0
 
 
 # -- triggers ----------------------------------------------------------------------------
@@ -556,7 +771,11 @@ def send_triggered(now: dt.datetime | None = None) -> int:
             pending.save(update_fields=["state", "reason"])
             continue
         link, token = create_link(
-            SYSTEM, trigger.questionnaire, channel=trigger.channel, customer=customer
+            SYSTEM,
+            trigger.questionnaire,
+            channel=trigger.channel,
+            customer=customer,
+            agent=pending.agent,
         )
         text = _message(trigger.message, customer, public_url(token))
         try:
@@ -914,31 +1133,159 @@ def numeric_questions(form: Any) -> list[str]:
     return names
 
 
-def _tally(response: Response, form: Any) -> None:
-    day = timezone.localtime(response.submitted_at).date()
-    for name in ["", *numeric_questions(form)]:
-        raw = response.values.get(name) if name else 0
+def rating_scale(question: Any) -> tuple[float, float] | None:
+    """The ends of a rating question's scale: a range's start and end, or the lowest and
+    highest of its numeric choice codes; None for anything else."""
+    if question.kind == "range":
+        return float(question.parameters.get("start", 0)), float(question.parameters.get("end", 10))
+    if question.kind == "select_one" and question.choices:
+        codes = [c.name for c in question.choices if c.name != "other"]
+        if codes and all(code.lstrip("-").isdigit() for code in codes):
+            numbers = [float(code) for code in codes]
+            return min(numbers), max(numbers)
+    return None
+
+
+def low_scores(
+    form: Any, values: Mapping[str, Any], thresholds: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The answers that count as low: at or under the questionnaire's own threshold for the
+    question, or the scale's usual one (`low_score_threshold`)."""
+    found = []
+    for question in form.questions:
+        raw = values.get(question.name)
+        if raw in (None, ""):
+            continue
+        scale = rating_scale(question)
+        limit = thresholds.get(question.name)
+        if limit is None and scale is None:
+            continue
         try:
-            number = float(raw)
+            value = float(raw)
+            at_most = float(limit) if limit is not None else low_score_threshold(*scale)
         except (TypeError, ValueError):
             continue
-        tally, _created = ScoreTally.objects.select_for_update().get_or_create(
-            questionnaire_id=response.questionnaire_id,
-            question=name,
-            version=response.version.number,
-            day=day,
-            branch_id=response.branch_id,
-            channel=response.channel,
-        )
-        update: dict[str, Any] = {
-            "n": F("n") + 1,
-            "total": F("total") + number,
-            "squares": F("squares") + number * number,
-        }
-        if name and number.is_integer() and 0 <= number <= 10:
-            column = f"c{int(number)}"
-            update[column] = F(column) + 1
-        ScoreTally.objects.filter(pk=tally.pk).update(**update)
+        if value <= at_most:
+            found.append({"question": question.name, "value": value, "at_most": at_most})
+    return found
+
+
+COUNT_COLUMNS = ("n", "total", "squares", *(f"c{v}" for v in range(11)))
+
+
+def _counts(number: float, counted: bool) -> dict[str, float]:
+    row = dict.fromkeys(COUNT_COLUMNS, 0)
+    row.update(n=1, total=number, squares=number * number)
+    if counted and number.is_integer() and 0 <= number <= 10:
+        row[f"c{int(number)}"] = 1
+    return row
+
+
+def _add(into: dict[tuple[Any, ...], dict[str, float]], key: tuple[Any, ...], row: dict) -> None:
+    entry = into.get(key)
+    if entry is None:
+        into[key] = dict(row)
+    else:
+        for column in COUNT_COLUMNS:
+            entry[column] += row[column]
+
+
+def _numbers(values: Mapping[str, Any], names: list[str]) -> list[tuple[str, float]]:
+    """(question, number) for the response itself ("", counted as 0) and each answer."""
+    found = [("", 0.0)]
+    for name in names:
+        try:
+            found.append((name, float(values.get(name))))
+        except (TypeError, ValueError):
+            continue
+    return found
+
+
+def _tally_rows(
+    questionnaire_id: int,
+    version: int,
+    submitted: dt.datetime,
+    branch_id: int | None,
+    channel: str,
+    extra: Mapping[str, Any],
+    numbers: list[tuple[str, float]],
+    tallies: dict[tuple[Any, ...], dict[str, float]],
+    breakdowns: dict[tuple[Any, ...], dict[str, float]],
+) -> None:
+    day = timezone.localtime(submitted).date()
+    month = day.replace(day=1)
+    for name, number in numbers:
+        row = _counts(number, bool(name))
+        _add(tallies, (questionnaire_id, name, version, day, branch_id, channel), row)
+        for dimension, key in extra.items():
+            if key in (None, "") or (name and dimension in COUNT_ONLY):
+                continue
+            _add(breakdowns, (questionnaire_id, name, month, branch_id, dimension, str(key)), row)
+
+
+def _upsert(model: type[models.Model], rows: dict[tuple[Any, ...], dict[str, float]]) -> None:
+    """Add counts to the running totals in one statement per table (INSERT ... ON CONFLICT
+    DO UPDATE, on SQLite and PostgreSQL alike); rows go in key order so two submissions
+    never wait on each other's rows crosswise."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    key_columns = list(model.KEY)
+    columns = [*key_columns, *COUNT_COLUMNS]
+    target = ", ".join(
+        "COALESCE(branch_id, 0)" if column == "branch_id" else quote(column)
+        for column in key_columns
+    )
+    updates = ", ".join(
+        f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in COUNT_COLUMNS
+    )
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    ordered = sorted(rows.items(), key=lambda item: tuple(str(part) for part in item[0]))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            params: list[Any] = []
+            for key, counts in chunk:
+                params.extend(key)
+                params.extend(counts[column] for column in COUNT_COLUMNS)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({target}) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+# breakdowns that only count responses (a campaign's quota cells by tier)
+COUNT_ONLY = {"campaign_tier"}
+
+
+def _breakdown_keys(campaign: int | None, agent: int | None, tier: str) -> dict[str, Any]:
+    return {
+        "campaign": campaign,
+        "agent": agent,
+        "tier": tier,
+        "campaign_tier": f"{campaign}:{tier}" if campaign and tier else None,
+    }
+
+
+def _tally(response: Response, form: Any) -> None:
+    tallies: dict[tuple[Any, ...], dict[str, float]] = {}
+    breakdowns: dict[tuple[Any, ...], dict[str, float]] = {}
+    _tally_rows(
+        response.questionnaire_id,
+        response.version.number,
+        response.submitted_at,
+        response.branch_id,
+        response.channel,
+        _breakdown_keys(response.campaign_id, response.agent_id, response.tier),
+        _numbers(response.values, numeric_questions(form)),
+        tallies,
+        breakdowns,
+    )
+    _upsert(ScoreTally, tallies)
+    _upsert(ScoreBreakdown, breakdowns)
 
 
 def rebuild_tallies(questionnaire: Questionnaire) -> int:
@@ -946,43 +1293,47 @@ def rebuild_tallies(questionnaire: Questionnaire) -> int:
     count = 0
     with transaction.atomic():
         ScoreTally.objects.filter(questionnaire=questionnaire).delete()
+        ScoreBreakdown.objects.filter(questionnaire=questionnaire).delete()
         forms = {v.pk: form_from_dict(v.definition) for v in questionnaire.versions.all()}
-        totals: dict[tuple[Any, ...], dict[str, float]] = {}
-        rows = Response.objects.filter(questionnaire=questionnaire).values_list(
-            "version_id", "version__number", "submitted_at", "branch_id", "channel", "values"
-        )
         numeric = {pk: numeric_questions(form) for pk, form in forms.items()}
-        for version_id, number, submitted, branch, channel, values in rows.iterator(
-            chunk_size=5000
-        ):
-            day = timezone.localtime(submitted).date()
-            for name in ["", *numeric[version_id]]:
-                try:
-                    value = float(values.get(name) if name else 0)
-                except (TypeError, ValueError):
-                    continue
-                key = (name, number, day, branch, channel)
-                entry = totals.setdefault(key, {"n": 0, "total": 0.0, "squares": 0.0})
-                entry["n"] += 1
-                entry["total"] += value
-                entry["squares"] += value * value
-                if name and value.is_integer() and 0 <= value <= 10:
-                    column = f"c{int(value)}"
-                    entry[column] = entry.get(column, 0) + 1
-                count += 1
-        ScoreTally.objects.bulk_create(
-            [
-                ScoreTally(
-                    questionnaire=questionnaire,
-                    question=name,
-                    version=number,
-                    day=day,
-                    branch_id=branch,
-                    channel=channel,
-                    **entry,
-                )
-                for (name, number, day, branch, channel), entry in totals.items()
-            ],
-            batch_size=2000,
+        tallies: dict[tuple[Any, ...], dict[str, float]] = {}
+        breakdowns: dict[tuple[Any, ...], dict[str, float]] = {}
+        rows = Response.objects.filter(questionnaire=questionnaire).values_list(
+            "version_id",
+            "version__number",
+            "submitted_at",
+            "branch_id",
+            "channel",
+            "campaign_id",
+            "agent_id",
+            "tier",
+            "values",
         )
+        for (
+            version_id,
+            number,
+            submitted,
+            branch,
+            channel,
+            campaign,
+            agent,
+            tier,
+            values,
+        ) in rows.iterator(chunk_size=5000):
+            numbers = _numbers(values, numeric[version_id])
+            extra = _breakdown_keys(campaign, agent, tier)
+            _tally_rows(
+                questionnaire.pk,
+                number,
+                submitted,
+                branch,
+                channel,
+                extra,
+                numbers,
+                tallies,
+                breakdowns,
+            )
+            count += len(numbers)
+        _upsert(ScoreTally, tallies)
+        _upsert(ScoreBreakdown, breakdowns)
     return count

@@ -135,7 +135,10 @@ def _open(token: str) -> Any:
 @router.get("/surveys/s/{token}", auth=None, summary="The questionnaire behind a link")
 def questionnaire_for_link(request: HttpRequest, token: str, lang: str = "") -> Any:
     link = _open(token)
-    version = actions.version_for(link)
+    try:
+        version = actions.version_for(link)
+    except actions.LinkUnusable as exc:
+        raise _unusable(exc) from None
     form = form_from_dict(version.definition)
     return {
         "title": form.title,
@@ -143,7 +146,7 @@ def questionnaire_for_link(request: HttpRequest, token: str, lang: str = "") -> 
         "languages": form.languages,
         "language": lang if lang in form.languages else form.default_language,
         "definition": version.definition,
-        "draft": link.draft,
+        "draft": link.draft if link.single_use else {},
     }
 
 
@@ -163,6 +166,9 @@ class SubmissionIn(Schema):
     submission_key: str
     language: str = ""
     started_at: dt.datetime | None = None
+    version: int | None = Field(
+        None, description="the version the page showed (from GET); answers are checked by it"
+    )
 
 
 class SubmittedOut(Schema):
@@ -184,6 +190,7 @@ def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
             submission_key=payload.submission_key,
             language=payload.language,
             started_at=payload.started_at,
+            version=payload.version,
         )
     except actions.SubmissionRefused as exc:
         return error_response(
@@ -213,8 +220,9 @@ class CampaignIn(Schema):
     message: str = Field(..., description="{客户} the customer's name, {链接} the link")
     reminder_after_days: int | None = None
     max_reminders: int = 1
-    quota_by: str = ""
+    quota_by: str = Field("", description="branch or tier: the cells a quota counts")
     quota_per_cell: int | None = None
+    divert_to: str = Field("", description="questionnaire code a full cell's customers answer")
     expires_at: dt.datetime | None = None
 
 
@@ -244,6 +252,11 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
     segment = Segment.objects.filter(pk=data.pop("segment_id")).first()
     if questionnaire is None or segment is None:
         raise ApiError(404, "not_found", "No such questionnaire or segment.")
+    divert_code = data.pop("divert_to")
+    if divert_code:
+        data["divert_to"] = Questionnaire.objects.filter(code=divert_code).first()
+        if data["divert_to"] is None:
+            raise ApiError(404, "not_found", "No such questionnaire to divert to.")
     campaign = actions.create_campaign(
         request.auth, questionnaire=questionnaire, segment=segment, **data
     )
@@ -299,7 +312,8 @@ def export_responses(
 
 @router.get(
     "/surveys/questionnaires/{code}/metrics",
-    summary="NPS, CSAT, CES or the mean of a question, overall or by branch/channel/month",
+    summary="NPS, CSAT, CES or the mean of a question, overall or by branch, channel, month, "
+    "version, agent, customer tier or campaign; for one campaign or one customer segment",
 )
 def question_metrics(
     request: HttpRequest,
@@ -308,13 +322,31 @@ def question_metrics(
     metric: str = "nps",
     by: str = "",
     top: int = 2,
+    campaign: int | None = None,
+    segment: int | None = None,
 ) -> Any:
     require_permission(request.auth, "surveys.view")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
         raise ApiError(404, "not_found", "No such questionnaire.")
+    chosen_campaign = chosen_segment = None
+    if campaign is not None:
+        chosen_campaign = Campaign.objects.filter(pk=campaign, questionnaire=questionnaire).first()
+        if chosen_campaign is None:
+            raise ApiError(404, "not_found", "No such campaign of this questionnaire.")
+    if segment is not None:
+        chosen_segment = Segment.objects.filter(pk=segment).first()
+        if chosen_segment is None:
+            raise ApiError(404, "not_found", "No such segment.")
     return metrics.compute(
-        questionnaire, request.auth, question=question, metric=metric, by=by, top=top
+        questionnaire,
+        request.auth,
+        question=question,
+        metric=metric,
+        by=by,
+        top=top,
+        campaign=chosen_campaign,
+        segment=chosen_segment,
     )
 
 

@@ -6,8 +6,9 @@
 - 售后服务满意度 (after-sales): seed 000's service items rated 1-5, NPS and a comment;
 - 投诉回访 (complaint follow-up): sent by a trigger after every closed complaint.
 
-Campaigns invite segments by SMS (the console gateway in the demo), some customers answer,
-the rest get a reminder; answers carry the time they were given (`clock.as_of`).
+Two campaigns invite segments by SMS (the console gateway in the demo): some customers
+answer, the rest get a reminder; the dormant customers' campaign has a quota per branch.
+Answers carry the time they were given (`clock.as_of`) and the agent they rate.
 """
 
 from __future__ import annotations
@@ -219,15 +220,79 @@ def _follow_up_form() -> Path:
     return _workbook(rows, choices, "投诉处理回访", "complaint_follow_up")
 
 
-def _answer(questionnaire, customer, answers: dict[str, str], at: dt.datetime, key: str) -> None:
+def _answer(
+    questionnaire, customer, answers: dict[str, str], at: dt.datetime, key: str, agent=None
+) -> None:
     with clock.as_of(at):
-        _link, token = actions.create_link(SYSTEM, questionnaire, customer=customer, channel="sms")
+        _link, token = actions.create_link(
+            SYSTEM, questionnaire, customer=customer, channel="sms", agent=agent
+        )
         actions.submit(token, answers, submission_key=key, language="zh")
+
+
+def _token(text: str) -> str:
+    return text.split("/s/", 1)[1].split("/", 1)[0]
+
+
+def _campaign(ctx: DemoContext, questionnaire, segment_name: str, started: dt.datetime, **fields):
+    """A campaign launched `started`, with the SMS links it sent (console gateway)."""
+    import logging
+
+    from manyi.customers.models import Segment
+
+    from . import channels
+
+    segment = Segment.objects.filter(name=segment_name).first()
+    if segment is None:
+        return None, []
+    channels.console_outbox.clear()
+    quiet = logging.getLogger(channels.__name__)
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # thousands of demo SMS stay out of the log
+    try:
+        with clock.as_of(started):
+            campaign = actions.create_campaign(
+                SYSTEM, questionnaire=questionnaire, segment=segment, channel="sms", **fields
+            )
+            actions.launch_campaign(SYSTEM, campaign, in_background=False)
+        tokens = [_token(sms.text) for sms in channels.console_outbox]
+    finally:
+        quiet.setLevel(level)
+        channels.console_outbox.clear()
+    ctx.log(f"surveys: campaign {campaign.name}, {len(tokens)} invitations")
+    return campaign, tokens
+
+
+def _remind(started: dt.datetime, days: int) -> None:
+    """The reminders the hourly job sent `days` after the launch (once the answers are in:
+    the demo answers first, so who answered is known)."""
+    import logging
+
+    from . import channels
+
+    quiet = logging.getLogger(channels.__name__)
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        actions.send_reminders(started + dt.timedelta(days=days, hours=1))
+    finally:
+        quiet.setLevel(level)
+        channels.console_outbox.clear()
+
+
+def _answer_invitation(token: str, answers: dict[str, str], at: dt.datetime, key: str) -> bool:
+    with clock.as_of(at):
+        try:
+            actions.submit(token, answers, submission_key=key, language="zh")
+        except actions.LinkUnusable:  # the cell's quota was full
+            return False
+    return True
 
 
 @demo_step("surveys", order=50)
 def make_surveys(ctx: DemoContext) -> None:
     from manyi.customers.models import Customer
+    from manyi.org.models import Staff
     from manyi.tickets.models import Ticket
 
     rng = ctx.rng
@@ -236,6 +301,10 @@ def make_surveys(ctx: DemoContext) -> None:
         return
     now = timezone.now()
     customers = list(Customer.objects.select_related("branch").order_by("pk")[: max(total, 500)])
+    agents: dict[int, list] = {}
+    for staff in Staff.objects.filter(role="agent").prefetch_related("branches"):
+        for branch in staff.branches.all():
+            agents.setdefault(branch.pk, []).append(staff)
     bank = _import(_bank_branch_form())
     after_sales = _import(_after_sales_form())
     follow_up = _import(_follow_up_form())
@@ -243,19 +312,51 @@ def make_surveys(ctx: DemoContext) -> None:
     def when() -> dt.datetime:
         return now - dt.timedelta(days=rng.uniform(1, 360), minutes=rng.uniform(0, 600))
 
-    # Bank branches: the population model behind the index (half the answers).
+    def agent_of(customer):
+        serving = agents.get(customer.branch_id)
+        return rng.choice(serving) if serving else None
+
+    # Bank branches: the population model behind the index (half the answers). A quarterly
+    # campaign to the high-value customers brings some; the rest come through the branches'
+    # SMS after a visit.
     n_bank = total // 2
     frame = simulate_survey(template("china"), n_bank, seed=ctx.seed, level=0.68)
-    for i, values in enumerate(frame.to_dict("records")):
+
+    def bank_answers(values: dict) -> dict[str, str]:
         answers = {item: str(int(min(10, max(1, value)))) for item, value in values.items()}
         loyalty = (values["忠诚_继续办理"] + values["忠诚_推荐亲友"]) / 2
         answers["nps"] = str(max(0, min(10, round(loyalty + rng.uniform(-1.5, 1)))))
         if rng.random() < 0.2:
             answers["comment"] = rng.choice(COMMENTS)
-        _answer(bank, customers[i % len(customers)], answers, when(), f"demo-bank-{i:06d}")
-    # After-sales: service items, NPS, comments from detractors.
-    n_after = total - n_bank
-    for i in range(n_after):
+        return answers
+
+    records = frame.to_dict("records")
+    started = now - dt.timedelta(days=95)
+    _bank_campaign, tokens = _campaign(
+        ctx,
+        bank,
+        "高价值客户",
+        started,
+        name="高价值客户季度满意度调查",
+        message="{客户}您好，感谢您一直以来的信任，请花两分钟评价我们的网点服务：{链接}",
+        reminder_after_days=3,
+        expires_at=started + dt.timedelta(days=30),
+    )
+    used = 0
+    for n, token in enumerate(tokens[: n_bank // 3]):
+        if rng.random() < 0.45:  # who answers
+            at = started + dt.timedelta(days=rng.expovariate(1 / 3), minutes=rng.uniform(5, 600))
+            key = f"demo-bc-{n:06d}"
+            used += _answer_invitation(token, bank_answers(records[used]), min(at, now), key)
+    _remind(started, 3)
+    for i, values in enumerate(records[used:]):
+        _answer(
+            bank, customers[i % len(customers)], bank_answers(values), when(), f"demo-bank-{i:06d}"
+        )
+
+    # After-sales: service items, NPS, comments from detractors; each rates the agent who
+    # served the customer. A campaign to the dormant customers, with a quota per branch.
+    def after_sales_answers() -> dict[str, str]:
         mood = rng.gauss(0, 1)
         answers = {
             name: str(
@@ -278,10 +379,40 @@ def make_surveys(ctx: DemoContext) -> None:
         answers["nps"] = str(nps)
         if nps <= 6:
             answers["comment"] = rng.choice(COMMENTS)
+        return answers
+
+    n_after = total - n_bank
+    started = now - dt.timedelta(days=40)
+    _after_campaign, tokens = _campaign(
+        ctx,
+        after_sales,
+        "沉睡客户",
+        started,
+        name="沉睡客户回访",
+        message="{客户}您好，好久不见，想听听您对我们售后服务的意见：{链接}",
+        reminder_after_days=5,
+        quota_by="branch",
+        quota_per_cell=max(5, n_after // 40),
+    )
+    answered_campaign = 0
+    for n, token in enumerate(tokens[: n_after // 2]):
+        if rng.random() < 0.3:
+            at = started + dt.timedelta(days=rng.expovariate(1 / 4), minutes=rng.uniform(5, 600))
+            key = f"demo-ac-{n:06d}"
+            answered_campaign += _answer_invitation(token, after_sales_answers(), min(at, now), key)
+    _remind(started, 5)
+    for i in range(n_after - answered_campaign):
+        customer = customers[(i * 7) % len(customers)]
         _answer(
-            after_sales, customers[(i * 7) % len(customers)], answers, when(), f"demo-as-{i:06d}"
+            after_sales,
+            customer,
+            after_sales_answers(),
+            when(),
+            f"demo-as-{i:06d}",
+            agent=agent_of(customer),
         )
-    # Complaint follow-up: one per closed complaint of the demo year, and a trigger for new ones.
+    # Complaint follow-up: one per closed complaint of the demo year (rating the ticket's
+    # owner), and a trigger for new ones.
     closed = Ticket.objects.filter(status="closed", ticket_type="complaint").select_related(
         "customer"
     )
@@ -295,7 +426,14 @@ def make_surveys(ctx: DemoContext) -> None:
             answers["why"] = "赔偿还没有到账"
         at = (ticket.closed_at or now) + dt.timedelta(hours=rng.uniform(2, 48))
         if at < now:
-            _answer(follow_up, ticket.customer, answers, at, f"demo-fu-{ticket.pk}")
+            _answer(
+                follow_up,
+                ticket.customer,
+                answers,
+                at,
+                f"demo-fu-{ticket.pk}",
+                agent=ticket.assignee,
+            )
     SurveyTrigger.objects.create(
         name="投诉结案后回访",
         event=SurveyTrigger.Event.TICKET_CLOSED,

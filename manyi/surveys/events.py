@@ -16,3 +16,19 @@ class SurveyAnswered(DomainEvent):
     customer_id: int | None
     branch_id: int | None
     channel: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LowScoreGiven(DomainEvent):
+    """A response rated something low: the improvement loop calls the customer back.
+    `scores` lists each low answer as {question, value, at_most}."""
+
+    name = "survey.low_score"
+    response_id: int
+    questionnaire: str
+    customer_id: int | None
+    branch_id: int | None
+    agent_id: int | None
+    campaign_id: int | None
+    channel: str
+    scores: tuple[dict[str, object], ...]

@@ -20,7 +20,17 @@ from manyi.analytics.xlsform import Question, form_from_dict
 
 from .models import Questionnaire, Response
 
-META = ("response", "submitted_at", "version", "channel", "branch", "customer")
+META = (
+    "response",
+    "submitted_at",
+    "version",
+    "channel",
+    "branch",
+    "customer",
+    "tier",
+    "agent",
+    "campaign",
+)
 SKIPPED_KINDS = {"note"}
 
 
@@ -63,10 +73,13 @@ def rows(
         "channel",
         "branch__code",
         "customer__external_key",
+        "tier",
+        "agent__employee_no",
+        "campaign__name",
         "values",
     )
     tz = timezone.get_current_timezone()
-    for pk, submitted, version, channel, branch, customer, values in stream.iterator(
+    for pk, submitted, version, channel, branch, customer, *about, values in stream.iterator(
         chunk_size=5000
     ):
         line: list[Any] = [
@@ -76,6 +89,7 @@ def rows(
             channel,
             branch or "",
             customer or "",
+            *(value or "" for value in about),
         ]
         for name in names:
             value = values.get(name, "")

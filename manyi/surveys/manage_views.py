@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.core.masking import mask
-from manyi.customers.models import Segment
+from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import has_permission, require_permission
 
 from . import actions, export, metrics
@@ -32,8 +33,10 @@ from .models import (
     CallAttempt,
     CallCase,
     CallList,
+    Campaign,
     Channel,
     Questionnaire,
+    ScoreBreakdown,
     ScoreTally,
 )
 from .views import respondent_texts
@@ -107,27 +110,77 @@ def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]
     return found
 
 
+BY_CHOICES = {
+    "branch": _lazy("Branch"),
+    "channel": _lazy("Channel"),
+    "month": _lazy("Month"),
+    "version": _lazy("Version"),
+    "agent": _lazy("Agent"),
+    "tier": _lazy("Customer tier"),
+    "campaign": _lazy("Campaign"),
+}
+
+
+def _figures(
+    request: HttpRequest,
+    questionnaire: Questionnaire,
+    *,
+    allowed: tuple[str, ...],
+    campaign: Campaign | None = None,
+    segments: bool = False,
+) -> dict[str, Any]:
+    """The figures block of a page: the chosen question, metric and grouping, overall and by
+    group, within the person's branches (for one campaign or segment when chosen)."""
+    scores = _score_questions(questionnaire)
+    chosen = request.GET.get("question") or (scores[0][0] if scores else "")
+    metric = request.GET.get("metric") or next((m for n, _l, m in scores if n == chosen), "csat")
+    by = request.GET.get("by") or allowed[0]
+    segment = None
+    if segments and request.GET.get("segment"):
+        segment = Segment.objects.filter(pk=request.GET["segment"]).first()
+        allowed = tuple(a for a in allowed if a in ("branch", "channel", "month", "version"))
+    by = by if by in allowed else allowed[0]
+    figures, problem = None, ""
+    if chosen:
+        try:
+            figures = metrics.compute(
+                questionnaire,
+                request.user,
+                question=chosen,
+                metric=metric,
+                by=by,
+                campaign=campaign,
+                segment=segment,
+            )
+            figures["all"] = metrics.compute(
+                questionnaire,
+                request.user,
+                question=chosen,
+                metric=metric,
+                campaign=campaign,
+                segment=segment,
+            )["overall"]
+        except ValidationError as exc:
+            problem = " ".join(exc.messages)
+    return {
+        "scores": scores,
+        "chosen": chosen,
+        "metric": metric,
+        "by": by,
+        "by_choices": [(key, BY_CHOICES[key]) for key in allowed],
+        "figures": figures,
+        "problem": problem,
+        "segment_choices": Segment.objects.order_by("name") if segments else None,
+        "segment": segment,
+    }
+
+
 @login_required
 def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
     require_permission(request.user, "surveys.view")
     questionnaire = get_object_or_404(Questionnaire, code=code)
     version = questionnaire.current_version()
     form = form_from_dict(version.definition) if version else None
-    scores = _score_questions(questionnaire)
-    chosen = request.GET.get("question") or (scores[0][0] if scores else "")
-    metric = request.GET.get("metric") or next((m for n, _l, m in scores if n == chosen), "csat")
-    by = request.GET.get("by") or "branch"
-    figures, problem = None, ""
-    if chosen:
-        try:
-            figures = metrics.compute(
-                questionnaire, request.user, question=chosen, metric=metric, by=by
-            )
-            figures["all"] = metrics.compute(
-                questionnaire, request.user, question=chosen, metric=metric
-            )["overall"]
-        except ValidationError as exc:
-            problem = " ".join(exc.messages)
     open_questions = [
         q for q in (form.questions if form else []) if q.kind == "text" and not q.other_of
     ]
@@ -144,12 +197,7 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
             .filter(questionnaire=questionnaire, question="")
             .aggregate(n=Sum("n"))["n"]
             or 0,
-            "scores": scores,
-            "chosen": chosen,
-            "metric": metric,
-            "by": by,
-            "figures": figures,
-            "problem": problem,
+            **_figures(request, questionnaire, allowed=tuple(BY_CHOICES), segments=True),
             "open_questions": open_questions,
             "word_question": word_question,
             "words": metrics.words(questionnaire, request.user, question=word_question)
@@ -157,12 +205,14 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
             else [],
             "call_lists": CallList.objects.filter(questionnaire=questionnaire).order_by("-pk"),
             "segments": Segment.objects.order_by("name"),
-            "campaigns": [
-                (c, actions.response_rate(c)) for c in questionnaire.campaigns.order_by("-pk")
-            ],
+            "campaigns": _with_rates(list(questionnaire.campaigns.order_by("-pk"))),
+            "questionnaires": Questionnaire.objects.exclude(pk=questionnaire.pk).filter(
+                active=True
+            ),
             "channels": Channel.choices,
             "may_distribute": has_permission(request.user, "surveys.distribute"),
             "may_export": has_permission(request.user, "surveys.export"),
+            "may_design": has_permission(request.user, "surveys.design"),
         },
     )
 
@@ -224,6 +274,142 @@ def new_call_list(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, text)
         return redirect("surveys:questionnaire", code=code)
     return redirect("surveys:console", pk=call_list.pk)
+
+
+def _with_rates(campaigns: list[Campaign]) -> list[tuple[Campaign, dict[str, Any]]]:
+    rates = actions.response_rates(campaigns)
+    return [(campaign, rates[campaign.pk]) for campaign in campaigns]
+
+
+# -- campaigns -------------------------------------------------------------------------------
+@login_required
+@require_POST
+def new_campaign(request: HttpRequest, code: str) -> HttpResponse:
+    require_permission(request.user, "surveys.distribute")
+    questionnaire = get_object_or_404(Questionnaire, code=code)
+    post = request.POST
+    try:
+        reminder = int(post["reminder_after_days"]) if post.get("reminder_after_days") else None
+        per_cell = int(post["quota_per_cell"]) if post.get("quota_per_cell") else None
+        expires = (
+            timezone.make_aware(dt.datetime.fromisoformat(post["expires_at"]))
+            if post.get("expires_at")
+            else None
+        )
+        campaign = actions.create_campaign(
+            request.user,
+            name=post.get("name", "").strip(),
+            questionnaire=questionnaire,
+            segment=Segment.objects.filter(pk=post.get("segment") or 0).first(),
+            channel=post.get("channel", ""),
+            message=post.get("message", ""),
+            reminder_after_days=reminder,
+            max_reminders=int(post.get("max_reminders") or 1),
+            quota_by=post.get("quota_by", ""),
+            quota_per_cell=per_cell,
+            divert_to=Questionnaire.objects.filter(code=post.get("divert_to") or "").first(),
+            expires_at=expires,
+        )
+    except ValueError:
+        messages.error(request, _("Numbers and dates must be filled in as numbers and dates."))
+        return redirect("surveys:questionnaire", code=code)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("surveys:questionnaire", code=code)
+    messages.success(request, _("The campaign is saved as a draft; launch it to send."))
+    return redirect("surveys:campaign", pk=campaign.pk)
+
+
+def _quota_cells(campaign: Campaign) -> list[dict[str, Any]]:
+    """Each cell's responses against the quota."""
+    if not campaign.quota_by or not campaign.quota_per_cell:
+        return []
+    if campaign.quota_by == "branch":
+        counted = (
+            ScoreBreakdown.objects.filter(
+                questionnaire_id=campaign.questionnaire_id,
+                dimension="campaign",
+                key=str(campaign.pk),
+                question="",
+            )
+            .values_list("branch__name")
+            .annotate(n=Sum("n"))
+        )
+    else:
+        labels = dict(Customer.Tier.choices)
+        counted = [
+            (labels.get(key.split(":", 1)[1], key), n)
+            for key, n in ScoreBreakdown.objects.filter(
+                questionnaire_id=campaign.questionnaire_id,
+                dimension="campaign_tier",
+                key__startswith=f"{campaign.pk}:",
+                question="",
+            )
+            .values_list("key")
+            .annotate(n=Sum("n"))
+        ]
+    return [
+        {"cell": cell or "—", "n": n, "full": n >= campaign.quota_per_cell}
+        for cell, n in sorted(counted, key=lambda item: str(item[0]))
+    ]
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "surveys.view")
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("questionnaire", "segment", "divert_to"), pk=pk
+    )
+    return render(
+        request,
+        "surveys/campaign.html",
+        {
+            "campaign": campaign,
+            "rate": actions.response_rates([campaign])[campaign.pk],
+            "cells": _quota_cells(campaign),
+            **_figures(
+                request, campaign.questionnaire, allowed=("branch", "month"), campaign=campaign
+            ),
+            "may_distribute": has_permission(request.user, "surveys.distribute"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def campaign_launch(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("segment"), pk=pk)
+    try:
+        counts = actions.launch_campaign(request.user, campaign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if "queued" in counts:
+            messages.success(
+                request,
+                _("%(n)d invitations are being sent in the background.") % {"n": counts["queued"]},
+            )
+        else:
+            messages.success(
+                request,
+                _(
+                    "Sent %(sent)d; opted out %(opted_out)d; no address %(no_address)d; "
+                    "failed %(failed)d."
+                )
+                % counts,
+            )
+    return redirect("surveys:campaign", pk=pk)
+
+
+@login_required
+@require_POST
+def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        actions.close_campaign(request.user, campaign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("surveys:campaign", pk=pk)
 
 
 # -- the phone interviewer's console ---------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,9 @@ class Questionnaire(models.Model):
     created_by = models.ForeignKey(
         Staff, verbose_name=_("created by"), on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # {question: highest answer that counts as low}; a rating question not named here is
+    # low at 0-6 of 0-10 (a detractor) or in the bottom two points of a shorter scale.
+    low_score_at_most = models.JSONField(_("low score thresholds"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("questionnaire")
@@ -79,6 +83,13 @@ class SurveyLink(models.Model):
     )
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    campaign = models.ForeignKey(
+        "Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="links"
+    )
+    # The staff member whose service the answers rate (the ticket's owner, the counter clerk).
+    agent = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     single_use = models.BooleanField(_("single use"), default=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     responses_count = models.PositiveIntegerField(default=0)
@@ -100,6 +111,18 @@ class SurveyLink(models.Model):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
+class LinkAlias(models.Model):
+    """A further token for the same link: a reminder carries a fresh token (the first one
+    is not kept, only its digest), and the first SMS keeps working too."""
+
+    link = models.ForeignKey(SurveyLink, on_delete=models.CASCADE, related_name="aliases")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"alias of {self.link_id}"
+
+
 class Response(models.Model):
     questionnaire = models.ForeignKey(
         Questionnaire, on_delete=models.PROTECT, related_name="responses"
@@ -115,6 +138,13 @@ class Response(models.Model):
     )
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    campaign = models.ForeignKey(
+        "Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="responses"
+    )
+    agent = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tier = models.CharField(_("customer tier"), max_length=16, blank=True)  # when answered
     # What the respondent sent, and the values after the form's logic (skipped questions
     # emptied, calculations filled): analyses read `values`.
     answers = models.JSONField(_("answers"))
@@ -174,11 +204,24 @@ class Campaign(models.Model):
         _("quota by"), max_length=10, choices=QuotaBy.choices, blank=True, default=""
     )
     quota_per_cell = models.PositiveIntegerField(_("responses per cell"), null=True, blank=True)
+    divert_to = models.ForeignKey(
+        Questionnaire,
+        verbose_name=_("when a cell is full, divert to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: stop taking answers from that cell."),
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     expires_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
     launched_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # kept by `send_invitations`, so the campaign's page never counts a million invitations
+    invited_count = models.PositiveIntegerField(default=0)
+    sent_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("survey campaign")
@@ -273,6 +316,9 @@ class TriggeredInvitation(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     reason = models.CharField(max_length=200, blank=True)
     link = models.ForeignKey(SurveyLink, on_delete=models.SET_NULL, null=True, blank=True)
+    agent = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -403,18 +449,14 @@ class Feedback(models.Model):
         return f"{self.get_source_display()}: {self.text[:30]}"
 
 
-class ScoreTally(models.Model):
-    """Running totals of a numeric question's answers per day, branch, channel and version,
-    kept by `submit`: the figures of a million responses are read from a few thousand rows.
-    `c0`..`c10` count the whole-number answers 0 to 10 (NPS, CSAT top boxes); the rows with
-    an empty `question` count the responses themselves."""
+class _Counts(models.Model):
+    """A running total of a numeric question's answers: `c0`..`c10` count the whole-number
+    answers 0 to 10 (NPS, CSAT top boxes); rows with an empty `question` count the
+    responses themselves."""
 
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="+")
     question = models.CharField(max_length=100)
-    version = models.PositiveIntegerField()
-    day = models.DateField()
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, null=True, blank=True)
-    channel = models.CharField(max_length=10)
     n = models.PositiveIntegerField(default=0)
     total = models.FloatField(default=0)
     squares = models.FloatField(default=0)
@@ -434,9 +476,29 @@ class ScoreTally(models.Model):
     scope_field = "branch"
 
     class Meta:
+        abstract = True
+
+
+class ScoreTally(_Counts):
+    """Per day, branch, channel and version, kept by `submit`: the figures of a million
+    responses are read from a few thousand rows."""
+
+    version = models.PositiveIntegerField()
+    day = models.DateField()
+    channel = models.CharField(max_length=10)
+
+    # the key's columns, in the order of the unique index the upsert names
+    KEY = ("questionnaire_id", "question", "version", "day", "branch_id", "channel")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["questionnaire", "question", "version", "day", "branch", "channel"],
+                "questionnaire",
+                "question",
+                "version",
+                "day",
+                Coalesce("branch", 0),
+                "channel",
                 name="one_tally",
             )
         ]
@@ -444,3 +506,32 @@ class ScoreTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.questionnaire_id} {self.question} {self.day}: {self.n}"
+
+
+class ScoreBreakdown(_Counts):
+    """Per month and branch by one more dimension (campaign, agent, customer tier), so
+    figures by agent or for one campaign are read from a few hundred rows too."""
+
+    DIMENSIONS = ("campaign", "agent", "tier")
+    month = models.DateField()
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=32)
+
+    KEY = ("questionnaire_id", "question", "month", "branch_id", "dimension", "key")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "questionnaire",
+                "question",
+                "month",
+                Coalesce("branch", 0),
+                "dimension",
+                "key",
+                name="one_breakdown",
+            )
+        ]
+        indexes = [models.Index(fields=["questionnaire", "dimension", "question"])]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire_id} {self.question} {self.dimension}={self.key}: {self.n}"

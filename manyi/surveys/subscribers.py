@@ -12,13 +12,16 @@ from manyi.tickets.events import TicketClosed
 from .models import SurveyTrigger, TriggeredInvitation
 
 
-def _schedule(event_name: str, customer_id: int, source: str, meta: EventMeta) -> None:
+def _schedule(
+    event_name: str, customer_id: int, source: str, meta: Any, agent_id: int | None = None
+) -> None:
     for trigger in SurveyTrigger.objects.filter(event=event_name, active=True):
         TriggeredInvitation.objects.get_or_create(
             trigger=trigger,
             source=source,
             defaults={
                 "customer_id": customer_id,
+                "agent_id": agent_id,
                 "due_at": meta.occurred_at + dt.timedelta(minutes=trigger.delay_minutes),
             },
         )
@@ -26,7 +29,8 @@ def _schedule(event_name: str, customer_id: int, source: str, meta: EventMeta) -
 
 @subscriber(TicketClosed, inline=True)
 def after_ticket_closed(event: TicketClosed, meta: EventMeta) -> None:
-    _schedule(event.name, event.customer_id, f"ticket:{event.ticket_id}", meta)
+    # the answers rate the service of the ticket's owner
+    _schedule(event.name, event.customer_id, f"ticket:{event.ticket_id}", meta, event.assignee_id)
 
 
 @subscriber(TransactionRecorded, inline=True)
@@ -34,6 +38,9 @@ def after_purchase(event: TransactionRecorded, meta: EventMeta) -> None:
     _schedule(event.name, event.customer_id, f"transaction:{event.transaction_id}", meta)
 
 
-def schedule_for(event_name: str, customer_id: int, source: str, meta: Any) -> None:
-    """For the visit and queue modules: call from their own subscribers."""
-    _schedule(event_name, customer_id, source, meta)
+def schedule_for(
+    event_name: str, customer_id: int, source: str, meta: Any, agent_id: int | None = None
+) -> None:
+    """For the visit and queue modules: call from their own subscribers (`agent_id`: the
+    staff member who served the customer)."""
+    _schedule(event_name, customer_id, source, meta, agent_id)

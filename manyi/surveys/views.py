@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch
 
 from . import actions
-from .models import Feedback
+from .models import Feedback, SurveyLink
 
 
 @never_cache
@@ -38,11 +39,15 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "language": language,
         "today": timezone.localdate().isoformat(),
         "definition": definition,
-        "draft": link.draft,
+        "version": version.number,
+        # A shared link (a QR code on the counter) keeps unfinished answers on the device
+        # only: one respondent must never see another's.
+        "draft": link.draft if link.single_use else {},
         "personal": link.customer_id is not None,
+        "seed": _order_seed(link),
         "urls": {
             "optOut": f"/api/v1/surveys/s/{token}/opt-out",
-            "draft": f"/api/v1/surveys/s/{token}/draft",
+            "draft": f"/api/v1/surveys/s/{token}/draft" if link.single_use else "",
             "submit": f"/api/v1/surveys/s/{token}/responses",
         },
     }
@@ -56,6 +61,16 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
             "language_code": "zh-Hans" if language == "zh" else language,
         },
     )
+
+
+def _order_seed(link: SurveyLink) -> str:
+    """Where the page's randomised choice orders come from: the link's own, so a reload, a
+    resumed draft or a reminder's token shows the same order, and another respondent's link
+    another. A link many people share (a QR code) gives "": the page then uses its
+    per-visit submission key. Derived from the stored digest, never the token itself."""
+    if not link.single_use and link.customer_id is None:
+        return ""
+    return hashlib.sha256(f"manyi-choice-order:{link.digest}".encode()).hexdigest()[:16]
 
 
 def respondent_texts() -> dict[str, str]:
@@ -74,6 +89,15 @@ def respondent_texts() -> dict[str, str]:
         "decimal": _("Enter a number."),
         "date": _("Enter a date (YYYY-MM-DD)."),
         "choice": _("Choose one of the options given."),
+        "rank": _("Put all the options in order, each exactly once."),
+        "rankRequired": _("Put the options in your order, or confirm the order shown."),
+        "rankHint": _("Use the arrow buttons to order the options: the first is at the top."),
+        "rankConfirm": _("Keep this order"),
+        "rankConfirmed": _("Order confirmed"),
+        # %(label)s, %(position)s and %(count)s are filled in by the page
+        "moveUp": _("Move %(label)s up"),
+        "moveDown": _("Move %(label)s down"),
+        "moved": _("%(label)s is now number %(position)s of %(count)s."),
         "constraint": _("This answer is not accepted."),
         "optOut": _("Send me no more surveys"),
         "optedOut": _("You will receive no more surveys from us."),

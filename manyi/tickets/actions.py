@@ -780,6 +780,8 @@ def close(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
                 customer_id=ticket.customer_id,
                 ticket_type=ticket.ticket_type,
                 reason=ticket.reason.code if ticket.reason_id else "",
+                # who served the customer: the owner, else whoever closed it at the counter
+                assignee_id=ticket.assignee_id or getattr(_staff(actor), "pk", None),
             ),
             actor=actor,
         )

@@ -34,6 +34,7 @@ class TicketClosed(DomainEvent):
     customer_id: int
     ticket_type: str
     reason: str
+    assignee_id: int | None = None  # the staff member who served the customer
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,10 +18,13 @@ from hypothesis import strategies as st
 
 from manyi.analytics.formlogic import (
     ExpressionError,
+    Rule,
     evaluate,
     format_number,
     holds,
+    is_ranking,
     references,
+    run_form,
     to_string,
 )
 
@@ -87,6 +90,13 @@ CASES = [
     ("selected(${services}, 'wat')", "false"),
     ("selected('a b', ' a')", "true"),
     ("count-selected(${services})", "2"),
+    ("selected-at(${services}, 1)", "power"),  # a ranking's second choice
+    ("selected-at(${services}, 0) = 'water'", "true"),
+    ("selected-at(${services}, 2)", ""),
+    ("selected-at(${services}, -0.5)", ""),  # negative: nothing, as in JavaRosa
+    ("selected-at(${services}, 1.9)", "power"),
+    ("selected-at(${services}, 'x')", "water"),  # NaN counts as 0
+    ("selected-at(${blank}, 0)", ""),
     ("count-selected(${blank})", "0"),
     ("coalesce(${blank}, ${age})", "42"),
     ("if(${age} > 40, 'old', 'young')", "old"),
@@ -297,3 +307,49 @@ def test_calculations_follow_their_inputs_in_any_order() -> None:
     ]
     with pytest.raises(ExpressionError, match="circle"):
         run_form(circle, {"x": "1"})
+
+
+# -- rankings ---------------------------------------------------------------------------------
+# A rank question's answer is every choice once, in the respondent's order. The browser's
+# port runs the same table (tests/browser/test_surveys.py), so both judge alike.
+RANK_FORM = [
+    Rule("priority", "rank", required="yes", choices=("price", "speed", "staff", "98")),
+    Rule("extras", "rank", choices=("wifi", "parking")),
+    Rule("top", "calculate", calculation="selected-at(${priority}, 0)"),
+    Rule("why_price", "text", required="yes", relevant="${top} = 'price'"),
+]
+# (answers, problems as (question, code), the calculated first choice)
+RANK_CASES = [
+    ({"priority": "speed price staff 98"}, [], "speed"),
+    ({"priority": "  98 staff\tspeed  price "}, [], "98"),  # any spacing
+    ({"priority": "price speed staff 98", "why_price": "太贵"}, [], "price"),
+    ({"priority": "price speed staff 98"}, [("why_price", "required")], "price"),
+    ({}, [("priority", "required")], ""),  # the default order untouched is no answer
+    ({"priority": "staff speed price"}, [("priority", "rank")], "staff"),  # one missing
+    ({"priority": "staff staff speed price 98"}, [("priority", "rank")], "staff"),  # twice
+    ({"priority": "staff speed price wifi"}, [("priority", "rank")], "staff"),  # unknown
+    ({"priority": "staff speed price 98 wifi"}, [("priority", "rank")], "staff"),  # extra
+    ({"priority": "speed,price,staff,98"}, [("priority", "rank")], "speed,price,staff,98"),
+    ({"priority": "speed price staff 98", "extras": "parking wifi"}, [], "speed"),
+    ({"priority": "speed price staff 98", "extras": "wifi"}, [("extras", "rank")], "speed"),
+    ({"priority": "speed price staff 98", "extras": "wifi wifi"}, [("extras", "rank")], "speed"),
+]
+
+
+@pytest.mark.parametrize(("answers", "problems", "top"), RANK_CASES)
+def test_a_ranking_is_every_choice_exactly_once(
+    answers: dict[str, str], problems: list[tuple[str, str]], top: str
+) -> None:
+    state = run_form(RANK_FORM, answers)
+    assert [(p.name, p.code) for p in state.problems] == problems
+    assert state.values["top"] == top
+
+
+def test_is_ranking() -> None:
+    choices = ("a", "b", "c")
+    assert is_ranking("c a b", choices) and is_ranking(" b\na  c ", choices)
+    for wrong in ("", "a b", "a b c c", "a b d", "a b c d", "a  b  b"):
+        assert not is_ranking(wrong, choices), wrong
+    # a select_one or select_multiple is still judged as before
+    select = Rule("one", "select_one", choices=choices)
+    assert run_form([select], {"one": "a b c"}).problems[0].code == "choice"

@@ -72,3 +72,13 @@ def test_wilson_interval_contains_the_estimate(successes: int, n: int) -> None:
     successes = min(successes, n)
     low, high = wilson(successes, n)
     assert 0 <= low <= successes / n <= high <= 1
+
+
+@pytest.mark.parametrize(
+    ("scale", "at_most"),
+    [((0, 10), 6), ((1, 10), 6), ((1, 5), 2), ((1, 7), 3), ((1, 4), 2), ((1, 3), 1), ((0, 4), 1)],
+)
+def test_low_score_threshold_follows_the_scale(scale, at_most):
+    from manyi.analytics.survey_metrics import low_score_threshold
+
+    assert low_score_threshold(*scale) == at_most

@@ -116,15 +116,17 @@ CHOICES = [
 ]
 
 
-def workbook(path: Path, survey: list[list[str]] = SURVEY) -> Path:
+def workbook(
+    path: Path, survey: list[list[str]] = SURVEY, choices: list[list[str]] = CHOICES
+) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "survey"
     for row in survey:
         sheet.append(row)
-    choices = book.create_sheet("choices")
-    for row in CHOICES:
-        choices.append(row)
+    sheet = book.create_sheet("choices")
+    for row in choices:
+        sheet.append(row)
     settings = book.create_sheet("settings")
     settings.append(["form_title", "form_id", "default_language", "version"])
     settings.append(["售后满意度", "after_sales", "Chinese (zh)", "2026"])
@@ -231,3 +233,141 @@ def test_a_form_survives_storage_as_json(tmp_path: Path) -> None:
     form = read_xlsform(workbook(tmp_path / "form.xlsx"))
     stored = json.loads(json.dumps(form_to_dict(form), ensure_ascii=False))
     assert form_from_dict(stored) == form
+
+
+# -- grids, rankings and shuffled choices ---------------------------------------------------
+GRID_COLUMNS = [
+    "type",
+    "name",
+    "label::Chinese (zh)",
+    "label::English (en)",
+    "hint::Chinese (zh)",
+    "required",
+    "relevant",
+    "appearance",
+    "parameters",
+    "calculation",
+]
+
+
+def row(kind: str, name: str = "", zh: str = "", en: str = "", **columns: str) -> list[str]:
+    """A survey row by column name (the rest blank)."""
+    cells = {"type": kind, "name": name, "label::Chinese (zh)": zh, "label::English (en)": en}
+    cells |= {"hint::Chinese (zh)": columns.pop("hint", "")} | columns
+    return [cells.get(column, "") for column in GRID_COLUMNS]
+
+
+GRID_SURVEY = [
+    GRID_COLUMNS,
+    row(
+        "begin_group",
+        "service",
+        "请为服务打分",
+        "Rate the service",
+        hint="1 很差，5 很好",
+        appearance="table-list",
+    ),
+    row("select_one five", "s_attitude", "服务人员态度", "Attitude", required="yes"),
+    row("select_one five", "s_skill", "维修技术水平", "Skill", required="yes"),
+    row("select_one five", "s_parts", "配件供应", "Parts", relevant="${s_skill} != ''"),
+    row("end_group"),
+    row("rank what", "priority", "最该改进的", "Improve first", parameters="randomize=true"),
+    row("select_one what", "fixed", "固定顺序", "Fixed", parameters="randomize=true seed=7"),
+    row("select_multiple what or_other", "heard", "渠道", "Heard", parameters="randomize=true"),
+    row("select_one what", "plain", "不打乱", "Plain"),
+    row("calculate", "pick", calculation="3"),
+    row("select_one what", "by_field", "按字段", "By", parameters="randomize=true seed=${pick}"),
+    row(
+        "begin_group",
+        "shuffled",
+        "题组",
+        "Group",
+        appearance="field-list",
+        parameters="randomize=true",
+    ),
+    row("text", "note_text", "备注", "Note"),
+    row("end_group"),
+]
+GRID_CHOICES = [
+    ["list_name", "name", "label::Chinese (zh)", "label::English (en)"],
+    *[["five", str(n), f"{n} 分", f"{n} points"] for n in range(1, 6)],
+    ["what", "price", "收费", "Price"],
+    ["what", "speed", "速度", "Speed"],
+    ["what", "staff", "态度", "Staff"],
+    ["what", "98", "不知道", "Don't know"],
+]
+
+
+def _grid_workbook(path: Path) -> Path:
+    return workbook(path, GRID_SURVEY, GRID_CHOICES)
+
+
+def test_shuffled_choices_are_read_with_their_parameters(tmp_path: Path) -> None:
+    form = read_xlsform(_grid_workbook(tmp_path / "grid.xlsx"))
+    by_name = {q.name: q for q in form.questions}
+    # pyxform leaves the choices off a randomised question: they must not go missing
+    codes = ["price", "speed", "staff", "98", "other"]  # `or_other` adds "other" to the list
+    for name in ("priority", "fixed", "heard", "plain", "by_field"):
+        assert [c.name for c in by_name[name].choices] == codes, name
+        assert by_name[name].rule.choices == tuple(codes), name
+    assert by_name["priority"].kind == "rank"
+    assert by_name["priority"].parameters == {"randomize": "true"}
+    assert by_name["fixed"].parameters == {"randomize": "true", "seed": "7"}
+    assert by_name["plain"].parameters == {}
+    assert by_name["heard_other"].other_of == "heard"
+    # what the page cannot honour is listed: a seed read from a field, a shuffled group
+    assert form.unsupported == [
+        "by_field: seed “${pick}” (the order follows each respondent's link instead)",
+        "shuffled: parameters “randomize=true” on a group",
+    ]
+
+
+def test_a_table_list_group_is_read_as_one_grid(tmp_path: Path) -> None:
+    form = read_xlsform(_grid_workbook(tmp_path / "grid.xlsx"))
+    service = next(g for g in form.groups if g.name == "service")
+    # pyxform turns it into a field-list with a generated label note and header row: the
+    # grid keeps its appearance, label and hint, and nobody is asked the generated rows
+    assert service.appearance == "table-list"
+    assert service.labels == {"zh": "请为服务打分", "en": "Rate the service"}
+    assert service.hints == {"zh": "1 很差，5 很好"}
+    rows = [q for q in form.questions if q.group == ("service",)]
+    assert [q.name for q in rows] == ["s_attitude", "s_skill", "s_parts"]
+    assert {q.appearance for q in rows} == {"list-nolabel"}
+    assert rows[2].rule.relevant == "${s_skill} != ''"
+    assert not any(q.name.startswith(("generated_", "reserved_")) for q in form.questions)
+
+
+def test_grids_and_shuffles_are_written_back(tmp_path: Path) -> None:
+    from manyi.analytics.xlsform import write_xlsform
+
+    form = read_xlsform(_grid_workbook(tmp_path / "grid.xlsx"))
+    path = write_xlsform(form, tmp_path / "again.xlsx")
+    again = read_xlsform(path)
+    assert again.questions == form.questions
+    assert again.groups == form.groups
+    sheet = openpyxl.load_workbook(path)["survey"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)}
+    assert rows["fixed"]["parameters"] == "randomize=true seed=7"
+    assert rows["priority"]["parameters"] == "randomize=true"
+    assert rows["service"]["appearance"] == "table-list"
+    # a grid's rows share one choice list, as pyxform requires of a table-list
+    assert {rows[n]["type"] for n in ("s_attitude", "s_skill", "s_parts")} == {
+        "select_one s_attitude"
+    }
+
+
+def test_choices_from_a_file_or_earlier_answers_are_listed(tmp_path: Path) -> None:
+    """Without their list the page could offer nothing to choose: listed, not kept empty."""
+    survey = [
+        GRID_COLUMNS,
+        row("select_one_from_file banks.csv", "from_file", "开户行", "Bank"),
+        row("select_multiple what", "pick", "选择", "Pick"),
+        row("select_one ${pick}", "again", "再选", "Again"),
+    ]
+    form = read_xlsform(workbook(tmp_path / "elsewhere.xlsx", survey, GRID_CHOICES))
+    assert [q.name for q in form.questions] == ["pick"]
+    assert form.unsupported == [
+        "from_file: choices from “banks.csv”",
+        "again: choices from “${pick}”",
+    ]

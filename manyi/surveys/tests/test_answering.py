@@ -109,14 +109,19 @@ def test_who_may_design_and_what_bad_files_get(api, org, client, tmp_path):
     assert upload(client, api(org.analyst), txt).status_code == 400
 
 
-def test_drafts_resume(api, org, client, tmp_path):
+def test_drafts_resume_on_a_personal_link_and_never_on_a_shared_one(api, org, client, tmp_path):
     upload(client, api(org.analyst), workbook(tmp_path / "after_sales.xlsx"))
-    token = (
-        api(org.agent_a1)
-        .post("/surveys/questionnaires/after_sales/links", {"single_use": False, "channel": "qr"})
-        .json()["token"]
-    )
+    links = api(org.agent_a1)
+    personal = links.post("/surveys/questionnaires/after_sales/links", {"channel": "sms"})
+    token = personal.json()["token"]
     public = api(None)
     saved = public.put(f"/surveys/s/{token}/draft", {"answers": {"visited": "yes"}})
     assert saved.status_code == 200
     assert public.get(f"/surveys/s/{token}").json()["draft"] == {"visited": "yes"}
+    shared = links.post(
+        "/surveys/questionnaires/after_sales/links", {"single_use": False, "channel": "qr"}
+    ).json()["token"]
+    refused = public.put(f"/surveys/s/{shared}/draft", {"answers": {"visited": "no"}})
+    assert refused.status_code == 400 and "设备" in refused.json()["message"]
+    # the next person scanning the QR code sees nothing of anyone's unfinished answers
+    assert public.get(f"/surveys/s/{shared}").json()["draft"] == {}

@@ -15,7 +15,7 @@ from manyi.customers import actions as customer_actions
 from manyi.customers.models import Segment
 from manyi.org.actions import SYSTEM
 from manyi.surveys import actions, channels
-from manyi.surveys.models import Invitation, OptOut
+from manyi.surveys.models import Invitation, OptOut, Response
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +81,8 @@ def test_invite_remind_only_the_silent_and_count_the_rate(setting, org):
     assert actions.send_reminders(later + dt.timedelta(days=4)) == 0  # one reminder at most
     reminder_token = _token(channels.console_outbox[0].text)
     assert actions.open_link(reminder_token).customer == people["silent"]
+    first_token = _token(sent["13900000004"])
+    assert actions.open_link(first_token) == actions.open_link(reminder_token)  # both work
     assert actions.response_rate(campaign) == {
         "invited": 4,
         "sent": 2,
@@ -112,8 +114,11 @@ def test_a_full_quota_stops_new_answers_and_email_invitations(setting, org):
     tokens = {m.to[0]: _token(m.body) for m in mail.outbox}
     _answer(tokens["wang1@example.com"], "answer-002")
     with pytest.raises(actions.LinkUnusable) as full:
-        actions.open_link(tokens["wang4@example.com"])
+        actions.version_for(actions.open_link(tokens["wang4@example.com"]))
     assert full.value.code == "quota_full"
+    with pytest.raises(actions.LinkUnusable, match=r"all the answers|样本已经足够"):
+        _answer(tokens["wang4@example.com"], "answer-003")
+    assert Response.objects.filter(campaign=campaign).count() == 1
     statuses = list(Invitation.objects.filter(campaign=campaign).values_list("status", flat=True))
     assert sorted(statuses) == ["no_address", "opted_out", "sent", "sent"]
 
@@ -163,3 +168,66 @@ def test_campaigns_through_the_api(setting, org, api):
         "responses": 0,
         "rate": 0.0,
     }
+
+
+def test_a_full_cell_diverts_to_the_short_questionnaire(setting, org, tmp_path):
+    questionnaire, segment, _people = setting
+    short_path = workbook(tmp_path / "short.xlsx")
+    short, _ = actions.import_xlsform(
+        SYSTEM, content=short_path.read_bytes(), file_name=short_path.name, code="short"
+    )
+    with pytest.raises(Exception, match=r"quota|配额"):
+        actions.create_campaign(
+            SYSTEM,
+            name="divert without quota",
+            questionnaire=questionnaire,
+            segment=segment,
+            channel="email",
+            message="{link}",
+            divert_to=short.questionnaire,
+        )
+    campaign = actions.create_campaign(
+        SYSTEM,
+        name="VIP 邮件",
+        questionnaire=questionnaire,
+        segment=segment,
+        channel="email",
+        message="Dear {name}, please answer: {link}",
+        quota_by="tier",
+        quota_per_cell=1,
+        divert_to=short.questionnaire,
+    )
+    actions.launch_campaign(SYSTEM, campaign)
+    tokens = {m.to[0]: _token(m.body) for m in mail.outbox}
+    _answer(tokens["wang1@example.com"], "answer-010")
+    link = actions.open_link(tokens["wang4@example.com"])
+    assert actions.version_for(link).questionnaire == short.questionnaire
+    _answer(tokens["wang4@example.com"], "answer-011")
+    stored = Response.objects.get(submission_key="answer-011")
+    assert stored.questionnaire == short.questionnaire and stored.campaign == campaign
+    assert actions.response_rate(campaign)["responses"] == 2
+    assert Response.objects.filter(campaign=campaign, questionnaire=questionnaire).count() == 1
+
+
+def test_a_large_campaign_is_sent_by_a_worker(
+    setting, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    questionnaire, segment, _people = setting
+    monkeypatch.setattr(actions, "INLINE_INVITATIONS", 1)
+    campaign = actions.create_campaign(
+        SYSTEM,
+        name="VIP 短信",
+        questionnaire=questionnaire,
+        segment=segment,
+        channel="sms",
+        message="{链接}",
+    )
+    with django_capture_on_commit_callbacks() as on_commit:
+        assert actions.launch_campaign(org.manager, campaign) == {"queued": 4}
+    assert channels.console_outbox == []  # nothing sent in the request
+    [send] = on_commit
+    send()  # the task queue (synchronous in tests) runs send_invitations
+    assert len(channels.console_outbox) == 2
+    assert Invitation.objects.filter(campaign=campaign).count() == 4
+    again = actions.send_invitations(campaign.pk, org.manager.pk)  # a retried task
+    assert again == {"sent": 0, "failed": 0, "opted_out": 0, "no_address": 0}

@@ -44,8 +44,18 @@ def test_csv_with_codes_and_with_labels(api, org, answered):
     client = api(org.analyst)
     codes = _csv(client.get("/surveys/questionnaires/after_sales/responses.csv"))
     header = codes[0]
-    assert header[:6] == ["response", "submitted_at", "version", "channel", "branch", "customer"]
-    assert header[6:] == [
+    assert header[:9] == [
+        "response",
+        "submitted_at",
+        "version",
+        "channel",
+        "branch",
+        "customer",
+        "tier",
+        "agent",
+        "campaign",
+    ]
+    assert header[9:] == [
         "visited",
         "sat",
         "items",
@@ -73,7 +83,7 @@ def test_excel_and_scope(api, org, answered):
     response = api(org.analyst).get("/surveys/questionnaires/after_sales/responses.xlsx")
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert sheet.max_row == 4 and sheet.cell(1, 7).value == "visited"
+    assert sheet.max_row == 4 and sheet.cell(1, 10).value == "visited"
     assert (
         api(org.agent_a1).get("/surveys/questionnaires/after_sales/responses.csv").status_code
         == 403

@@ -84,3 +84,95 @@ def test_figures_come_from_running_tallies_that_a_rebuild_reproduces(api, org, a
     assert rebuild_tallies(answered) > 0
     assert sorted(ScoreTally.objects.values_list("question", "n", "c9", "c10")) == kept
     assert client.get(url).json() == before
+
+
+@pytest.fixture
+def rated(org, answered):
+    """The same answers again, rating agents: A1's by agent_a1 (first two VIP customers) in a
+    campaign, A2's by agent_a2."""
+    from manyi.customers.models import Customer
+    from manyi.surveys.models import Campaign
+
+    campaign = Campaign.objects.create(
+        name="回访", questionnaire=answered, channel="sms", message="{链接}"
+    )
+    agents = {"a1": org.agent_a1.staff, "a2": org.agent_a2.staff}
+    for n, (branch, answers) in enumerate(ANSWERS):
+        customer = customer_actions.create_customer(
+            SYSTEM, branch=getattr(org, branch), name=f"贵宾{n}"
+        )
+        if n < 2:
+            Customer.objects.filter(pk=customer.pk).update(tier="vip")
+            customer.refresh_from_db()
+        _link, token = actions.create_link(
+            SYSTEM,
+            answered,
+            customer=customer,
+            agent=agents[branch],
+            campaign=campaign if branch == "a1" else None,
+        )
+        actions.submit(token, answers, submission_key=f"rated-{n:04d}")
+    return campaign
+
+
+def test_figures_by_agent_tier_campaign_and_segment(api, org, rated):
+    from manyi.customers.models import Customer, Segment
+
+    client = api(org.manager)
+    url = "/surveys/questionnaires/after_sales/metrics?question=nps"
+    by_agent = client.get(url + "&by=agent").json()["groups"]
+    named = {g["group"]: (g["n"], round(g["value"], 2)) for g in by_agent}
+    assert named == {
+        org.agent_a1.staff.name: (3, round(100 * (2 - 1) / 3, 2)),
+        org.agent_a2.staff.name: (3, 0.0),
+    }
+    by_tier = {g["group"]: g["n"] for g in client.get(url + "&by=tier").json()["groups"]}
+    tiers = dict(Customer.Tier.choices)
+    assert by_tier == {str(tiers["vip"]): 2, str(tiers["ordinary"]): 10}
+    one_campaign = client.get(url + f"&campaign={rated.pk}").json()
+    assert one_campaign["overall"]["n"] == 3 and one_campaign["missing"] == 0
+    assert one_campaign["overall"]["value"] == pytest.approx(100 * (2 - 1) / 3)
+    refused = client.get(url + f"&campaign={rated.pk}&by=agent")
+    assert refused.status_code == 400
+    vip = Segment.objects.create(name="VIP", rules=[{"field": "tier", "op": "eq", "value": "vip"}])
+    segment = client.get(url + f"&segment={vip.pk}&by=branch").json()
+    assert [(g["group"], g["n"], g["value"]) for g in segment["groups"]] == [("A1", 2, 100.0)]
+    scoped = api(org.supervisor_a1).get(url + "&by=agent").json()["groups"]
+    assert [g["group"] for g in scoped] == [org.agent_a1.staff.name]
+
+
+def test_a_low_score_emits_an_event_with_the_low_answers(org, answered):
+    from manyi.core.models import EventRecord
+
+    lows = EventRecord.objects.filter(name="survey.low_score").order_by("pk")
+    # the 0-10 question is low at 0-6 (detractors: 3 and 6; 7 is a passive); `sat` is a
+    # plain number question, low only where the questionnaire says so
+    assert [
+        [(s["question"], s["value"], s["at_most"]) for s in record.payload["scores"]]
+        for record in lows
+    ] == [[("nps", 3.0, 6.0)], [("nps", 6.0, 6.0)]]
+    answered.low_score_at_most = {"sat": 3}
+    answered.save()
+    customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="客户X")
+    _link, token = actions.create_link(SYSTEM, answered, customer=customer)
+    actions.submit(token, {"visited": "yes", "sat": "3", "nps": "8"}, submission_key="low-score-x")
+    assert lows.all().count() == 3
+    assert lows.all().last().payload["scores"] == [
+        {"question": "sat", "value": 3.0, "at_most": 3.0}
+    ]
+
+
+def test_the_rebuild_command_restores_the_breakdowns(api, org, rated):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from manyi.surveys.models import ScoreBreakdown
+
+    url = "/surveys/questionnaires/after_sales/metrics?question=nps&by=agent"
+    before = api(org.manager).get(url).json()
+    ScoreBreakdown.objects.all().delete()
+    assert api(org.manager).get(url).json()["groups"] == []
+    call_command("rebuild_survey_tallies", "after_sales")
+    assert api(org.manager).get(url).json() == before
+    with pytest.raises(CommandError, match="no_such"):
+        call_command("rebuild_survey_tallies", "no_such")

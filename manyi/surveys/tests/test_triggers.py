@@ -35,7 +35,7 @@ def trigger(org, tmp_path):
     )
 
 
-def _close_an_enquiry(org, customer, capture) -> None:
+def _close_an_enquiry(org, customer, capture):
     with capture(execute=True):
         ticket = ticket_actions.create_ticket(
             org.agent_a1,
@@ -46,6 +46,7 @@ def _close_an_enquiry(org, customer, capture) -> None:
             subject="咨询利率",
         )
         ticket_actions.close(org.agent_a1, ticket)
+    return ticket
 
 
 def test_a_closed_ticket_sends_the_survey_after_the_delay_once_per_period(
@@ -57,11 +58,15 @@ def test_a_closed_ticket_sends_the_survey_after_the_delay_once_per_period(
     _close_an_enquiry(org, customer, django_capture_on_commit_callbacks)
     pending = TriggeredInvitation.objects.get()
     assert pending.customer == customer and pending.state == "pending"
+    # the answers will rate who served the customer (here who closed it at the counter)
+    assert pending.agent == org.agent_a1.staff
     now = timezone.now()
     assert actions.send_triggered(now) == 0  # not yet: two hours' delay
     assert actions.send_triggered(now + dt.timedelta(hours=3)) == 1
     assert channels.console_outbox[0].phone == "13700000001"
     assert "/s/" in channels.console_outbox[0].text
+    pending.refresh_from_db()
+    assert pending.link.agent == org.agent_a1.staff
     # A second closed ticket within 30 days: not surveyed again.
     _close_an_enquiry(org, customer, django_capture_on_commit_callbacks)
     assert actions.send_triggered(now + dt.timedelta(hours=6)) == 0

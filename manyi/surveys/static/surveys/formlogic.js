@@ -208,9 +208,17 @@
     const scale = Math.pow(10, Math.trunc(p));
     return Math.sign(n) * Math.floor(Math.abs(n) * scale + 0.5) / scale;
   }
+  function selectedAt(list, index) {
+    const n = toNumber(index);
+    if (!Number.isNaN(n) && (!Number.isFinite(n) || n < 0)) return "";
+    const items = toString(list).split(/\s+/).filter(Boolean);
+    const position = Number.isNaN(n) ? 0 : Math.trunc(n);
+    return position < items.length ? items[position] : "";
+  }
   const FUNCTIONS = {
     "if": (ctx, a) => run(toBoolean(run(a[0], ctx)) ? a[1] : a[2], ctx),
     "selected": eager((list, v) => toString(list).split(/\s+/).filter(Boolean).includes(toString(v).trim())),
+    "selected-at": eager(selectedAt),
     "count-selected": eager((v) => toString(v).split(/\s+/).filter(Boolean).length),
     "coalesce": (ctx, a) => { const first = toString(run(a[0], ctx)); return first !== "" ? first : toString(run(a[1], ctx)); },
     "string-length": (ctx, a) => toString(a.length ? run(a[0], ctx) : run(["dot"], ctx)).length,
@@ -237,6 +245,13 @@
   }
   function holds(expression, answers, options) { return toBoolean(evaluate(expression, answers, options)); }
 
+  /* As is_ranking on the server: all the choices, each exactly once (the same multiset). */
+  function isRanking(value, choices) {
+    const given = value.split(/\s+/).filter(Boolean).sort();
+    const wanted = Array.from(choices).sort();
+    return given.length === wanted.length && given.every((v, i) => v === wanted[i]);
+  }
+
   function isRequired(rule, values, today) {
     const required = (rule.required || "").trim();
     if (!required || ["no", "false", "false()", "0"].includes(required.toLowerCase())) return false;
@@ -250,7 +265,9 @@
     if (rule.kind === "integer" && !INTEGER.test(value)) return { code: "integer" };
     if (rule.kind === "decimal" && !NUMBER.test(value)) return { code: "decimal" };
     if (rule.kind === "date" && Number.isNaN(toNumber(value))) return { code: "date" };
-    if (rule.choices) {
+    if (rule.choices && rule.kind === "rank") {
+      if (!isRanking(value, rule.choices)) return { code: "rank" };
+    } else if (rule.choices) {
       const chosen = rule.kind === "select_multiple" ? value.split(/\s+/) : [value];
       if (chosen.some((c) => !rule.choices.includes(c))) return { code: "choice" };
     }
@@ -286,5 +303,41 @@
     return { values: values, relevant: relevant, problems: problems };
   }
 
-  global.ManyiFormLogic = { evaluate, holds, runForm, toString, formatNumber, ExpressionError };
+  // -- choice order (the parameters randomize=true and seed=N) --
+  /* "Other" and don't-know / not-applicable / refused codes stay at the end of a shuffled
+     list, where respondents look for them. */
+  const PINNED = new Set(["other", "none", "dk", "dont_know", "na", "not_applicable", "refused",
+    "97", "98", "99", "997", "998", "999", "-97", "-98", "-99"]);
+
+  function hash32(text) { // FNV-1a over UTF-16 code units
+    let h = 0x811c9dc5;
+    for (let i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+    return h >>> 0;
+  }
+
+  function mulberry32(seed) { // a small seeded PRNG: the same seed, the same sequence
+    let a = seed >>> 0;
+    return function () {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /* The choices in the order one respondent sees them: shuffled (Fisher-Yates) by a PRNG
+     seeded from `seedText`, so a reload or a resumed draft shows the same order and another
+     respondent another one; pinned codes keep their order at the end. */
+  function orderChoices(choices, seedText) {
+    const free = choices.filter((c) => !PINNED.has(String(c.name).toLowerCase()));
+    const pinned = choices.filter((c) => PINNED.has(String(c.name).toLowerCase()));
+    const random = mulberry32(hash32(String(seedText)));
+    for (let i = free.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [free[i], free[j]] = [free[j], free[i]];
+    }
+    return free.concat(pinned);
+  }
+
+  global.ManyiFormLogic = { evaluate, holds, runForm, isRanking, orderChoices, toString, formatNumber, ExpressionError };
 })(window);
