@@ -1119,30 +1119,40 @@ def feedback_to_ticket(actor: Any, feedback: Feedback, *, branch: Branch | None 
 NUMERIC_KINDS = {"integer", "decimal", "range"}
 
 
-def numeric_questions(form: Any) -> list[str]:
-    """Questions whose answers are numbers: number and range questions, and choices whose
-    codes are all whole numbers (a 1-5 rating written as a choice list)."""
-    names = []
+# Codes of a rating's "don't know / not applicable" column: not points of the scale.
+NOT_A_POINT = {"other", "dk", "na", "none", "refused"}
+
+
+def numeric_questions(form: Any) -> dict[str, tuple[float, float] | None]:
+    """Questions whose answers are numbers, with their scale where they have one: number
+    and range questions, and choice lists whose points are whole numbers (a 1-5 rating
+    written as a choice list, perhaps with a "don't know" column, which is not counted)."""
+    found: dict[str, tuple[float, float] | None] = {}
     for question in form.questions:
-        if question.kind in NUMERIC_KINDS or (
-            question.kind == "select_one"
-            and question.choices
-            and all(c.name.lstrip("-").isdigit() for c in question.choices)
-        ):
-            names.append(question.name)
-    return names
+        scale = rating_scale(question)
+        if scale is not None:
+            found[question.name] = scale
+        elif question.kind in NUMERIC_KINDS:
+            found[question.name] = None
+    return found
 
 
 def rating_scale(question: Any) -> tuple[float, float] | None:
     """The ends of a rating question's scale: a range's start and end, or the lowest and
-    highest of its numeric choice codes; None for anything else."""
+    highest of its numeric choice codes (leaving out "don't know" and the like); None for
+    anything else."""
     if question.kind == "range":
         return float(question.parameters.get("start", 0)), float(question.parameters.get("end", 10))
     if question.kind == "select_one" and question.choices:
-        codes = [c.name for c in question.choices if c.name != "other"]
-        if codes and all(code.lstrip("-").isdigit() for code in codes):
-            numbers = [float(code) for code in codes]
-            return min(numbers), max(numbers)
+        codes = [c.name for c in question.choices]
+        if not all(code.lstrip("-").isdigit() or code.lower() in NOT_A_POINT for code in codes):
+            return None
+        numbers = [int(code) for code in codes if code.lstrip("-").isdigit()]
+        regular = [n for n in numbers if n not in (97, 98, 99)]
+        # 97-99 beside a 0-10 scale are "don't know" codes, not points
+        points = regular if regular and max(regular) <= 10 else numbers
+        if points:
+            return float(min(points)), float(max(points))
     return None
 
 
@@ -1190,14 +1200,19 @@ def _add(into: dict[tuple[Any, ...], dict[str, float]], key: tuple[Any, ...], ro
             entry[column] += row[column]
 
 
-def _numbers(values: Mapping[str, Any], names: list[str]) -> list[tuple[str, float]]:
-    """(question, number) for the response itself ("", counted as 0) and each answer."""
+def _numbers(
+    values: Mapping[str, Any], numeric: Mapping[str, tuple[float, float] | None]
+) -> list[tuple[str, float]]:
+    """(question, number) for the response itself ("", counted as 0) and each answer on
+    its scale ("don't know" and the like are not counted)."""
     found = [("", 0.0)]
-    for name in names:
+    for name, scale in numeric.items():
         try:
-            found.append((name, float(values.get(name))))
+            number = float(values.get(name))
         except (TypeError, ValueError):
             continue
+        if scale is None or scale[0] <= number <= scale[1]:
+            found.append((name, number))
     return found
 
 

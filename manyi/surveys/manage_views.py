@@ -101,11 +101,10 @@ def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]
     found = []
     for question in export.questions_of(questionnaire):
         label = question.labels.get("zh") or next(iter(question.labels.values()), question.name)
-        if question.kind == "range" and question.parameters.get("end") == "10":
+        scale = actions.rating_scale(question)
+        if scale == (0.0, 10.0):
             found.append((question.name, label, "nps"))
-        elif question.kind in ("integer", "decimal", "range") or (
-            question.choices and all(c.name.isdigit() for c in question.choices)
-        ):
+        elif scale is not None or question.kind in ("integer", "decimal"):
             found.append((question.name, label, "csat"))
     return found
 

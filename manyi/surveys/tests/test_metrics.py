@@ -176,3 +176,34 @@ def test_the_rebuild_command_restores_the_breakdowns(api, org, rated):
     assert api(org.manager).get(url).json() == before
     with pytest.raises(CommandError, match="no_such"):
         call_command("rebuild_survey_tallies", "no_such")
+
+
+def test_a_dont_know_column_is_not_a_point_of_the_scale(api, org, tmp_path):
+    from manyi.core.models import EventRecord
+
+    survey = [
+        ["type", "name", "label::Chinese (zh)", "label::English (en)", "required"],
+        ["select_one sat5", "wait", "等候时间满意度", "Waiting time", "yes"],
+    ]
+    choices = [["list_name", "name", "label::Chinese (zh)", "label::English (en)"]]
+    choices += [["sat5", str(n), str(n), str(n)] for n in range(1, 6)]
+    choices += [["sat5", "99", "说不清", "Don't know"]]
+    path = workbook(tmp_path / "wait.xlsx", survey, choices)
+    version, _ = actions.import_xlsform(
+        SYSTEM, content=path.read_bytes(), file_name=path.name, code="wait"
+    )
+    for n, answer in enumerate(["5", "4", "99", "1"]):
+        _link, token = actions.create_link(SYSTEM, version.questionnaire)
+        actions.submit(token, {"wait": answer}, submission_key=f"wait-{n:05d}")
+    figures = (
+        api(org.manager)
+        .get("/surveys/questionnaires/wait/metrics?question=wait&metric=mean")
+        .json()
+    )
+    # (5 + 4 + 1) / 3: the "don't know" is neither a 99 nor a point; it is missing
+    assert figures["overall"]["value"] == pytest.approx(10 / 3)
+    assert figures["overall"]["n"] == 3 and figures["missing"] == 1
+    csat = api(org.manager).get("/surveys/questionnaires/wait/metrics?question=wait&metric=csat")
+    assert csat.json()["overall"]["value"] == pytest.approx(200 / 3)
+    lows = EventRecord.objects.filter(name="survey.low_score")
+    assert [r.payload["scores"][0]["value"] for r in lows] == [1.0]  # 1 of 1-5 is low
