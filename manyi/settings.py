@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "manyi.tickets",
     "manyi.insight",
     "manyi.surveys",
+    "manyi.queues",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,2 @@
+"""Branch queues: service types with number series, counters, staff sessions, tickets and
+appointments."""
