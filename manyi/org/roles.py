@@ -60,6 +60,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "surveys.design": frozenset({Role.ANALYST, Role.MANAGER, Role.ADMIN, Role.DEPARTMENT_HEAD}),
     "surveys.distribute": ALL_ROLES,
     "surveys.export": frozenset(_SENIOR | {Role.ANALYST}),
+    # Branch queues: counter staff call and serve; supervisors set the rules and counters;
+    # the statistics, staffing plans and simulations are for managers and analysts.
+    "queues.serve": frozenset(ALL_ROLES - {Role.ANALYST}),
+    "queues.manage": _SENIOR,
+    "queues.analyse": frozenset(_SENIOR | {Role.ANALYST}),
     # Satisfaction-index analyses: results are read by managers; analysts run them.
     "insight.view": frozenset(_SENIOR | {Role.ANALYST}),
     "insight.run": frozenset({Role.ANALYST, Role.DEPARTMENT_HEAD, Role.MANAGER, Role.ADMIN}),

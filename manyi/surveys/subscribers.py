@@ -7,6 +7,7 @@ from typing import Any
 
 from manyi.core.events import EventMeta, subscriber
 from manyi.customers.events import TransactionRecorded
+from manyi.queues.events import QueueTicketServed
 from manyi.tickets.events import TicketClosed
 
 from .models import SurveyTrigger, TriggeredInvitation
@@ -36,6 +37,14 @@ def after_ticket_closed(event: TicketClosed, meta: EventMeta) -> None:
 @subscriber(TransactionRecorded, inline=True)
 def after_purchase(event: TransactionRecorded, meta: EventMeta) -> None:
     _schedule(event.name, event.customer_id, f"transaction:{event.transaction_id}", meta)
+
+
+@subscriber(QueueTicketServed, inline=True)
+def after_queue_served(event: QueueTicketServed, meta: EventMeta) -> None:
+    if event.customer_id:  # a walk-in who gave no name cannot be asked
+        _schedule(
+            event.name, event.customer_id, f"queue:{event.ticket_id}", meta, event.staff_id
+        )
 
 
 def schedule_for(

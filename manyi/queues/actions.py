@@ -1,0 +1,643 @@
+"""Every change to a branch's queue goes through these functions: one transaction, the
+permission check, an audit entry and the ticket's event (the board's feed).
+
+Who is called next is decided by `manyi.analytics.queue_policy` (the branch's fairness
+rules); a counter claims a ticket with a conditional update, so two counters pressing
+"next" at the same moment never call the same customer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.analytics.queue_policy import Policy, Waiting, order
+from manyi.core import clock
+from manyi.core.events import emit
+from manyi.core.tasks import periodic
+from manyi.customers.models import Customer
+from manyi.customers.timeline import append as timeline_append
+from manyi.org import audit
+from manyi.org.models import Branch
+from manyi.org.permissions import require_permission
+from manyi.org.scoping import require_branch, staff_of
+
+from .events import QueueTicketServed
+from .models import (
+    Appointment,
+    Counter,
+    CounterService,
+    NumberSeries,
+    Priority,
+    QueueEvent,
+    QueueSettings,
+    QueueTicket,
+    ServiceType,
+    StaffSession,
+)
+
+S = QueueTicket.Status
+K = QueueEvent.Kind
+
+
+class QueueRefused(ValidationError):
+    """A step the ticket's or counter's state does not allow (the API answers 409)."""
+
+
+# -- settings ---------------------------------------------------------------------------------
+def settings_for(branch: Branch) -> QueueSettings:
+    """The branch's rules, made with the defaults (and fresh device keys) on first use."""
+    found = QueueSettings.objects.filter(branch=branch).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return QueueSettings.objects.create(
+                branch=branch,
+                kiosk_key=secrets.token_urlsafe(16),
+                board_key=secrets.token_urlsafe(16),
+                door_key=secrets.token_urlsafe(16),
+            )
+    except IntegrityError:  # made at the same moment by another request
+        return QueueSettings.objects.get(branch=branch)
+
+
+def policy_of(settings: QueueSettings) -> Policy:
+    return Policy(
+        head_start={
+            Priority.VIP: float(settings.vip_head_start_s),
+            Priority.ELDERLY: float(settings.elderly_head_start_s),
+            Priority.ORDINARY: 0.0,
+        },
+        appointment_early=float(settings.appointment_early_s),
+        appointment_late=float(settings.appointment_late_s),
+        by_preference=settings.by_preference,
+    )
+
+
+def save_settings(actor: Any, branch: Branch, **fields: Any) -> QueueSettings:
+    require_permission(actor, "queues.manage")
+    require_branch(actor, branch.pk)
+    settings = settings_for(branch)
+    before = {name: getattr(settings, name) for name in fields}
+    for name, value in fields.items():
+        setattr(settings, name, value)
+    with transaction.atomic():
+        settings.full_clean()
+        settings.save()
+        audit.record(actor, "queues.settings", settings, before=before, after=fields)
+    return settings
+
+
+def _actor_name(actor: Any, channel: str, branch: Branch) -> Any:
+    """The audit trail's actor: the person, or the branch's device."""
+    if getattr(actor, "is_authenticated", False) or isinstance(actor, str):
+        return actor
+    return f"{channel}:{branch.code}"
+
+
+def _event(
+    ticket: QueueTicket,
+    kind: str,
+    at: dt.datetime,
+    *,
+    counter: Counter | None = None,
+    staff: Any = None,
+    **detail: Any,
+) -> QueueEvent:
+    return QueueEvent.objects.create(
+        branch_id=ticket.branch_id,
+        ticket=ticket,
+        kind=kind,
+        at=at,
+        counter=counter,
+        staff=staff,
+        detail=detail,
+    )
+
+
+# -- taking a number ----------------------------------------------------------------------------
+def _next_number(service: ServiceType, day: dt.date) -> str:
+    series, _created = NumberSeries.objects.select_for_update().get_or_create(
+        service=service, day=day
+    )
+    NumberSeries.objects.filter(pk=series.pk).update(last=F("last") + 1)
+    return f"{service.prefix}{series.last + 1:03d}"
+
+
+def _check_open(branch: Branch, at: dt.datetime) -> None:
+    from manyi.businesstime.services import calendar_for_branch
+
+    calendar = calendar_for_branch(branch)
+    if not calendar.is_open(at):
+        opens = timezone.localtime(calendar.next_open(at))
+        raise QueueRefused(
+            _("The branch is closed now; it opens again at %(when)s.")
+            % {"when": opens.strftime("%Y-%m-%d %H:%M")},
+            code="closed",
+        )
+
+
+def take_number(
+    actor: Any,
+    branch: Branch,
+    service: ServiceType,
+    *,
+    channel: str = QueueTicket.Channel.KIOSK,
+    priority: str = Priority.ORDINARY,
+    customer: Customer | None = None,
+    phone: str = "",
+    appointment: Appointment | None = None,
+) -> tuple[QueueTicket, str]:
+    """A number for `service`; the token of the customer's status page is returned once.
+    Staff may give any priority; a kiosk or phone gives VIP only to a customer whose tier
+    says so, and elderly or disabled on the customer's word (staff can see it)."""
+    staff_channel = channel in (QueueTicket.Channel.STAFF, QueueTicket.Channel.API)
+    if staff_channel:
+        require_permission(actor, "queues.serve")
+        require_branch(actor, branch.pk)
+    if service.branch_id != branch.pk or not service.active:
+        raise ValidationError(_("This service is not offered at this branch."))
+    if priority not in Priority.values:
+        raise ValidationError(_("Unknown priority %(p)s.") % {"p": priority})
+    if priority == Priority.APPOINTMENT and appointment is None:
+        raise ValidationError(_("An appointment number is checked in with its code."))
+    if (
+        priority == Priority.VIP
+        and not staff_channel
+        and (customer is None or customer.tier not in ("vip", "key"))
+    ):
+        raise ValidationError(_("VIP numbers are for customers whose card says so."))
+    if not CounterService.objects.filter(service=service, counter__active=True).exists():
+        raise ValidationError(_("No counter serves this business here."))
+    now = clock.now()
+    _check_open(branch, now)
+    settings = settings_for(branch)
+    head_start = policy_of(settings).head_start_of(priority)
+    token = secrets.token_urlsafe(16)
+    with transaction.atomic():
+        day = timezone.localtime(now).date()
+        ticket = QueueTicket.objects.create(
+            branch=branch,
+            service=service,
+            number=_next_number(service, day),
+            day=day,
+            priority=priority,
+            channel=channel,
+            customer=customer,
+            appointment=appointment,
+            phone=phone[:32],
+            issued_at=now,
+            queued_at=now - dt.timedelta(seconds=head_start),
+            digest=QueueTicket.digest_of(token),
+        )
+        _event(ticket, K.ISSUED, now, priority=priority, channel=channel)
+        audit.record(
+            _actor_name(actor, channel, branch),
+            "queues.ticket.issue",
+            ticket,
+            after={"number": ticket.number, "service": service.prefix, "priority": priority},
+        )
+        if customer is not None:
+            timeline_append(
+                customer.pk,
+                now,
+                "queue",
+                _("Number %(number)s taken at %(branch)s")
+                % {
+                    "number": ticket.number,
+                    "branch": branch.name,
+                },
+                detail={"ticket": ticket.pk, "service": service.name},
+                source=f"queue:{ticket.pk}",
+            )
+    return ticket, token
+
+
+def ticket_by_token(token: str) -> QueueTicket:
+    ticket = (
+        QueueTicket.objects.select_related("branch", "service", "counter")
+        .filter(digest=QueueTicket.digest_of(token or ""))
+        .first()
+    )
+    if ticket is None:
+        raise ValidationError(_("This number is not known."), code="unknown")
+    return ticket
+
+
+# -- appointments ------------------------------------------------------------------------------
+def book_appointment(
+    actor: Any,
+    branch: Branch,
+    service: ServiceType,
+    scheduled_at: dt.datetime,
+    *,
+    customer: Customer | None = None,
+    name: str = "",
+    phone: str = "",
+) -> Appointment:
+    require_permission(actor, "queues.serve")
+    require_branch(actor, branch.pk)
+    if service.branch_id != branch.pk:
+        raise ValidationError(_("This service is not offered at this branch."))
+    if scheduled_at < clock.now():
+        raise ValidationError(_("An appointment must be in the future."))
+    from manyi.businesstime.services import calendar_for_branch
+
+    if not calendar_for_branch(branch).is_open(scheduled_at):
+        raise ValidationError(_("The branch is not open at that time."))
+    with transaction.atomic():
+        for _attempt in range(5):
+            code = f"{secrets.randbelow(10**6):06d}"
+            if not Appointment.objects.filter(branch=branch, code=code).exists():
+                break
+        appointment = Appointment.objects.create(
+            branch=branch,
+            service=service,
+            customer=customer,
+            name=name or (customer.name if customer else ""),
+            phone=phone,
+            code=code,
+            scheduled_at=scheduled_at,
+        )
+        audit.record(
+            actor,
+            "queues.appointment.book",
+            appointment,
+            after={"code": code, "at": scheduled_at.isoformat(), "service": service.prefix},
+        )
+    return appointment
+
+
+def check_in(actor: Any, branch: Branch, code: str) -> tuple[QueueTicket, str]:
+    """An appointment's customer arrives: a number with the appointment's place (first
+    within its window, a walk-in when late)."""
+    appointment = (
+        Appointment.objects.select_related("service", "customer")
+        .filter(branch=branch, code=(code or "").strip())
+        .first()
+    )
+    if appointment is None:
+        raise ValidationError(_("No appointment with this code at this branch."))
+    if appointment.state != Appointment.State.BOOKED:
+        raise QueueRefused(
+            _("This appointment is %(state)s.") % {"state": appointment.get_state_display()},
+            code="state",
+        )
+    if timezone.localtime(appointment.scheduled_at).date() != timezone.localdate(clock.now()):
+        raise QueueRefused(_("This appointment is for another day."), code="day")
+    ticket, token = take_number(
+        actor,
+        branch,
+        appointment.service,
+        channel=QueueTicket.Channel.KIOSK
+        if not getattr(actor, "is_authenticated", False)
+        else QueueTicket.Channel.STAFF,
+        priority=Priority.APPOINTMENT,
+        customer=appointment.customer,
+        phone=appointment.phone,
+        appointment=appointment,
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(state=Appointment.State.CHECKED_IN)
+    return ticket, token
+
+
+# -- the line -----------------------------------------------------------------------------------
+def _waiting_rows(branch_id: int) -> list[QueueTicket]:
+    return list(
+        QueueTicket.objects.filter(branch_id=branch_id, status=S.WAITING)
+        .select_related("service", "appointment")
+        .order_by("queued_at", "pk")
+    )
+
+
+def line_for(counter: Counter, now: dt.datetime | None = None) -> list[QueueTicket]:
+    """The waiting tickets in the order this counter would call them."""
+    now = now or clock.now()
+    settings = settings_for(counter.branch)
+    services = [s.prefix for s in counter.services_in_order()]
+    tickets = _waiting_rows(counter.branch_id)
+    epoch = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    by_id = {str(t.pk): t for t in tickets}
+    ordered = order(
+        [_policy_view(t, epoch) for t in tickets],
+        services,
+        (now - epoch).total_seconds(),
+        _policy_for_virtual(settings),
+    )
+    return [by_id[w.ticket] for w in ordered]
+
+
+def _policy_view(ticket: QueueTicket, epoch: dt.datetime) -> Waiting:
+    """The rule's view of a ticket: its place in line is its virtual time (`queued_at`,
+    fixed at issue and kept by transfers), so the rule is applied with no further head
+    start; an appointment keeps its time."""
+    appointment_at = None
+    if ticket.appointment_id and ticket.priority == Priority.APPOINTMENT:
+        appointment_at = (ticket.appointment.scheduled_at - epoch).total_seconds()
+    return Waiting(
+        ticket=str(ticket.pk),
+        service=ticket.service.prefix,
+        priority=ticket.priority,
+        issued_at=(ticket.queued_at - epoch).total_seconds(),
+        appointment_at=appointment_at,
+    )
+
+
+def _policy_for_virtual(settings: QueueSettings) -> Policy:
+    """The branch's rule with the head starts already folded into `queued_at`."""
+    policy = policy_of(settings)
+    return Policy(
+        head_start={},
+        appointment_early=policy.appointment_early,
+        appointment_late=policy.appointment_late,
+        by_preference=policy.by_preference,
+    )
+
+
+# -- the counter --------------------------------------------------------------------------------
+def open_counter(actor: Any, counter: Counter) -> StaffSession:
+    """The person signs in at the counter (and out of any other)."""
+    require_permission(actor, "queues.serve")
+    require_branch(actor, counter.branch_id)
+    staff = staff_of(actor)
+    if staff is None:
+        raise ValidationError(_("Only staff can sign in at a counter."))
+    now = clock.now()
+    with transaction.atomic():
+        StaffSession.objects.filter(staff=staff, ended_at__isnull=True).update(ended_at=now)
+        current = StaffSession.objects.filter(counter=counter, ended_at__isnull=True).first()
+        if current is not None:
+            raise QueueRefused(
+                _("%(name)s is signed in at this counter.") % {"name": current.staff.name},
+                code="taken",
+            )
+        session = StaffSession.objects.create(counter=counter, staff=staff, started_at=now)
+        audit.record(actor, "queues.counter.open", counter, branch_id=counter.branch_id)
+    return session
+
+
+def close_counter(actor: Any, counter: Counter) -> None:
+    session = _session(actor, counter)
+    if _current(counter) is not None:
+        raise QueueRefused(
+            _("Finish, transfer or set aside the current number first."), code="busy"
+        )
+    with transaction.atomic():
+        StaffSession.objects.filter(pk=session.pk).update(ended_at=clock.now())
+        audit.record(actor, "queues.counter.close", counter, branch_id=counter.branch_id)
+
+
+def _session(actor: Any, counter: Counter) -> StaffSession:
+    require_permission(actor, "queues.serve")
+    require_branch(actor, counter.branch_id)
+    staff = staff_of(actor)
+    session = StaffSession.objects.filter(
+        counter=counter, staff=staff, ended_at__isnull=True
+    ).first()
+    if session is None:
+        raise QueueRefused(_("Sign in at this counter first."), code="not_signed_in")
+    return session
+
+
+def _current(counter: Counter) -> QueueTicket | None:
+    return (
+        QueueTicket.objects.filter(counter=counter, status__in=[S.CALLED, S.SERVING])
+        .select_related("service")
+        .first()
+    )
+
+
+def current_ticket(counter: Counter) -> QueueTicket | None:
+    return _current(counter)
+
+
+def call_next(actor: Any, counter: Counter) -> QueueTicket | None:
+    """Call the next customer for this counter (None when nobody waits for its services)."""
+    session = _session(actor, counter)
+    if _current(counter) is not None:
+        raise QueueRefused(_("Finish, transfer or mark the current number first."), code="busy")
+    now = clock.now()
+    for candidate in line_for(counter, now)[:20]:
+        with transaction.atomic():
+            claimed = QueueTicket.objects.filter(pk=candidate.pk, status=S.WAITING).update(
+                status=S.CALLED,
+                called_at=now,
+                calls=1,
+                counter=counter,
+                staff=session.staff,
+            )
+            if not claimed:
+                continue  # another counter called this one a moment ago
+            candidate.refresh_from_db()
+            _event(candidate, K.CALLED, now, counter=counter, staff=session.staff)
+            audit.record(actor, "queues.ticket.call", candidate, after={"counter": counter.number})
+            return candidate
+    return None
+
+
+def _require(ticket: QueueTicket | None, *allowed: str) -> QueueTicket:
+    if ticket is None:
+        raise QueueRefused(_("No number is being handled at this counter."), code="none")
+    if ticket.status not in allowed:
+        raise QueueRefused(
+            _("Number %(number)s is %(status)s: this step does not apply.")
+            % {"number": ticket.number, "status": ticket.get_status_display()},
+            code="state",
+        )
+    return ticket
+
+
+def recall(actor: Any, counter: Counter) -> QueueTicket:
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED)
+    limit = settings_for(counter.branch).recall_limit
+    if ticket.calls >= limit:
+        raise QueueRefused(
+            _("Number %(number)s has been called %(n)d times: mark it as not come.")
+            % {"number": ticket.number, "n": ticket.calls},
+            code="recall_limit",
+        )
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(calls=F("calls") + 1)
+        ticket.refresh_from_db()
+        _event(ticket, K.RECALLED, now, counter=counter, staff=session.staff, calls=ticket.calls)
+        audit.record(actor, "queues.ticket.recall", ticket, after={"calls": ticket.calls})
+    return ticket
+
+
+def start(actor: Any, counter: Counter) -> QueueTicket:
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED)
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.SERVING, started_at=now)
+        ticket.refresh_from_db()
+        _event(ticket, K.STARTED, now, counter=counter, staff=session.staff)
+        audit.record(actor, "queues.ticket.start", ticket)
+    return ticket
+
+
+def finish(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    now = clock.now()
+    started = ticket.started_at or now
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(
+            status=S.DONE, started_at=started, finished_at=now
+        )
+        ticket.refresh_from_db()
+        _event(ticket, K.FINISHED, now, counter=counter, staff=session.staff, note=note[:200])
+        audit.record(actor, "queues.ticket.finish", ticket, note=note[:200])
+        waited = (ticket.called_at - ticket.issued_at).total_seconds()
+        served = (now - started).total_seconds()
+        if ticket.customer_id:
+            timeline_append(
+                ticket.customer_id,
+                now,
+                "queue",
+                _("Served at counter %(counter)s (%(service)s), waited %(minutes)d min")
+                % {
+                    "counter": counter.number,
+                    "service": ticket.service.name,
+                    "minutes": round(waited / 60),
+                },
+                detail={"ticket": ticket.pk, "waited_s": waited, "served_s": served},
+                source=f"queue:{ticket.pk}:served",
+            )
+        emit(
+            QueueTicketServed(
+                ticket_id=ticket.pk,
+                branch_id=ticket.branch_id,
+                customer_id=ticket.customer_id,
+                staff_id=session.staff_id,
+                service=ticket.service.prefix,
+                waited_s=waited,
+                served_s=served,
+            ),
+            actor=actor,
+        )
+    return ticket
+
+
+def no_show(actor: Any, counter: Counter) -> QueueTicket:
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED)
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.NO_SHOW, finished_at=now)
+        ticket.refresh_from_db()
+        _event(ticket, K.NO_SHOW, now, counter=counter, staff=session.staff, calls=ticket.calls)
+        audit.record(actor, "queues.ticket.no_show", ticket, after={"calls": ticket.calls})
+    return ticket
+
+
+def transfer(actor: Any, counter: Counter, to: ServiceType, *, note: str = "") -> QueueTicket:
+    """Send the customer to another service, keeping their place: the ticket goes back in
+    line with the time it was first queued, ahead of everyone who came later."""
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    if to.branch_id != counter.branch_id or not to.active:
+        raise ValidationError(_("This service is not offered at this branch."))
+    if to.pk == ticket.service_id:
+        raise ValidationError(_("The number is already in this service's line."))
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(
+            status=S.WAITING,
+            transferred_from=ticket.service_id,
+            service=to,
+            counter=None,
+            staff=None,
+            calls=0,
+        )
+        ticket.refresh_from_db()
+        _event(
+            ticket,
+            K.TRANSFERRED,
+            now,
+            counter=counter,
+            staff=session.staff,
+            to=to.prefix,
+            note=note[:200],
+        )
+        audit.record(actor, "queues.ticket.transfer", ticket, after={"to": to.prefix})
+    return ticket
+
+
+def park(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
+    """Set the customer aside (fetching a document, filling a form); they come back to
+    their place with `resume`."""
+    session = _session(actor, counter)
+    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.PARKED, counter=None)
+        ticket.refresh_from_db()
+        _event(ticket, K.PARKED, now, counter=counter, staff=session.staff, note=note[:200])
+        audit.record(actor, "queues.ticket.park", ticket, note=note[:200])
+    return ticket
+
+
+def resume(actor: Any, ticket: QueueTicket) -> QueueTicket:
+    require_permission(actor, "queues.serve")
+    require_branch(actor, ticket.branch_id)
+    if ticket.status != S.PARKED:
+        raise QueueRefused(_("Only a number set aside can come back in line."), code="state")
+    now = clock.now()
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.WAITING, calls=0)
+        ticket.refresh_from_db()
+        _event(ticket, K.RESUMED, now)
+        audit.record(actor, "queues.ticket.resume", ticket)
+    return ticket
+
+
+def leave(token: str) -> QueueTicket:
+    """The customer says on their phone that they are not waiting any more."""
+    ticket = ticket_by_token(token)
+    if ticket.status != S.WAITING:
+        raise QueueRefused(_("This number is no longer waiting."), code="state")
+    now = clock.now()
+    with transaction.atomic():
+        updated = QueueTicket.objects.filter(pk=ticket.pk, status=S.WAITING).update(
+            status=S.ABANDONED, finished_at=now
+        )
+        if not updated:
+            raise QueueRefused(_("This number is no longer waiting."), code="state")
+        ticket.refresh_from_db()
+        _event(ticket, K.ABANDONED, now, by="customer")
+        audit.record(f"customer:{ticket.number}", "queues.ticket.leave", ticket)
+    return ticket
+
+
+# -- housekeeping -------------------------------------------------------------------------------
+@periodic("queues.close_the_day", minutes=30)
+def close_the_day(now: dt.datetime | None = None) -> int:
+    """Numbers still open from an earlier day are closed as left; appointments whose window
+    has passed without a check-in are marked as not come."""
+    now = now or clock.now()
+    today = timezone.localdate(now)
+    closed = 0
+    for ticket in QueueTicket.objects.filter(day__lt=today, status__in=QueueTicket.OPEN):
+        with transaction.atomic():
+            QueueTicket.objects.filter(pk=ticket.pk).update(status=S.ABANDONED, finished_at=now)
+            _event(ticket, K.ABANDONED, now, by="day closed")
+        closed += 1
+    missed = Appointment.objects.filter(
+        state=Appointment.State.BOOKED, scheduled_at__lt=now - dt.timedelta(hours=1)
+    )
+    for appointment in missed.select_related("branch"):
+        late = settings_for(appointment.branch).appointment_late_s
+        if appointment.scheduled_at + dt.timedelta(seconds=late) < now:
+            Appointment.objects.filter(pk=appointment.pk).update(state=Appointment.State.NO_SHOW)
+    return closed

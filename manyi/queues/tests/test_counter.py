@@ -1,0 +1,185 @@
+"""Taking numbers and working a counter: priorities within their bounds, transfers that
+keep the place, recalls and no-shows, parking, and every step audited and on the feed."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from manyi.core.models import EventRecord
+from manyi.customers import actions as customer_actions
+from manyi.org.actions import SYSTEM
+from manyi.org.models import AuditEntry
+from manyi.queues import actions
+from manyi.queues.models import QueueEvent, QueueTicket
+
+pytestmark = pytest.mark.django_db
+
+
+def _take(hall, org, service=None, **kwargs):
+    ticket, _token = actions.take_number("kiosk:test", org.a1, service or hall.personal, **kwargs)
+    return ticket
+
+
+def test_numbers_run_per_service_and_day(org, hall, at_ten):
+    first = _take(hall, org)
+    second = _take(hall, org)
+    business = _take(hall, org, hall.business)
+    assert [first.number, second.number, business.number] == ["A001", "A002", "B001"]
+    assert QueueEvent.objects.filter(kind="issued").count() == 3
+    assert AuditEntry.objects.filter(action="queues.ticket.issue").count() == 3
+
+
+def test_a_closed_branch_gives_no_numbers(org, hall, at_ten):
+    at_ten(60 * 12)  # 22:00
+    with pytest.raises(actions.QueueRefused, match=r"营业|opens"):
+        _take(hall, org)
+
+
+def test_call_in_order_of_preference_and_virtual_time(org, hall, at_ten):
+    a1 = _take(hall, org)
+    at_ten(1)
+    b1 = _take(hall, org, hall.business)
+    at_ten(2)
+    elderly = _take(hall, org, priority="elderly")  # 5 minutes' head start: ahead of a1
+    actions.open_counter(org.agent_a1, hall.counters[1])
+    assert actions.call_next(org.agent_a1, hall.counters[1]) == elderly
+    with pytest.raises(actions.QueueRefused):
+        actions.call_next(org.agent_a1, hall.counters[1])  # finish the current one first
+    actions.finish(org.agent_a1, hall.counters[1])
+    assert actions.call_next(org.agent_a1, hall.counters[1]) == a1  # A before B here
+    actions.open_counter(org.supervisor_a1, hall.counters[2])
+    assert actions.call_next(org.supervisor_a1, hall.counters[2]) == b1  # B first there
+
+
+def test_a_vip_needs_a_vip_card_at_the_kiosk_but_not_from_staff(org, hall, at_ten):
+    ordinary = customer_actions.create_customer(SYSTEM, branch=org.a1, name="张三")
+    with pytest.raises(ValidationError):
+        _take(hall, org, priority="vip", customer=ordinary)
+    ordinary.tier = "vip"
+    ordinary.save(update_fields=["tier"])
+    vip = _take(hall, org, priority="vip", customer=ordinary)
+    assert (vip.issued_at - vip.queued_at).total_seconds() == 600
+    by_staff, _ = actions.take_number(
+        org.agent_a1, org.a1, hall.personal, channel="staff", priority="vip"
+    )
+    assert by_staff.priority == "vip"
+    with pytest.raises(PermissionDenied):
+        actions.take_number(org.agent_b1, org.a1, hall.personal, channel="staff")
+
+
+def test_transfer_keeps_the_place(org, hall, at_ten):
+    first = _take(hall, org)
+    at_ten(5)
+    later_b = _take(hall, org, hall.business)
+    counter = hall.counters[3]  # serves A only
+    actions.open_counter(org.agent_a1, counter)
+    assert actions.call_next(org.agent_a1, counter) == first
+    actions.start(org.agent_a1, counter)
+    at_ten(10)
+    moved = actions.transfer(org.agent_a1, counter, hall.business)
+    assert moved.status == "waiting" and moved.service == hall.business
+    assert moved.transferred_from == hall.personal
+    actions.open_counter(org.supervisor_a1, hall.counters[2])
+    # issued at 10:00, before the B ticket of 10:05: called first at the B counter
+    assert actions.call_next(org.supervisor_a1, hall.counters[2]) == moved
+    assert later_b.status == "waiting"
+
+
+def test_recall_then_no_show_and_park_then_resume(org, hall, at_ten):
+    gone = _take(hall, org)
+    back = _take(hall, org)
+    counter = hall.counters[3]
+    actions.open_counter(org.agent_a1, counter)
+    assert actions.call_next(org.agent_a1, counter) == gone
+    assert actions.recall(org.agent_a1, counter).calls == 2
+    assert actions.recall(org.agent_a1, counter).calls == 3
+    with pytest.raises(actions.QueueRefused, match="3"):
+        actions.recall(org.agent_a1, counter)  # the branch's limit: three calls
+    assert actions.no_show(org.agent_a1, counter).status == "no_show"
+    assert actions.call_next(org.agent_a1, counter) == back
+    parked = actions.park(org.agent_a1, counter, note="回去拿身份证")
+    assert parked.status == "parked" and actions.current_ticket(counter) is None
+    third = _take(hall, org)
+    actions.resume(org.agent_a1, parked)
+    assert actions.call_next(org.agent_a1, counter) == parked  # its place, ahead of A003
+    assert third.status == "waiting"
+    kinds = list(QueueEvent.objects.filter(ticket=gone).values_list("kind", flat=True))
+    assert kinds == ["issued", "called", "recalled", "recalled", "no_show"]
+
+
+def test_finishing_serves_emits_the_event_and_writes_the_timeline(org, hall, at_ten):
+    customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="李四")
+    _take(hall, org, customer=customer)
+    counter = hall.counters[1]
+    actions.open_counter(org.agent_a1, counter)
+    at_ten(7)
+    actions.call_next(org.agent_a1, counter)
+    actions.start(org.agent_a1, counter)
+    at_ten(12)
+    done = actions.finish(org.agent_a1, counter)
+    assert done.status == "done" and done.staff == org.agent_a1.staff
+    event = EventRecord.objects.get(name="queue.served")
+    assert event.payload["waited_s"] == 420 and event.payload["served_s"] == 300
+    lines = customer.timeline.filter(kind="queue").values_list("title", flat=True)
+    assert any("1" in line and "7" in line for line in lines)
+
+
+def test_two_counters_never_call_the_same_number(org, hall, at_ten):
+    only = _take(hall, org)
+    actions.open_counter(org.agent_a1, hall.counters[1])
+    actions.open_counter(org.supervisor_a1, hall.counters[3])
+    # the second counter read the line before the first claimed the ticket
+    line = actions.line_for(hall.counters[3])
+    assert line == [only]
+    assert actions.call_next(org.agent_a1, hall.counters[1]) == only
+    assert actions.call_next(org.supervisor_a1, hall.counters[3]) is None
+
+
+def test_staff_of_another_branch_cannot_work_this_counter(org, hall, at_ten):
+    with pytest.raises(PermissionDenied):
+        actions.open_counter(org.agent_b1, hall.counters[1])
+    actions.open_counter(org.agent_a1, hall.counters[1])
+    with pytest.raises(actions.QueueRefused):
+        actions.open_counter(org.supervisor_a1, hall.counters[1])  # someone is there
+    with pytest.raises(actions.QueueRefused):
+        actions.call_next(org.supervisor_a1, hall.counters[2])  # not signed in there
+
+
+def test_appointments_check_in_and_go_first_within_their_window(org, hall, at_ten):
+    import datetime as dt
+
+    walk_in = _take(hall, org)
+    at_ten(1)
+    appointment = actions.book_appointment(
+        org.agent_a1,
+        org.a1,
+        hall.personal,
+        actions.clock.now() + dt.timedelta(minutes=10),
+        name="王五",
+        phone="13900000000",
+    )
+    ticket, _token = actions.check_in("kiosk:test", org.a1, appointment.code)
+    assert ticket.priority == "appointment"
+    appointment.refresh_from_db()
+    assert appointment.state == "checked_in"
+    with pytest.raises(actions.QueueRefused):
+        actions.check_in("kiosk:test", org.a1, appointment.code)  # once
+    actions.open_counter(org.agent_a1, hall.counters[3])
+    assert actions.call_next(org.agent_a1, hall.counters[3]) == ticket
+    assert walk_in.status == "waiting"
+
+
+def test_the_day_closes_open_numbers_and_missed_appointments(org, hall, at_ten):
+    import datetime as dt
+
+    ticket = _take(hall, org)
+    missed = actions.book_appointment(
+        org.agent_a1, org.a1, hall.personal, actions.clock.now() + dt.timedelta(minutes=30)
+    )
+    tomorrow = at_ten(60 * 24)
+    assert actions.close_the_day(tomorrow) == 1
+    ticket.refresh_from_db()
+    missed.refresh_from_db()
+    assert ticket.status == "abandoned" and missed.state == "no_show"
+    assert QueueTicket.objects.filter(status__in=QueueTicket.OPEN).count() == 0
