@@ -4,7 +4,6 @@ codes, campaigns with their response rates, and the figures of a question."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from typing import Any
 
@@ -17,7 +16,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -25,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.core.masking import mask
+from manyi.core.qr import qr_svg
 from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import has_permission, require_permission
 
@@ -236,16 +235,8 @@ def new_link(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "surveys/link.html",
-        {"questionnaire": questionnaire, "url": url, "qr": mark_safe(_qr_svg(url))},
+        {"questionnaire": questionnaire, "url": url, "qr": qr_svg(url)},
     )
-
-
-def _qr_svg(url: str) -> str:
-    import segno
-
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=6, xmldecl=False, svgns=True)
-    return out.getvalue().decode()
 
 
 @login_required
