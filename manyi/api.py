@@ -128,6 +128,7 @@ def _mount_routers() -> None:
     from manyi.businesstime.api import router as calendar_router
     from manyi.customers.api import router as customers_router
     from manyi.org.api import router as org_router
+    from manyi.queues.api import router as queues_router
     from manyi.surveys.api import router as surveys_router
     from manyi.tickets.api import router as tickets_router
 
@@ -136,6 +137,7 @@ def _mount_routers() -> None:
     api.add_router("/", customers_router)
     api.add_router("/", tickets_router)
     api.add_router("/", surveys_router)
+    api.add_router("/", queues_router)
 
 
 _mount_routers()

@@ -21,6 +21,7 @@ urlpatterns = [
     path("insight/", include("manyi.insight.urls")),
     path("surveys/", include("manyi.surveys.urls")),
     path("queues/", include("manyi.queues.urls")),
+    path("q/", include("manyi.queues.public_urls")),
     path("s/<str:token>/", survey_views.answer, name="survey-answer"),
     path("feedback/widget", survey_views.widget_feedback, name="feedback-widget"),
     path("api/v1/", api.urls),

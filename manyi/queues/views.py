@@ -1,15 +1,265 @@
-"""Queue pages for staff."""
+"""Queue pages for staff: the branch's hall at a glance, the counter console (keyboard
+driven), numbers given by staff, appointments, and the branch's rules and devices."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
+from typing import Any
 
-from manyi.org.permissions import require_permission
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from manyi.core import clock
+from manyi.org.models import Branch
+from manyi.org.permissions import has_permission, require_permission
+from manyi.org.scoping import staff_of
+
+from . import actions, live
+from .models import Appointment, Counter, Priority, QueueTicket, ServiceType, StaffSession
+
+S = QueueTicket.Status
+
+
+def _branch(request: HttpRequest) -> Branch | None:
+    """The branch the page is about: chosen, or the person's first."""
+    branches = Branch.objects.visible_to(request.user).filter(is_active=True).order_by("code")
+    chosen = request.GET.get("branch") or request.session.get("queues_branch")
+    branch = branches.filter(code=chosen).first() if chosen else None
+    branch = branch or branches.first()
+    if branch is not None:
+        request.session["queues_branch"] = branch.code
+    return branch
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "queues.serve")
-    return render(request, "queues/home.html", {})
+    branch = _branch(request)
+    context: dict[str, Any] = {"branch": branch}
+    if branch is not None:
+        settings = actions.settings_for(branch)
+        sessions = {
+            s.counter_id: s
+            for s in StaffSession.objects.filter(
+                counter__branch=branch, ended_at__isnull=True
+            ).select_related("staff")
+        }
+        counters = list(Counter.objects.filter(branch=branch, active=True).order_by("number"))
+        for counter in counters:
+            counter.session = sessions.get(counter.pk)
+            counter.current = actions.current_ticket(counter)
+            counter.service_names = [s.prefix for s in counter.services_in_order()]
+        context.update(
+            settings=settings,
+            branches=Branch.objects.visible_to(request.user).filter(is_active=True),
+            counters=counters,
+            waiting=live.waiting_counts(branch),
+            parked=QueueTicket.objects.filter(branch=branch, status=S.PARKED).select_related(
+                "service"
+            ),
+            services=ServiceType.objects.filter(branch=branch, active=True),
+            priorities=Priority.choices,
+            appointments=Appointment.objects.filter(
+                branch=branch,
+                scheduled_at__date=timezone.localdate(clock.now()),
+            )
+            .select_related("service")
+            .order_by("scheduled_at"),
+            may_manage=has_permission(request.user, "queues.manage"),
+            devices={
+                "kiosk": request.build_absolute_uri(
+                    reverse("queues_public:kiosk", args=[settings.kiosk_key])
+                ),
+                "board": request.build_absolute_uri(
+                    reverse("queues_public:board", args=[settings.board_key])
+                ),
+                "door": request.build_absolute_uri(
+                    reverse("queues_public:door", args=[settings.door_key])
+                ),
+            },
+        )
+    return render(request, "queues/home.html", context)
+
+
+@login_required
+def counter_console(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "queues.serve")
+    counter = get_object_or_404(Counter.objects.visible_to(request.user), pk=pk)
+    session = StaffSession.objects.filter(counter=counter, ended_at__isnull=True).first()
+    mine = session is not None and session.staff == staff_of(request.user)
+    current = actions.current_ticket(counter)
+    line = actions.line_for(counter)
+    return render(
+        request,
+        "queues/counter.html",
+        {
+            "counter": counter,
+            "session": session,
+            "mine": mine,
+            "current": current,
+            "line": line[:12],
+            "line_length": len(line),
+            "services": ServiceType.objects.filter(branch=counter.branch, active=True).exclude(
+                pk=current.service_id if current else None
+            ),
+            "recall_limit": actions.settings_for(counter.branch).recall_limit,
+        },
+    )
+
+
+COUNTER_ACTIONS = {
+    "open": lambda user, counter, post: actions.open_counter(user, counter),
+    "close": lambda user, counter, post: actions.close_counter(user, counter),
+    "next": lambda user, counter, post: actions.call_next(user, counter),
+    "recall": lambda user, counter, post: actions.recall(user, counter),
+    "start": lambda user, counter, post: actions.start(user, counter),
+    "finish": lambda user, counter, post: actions.finish(user, counter, note=post.get("note", "")),
+    "no_show": lambda user, counter, post: actions.no_show(user, counter),
+    "park": lambda user, counter, post: actions.park(user, counter, note=post.get("note", "")),
+    "transfer": lambda user, counter, post: actions.transfer(
+        user,
+        counter,
+        get_object_or_404(ServiceType, branch=counter.branch, prefix=post.get("to", "")),
+        note=post.get("note", ""),
+    ),
+}
+
+
+@login_required
+@require_POST
+def counter_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    counter = get_object_or_404(Counter.objects.visible_to(request.user), pk=pk)
+    step = COUNTER_ACTIONS.get(action)
+    if step is None:
+        messages.error(request, _("Unknown step."))
+        return redirect("queues:counter", pk=pk)
+    try:
+        result = step(request.user, counter, request.POST)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if action == "next" and result is None:
+            messages.info(request, _("Nobody is waiting for this counter's businesses."))
+    return redirect("queues:counter", pk=pk)
+
+
+@login_required
+@require_POST
+def resume(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = get_object_or_404(QueueTicket.objects.visible_to(request.user), pk=pk)
+    try:
+        actions.resume(request.user, ticket)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(request.POST.get("next") or reverse("queues:home"))
+
+
+@login_required
+@require_POST
+def issue(request: HttpRequest) -> HttpResponse:
+    """A number given by staff (a customer at the desk, by phone): any priority."""
+    branch = get_object_or_404(
+        Branch.objects.visible_to(request.user), code=request.POST.get("branch", "")
+    )
+    service = get_object_or_404(ServiceType, branch=branch, prefix=request.POST.get("service", ""))
+    try:
+        ticket, token = actions.take_number(
+            request.user,
+            branch,
+            service,
+            channel=QueueTicket.Channel.STAFF,
+            priority=request.POST.get("priority") or Priority.ORDINARY,
+            phone=request.POST.get("phone", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        status_url = request.build_absolute_uri(reverse("queues_public:status", args=[token]))
+        messages.success(
+            request,
+            _("Number %(number)s given; the customer can follow it at %(url)s")
+            % {"number": ticket.number, "url": status_url},
+        )
+    return redirect("queues:home")
+
+
+@login_required
+@require_POST
+def book(request: HttpRequest) -> HttpResponse:
+    branch = get_object_or_404(
+        Branch.objects.visible_to(request.user), code=request.POST.get("branch", "")
+    )
+    service = get_object_or_404(ServiceType, branch=branch, prefix=request.POST.get("service", ""))
+    try:
+        when = timezone.make_aware(dt.datetime.fromisoformat(request.POST.get("at", "")))
+        appointment = actions.book_appointment(
+            request.user,
+            branch,
+            service,
+            when,
+            name=request.POST.get("name", ""),
+            phone=request.POST.get("phone", ""),
+        )
+    except ValueError:
+        messages.error(request, _("Give the appointment's date and time."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Appointment booked: code %(code)s at %(at)s.")
+            % {
+                "code": appointment.code,
+                "at": timezone.localtime(appointment.scheduled_at).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+    return redirect("queues:home")
+
+
+@login_required
+def rules(request: HttpRequest) -> HttpResponse:
+    """The branch's queue rules, for managers to set and staff to read."""
+    require_permission(request.user, "queues.serve")
+    branch = _branch(request)
+    if branch is None:
+        return redirect("queues:home")
+    settings = actions.settings_for(branch)
+    if request.method == "POST":
+        fields = {}
+        try:
+            for name in (
+                "vip_head_start_s",
+                "elderly_head_start_s",
+                "appointment_early_s",
+                "appointment_late_s",
+                "recall_limit",
+                "target_wait_minutes",
+            ):
+                fields[name] = int(request.POST.get(name) or 0)
+            fields["by_preference"] = request.POST.get("by_preference") == "on"
+            fields["remote_check_in"] = request.POST.get("remote_check_in") == "on"
+            fields["running_text"] = request.POST.get("running_text", "")[:300]
+            actions.save_settings(request.user, branch, **fields)
+        except ValueError:
+            messages.error(request, _("Give the times as whole numbers of seconds."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The rules are saved."))
+            return redirect("queues:rules")
+    return render(
+        request,
+        "queues/rules.html",
+        {
+            "branch": branch,
+            "settings": settings,
+            "may_manage": has_permission(request.user, "queues.manage"),
+        },
+    )

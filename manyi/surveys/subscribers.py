@@ -42,9 +42,7 @@ def after_purchase(event: TransactionRecorded, meta: EventMeta) -> None:
 @subscriber(QueueTicketServed, inline=True)
 def after_queue_served(event: QueueTicketServed, meta: EventMeta) -> None:
     if event.customer_id:  # a walk-in who gave no name cannot be asked
-        _schedule(
-            event.name, event.customer_id, f"queue:{event.ticket_id}", meta, event.staff_id
-        )
+        _schedule(event.name, event.customer_id, f"queue:{event.ticket_id}", meta, event.staff_id)
 
 
 def schedule_for(

@@ -22,6 +22,14 @@ class Hall:
     counters: dict[int, Counter]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """The phone pages count numbers per phone and address in the cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def at_ten():
     """Clock at 10:00 on a working day; `at_ten(minutes)` moves it on."""

@@ -183,3 +183,37 @@ def test_the_day_closes_open_numbers_and_missed_appointments(org, hall, at_ten):
     missed.refresh_from_db()
     assert ticket.status == "abandoned" and missed.state == "no_show"
     assert QueueTicket.objects.filter(status__in=QueueTicket.OPEN).count() == 0
+
+
+def test_a_served_number_sends_the_survey_trigger(
+    org, hall, at_ten, tmp_path, django_capture_on_commit_callbacks
+):
+    from manyi.analytics.tests.test_xlsform import workbook
+    from manyi.surveys import actions as survey_actions
+    from manyi.surveys.models import SurveyTrigger, TriggeredInvitation
+
+    path = workbook(tmp_path / "after_visit.xlsx")
+    version, _ = survey_actions.import_xlsform(
+        SYSTEM, content=path.read_bytes(), file_name=path.name
+    )
+    SurveyTrigger.objects.create(
+        name="网点服务评价",
+        event="queue.served",
+        questionnaire=version.questionnaire,
+        channel="sms",
+        message="{客户}您好，请评价刚才的服务：{链接}",
+        delay_minutes=30,
+    )
+    customer = customer_actions.create_customer(
+        SYSTEM, branch=org.a1, name="赵六", contacts=[("mobile", "13800000001")]
+    )
+    _take(hall, org, customer=customer)
+    _take(hall, org)  # an anonymous walk-in: nobody to ask
+    counter = hall.counters[1]
+    actions.open_counter(org.agent_a1, counter)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.call_next(org.agent_a1, counter)
+            actions.finish(org.agent_a1, counter)
+    pending = TriggeredInvitation.objects.get()
+    assert pending.customer == customer and pending.agent == org.agent_a1.staff

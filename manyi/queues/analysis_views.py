@@ -1,0 +1,383 @@
+"""The queue's figures for managers and analysts: waits and service times with the peak
+hours to publish, the Excel export, the staffing plan from the branch's own arrivals, and
+the comparison of queue designs by simulation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pandas as pd
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from manyi.analytics.queue_stats import QueueStats, summarise
+from manyi.core import clock
+from manyi.org.models import Branch
+from manyi.org.permissions import require_permission
+
+from .actions import settings_for
+from .models import QueueTicket
+from .views import _branch
+
+OUTCOMES = {"done": "served", "no_show": "no_show", "abandoned": "abandoned"}
+
+
+def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate(clock.now())
+    try:
+        end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
+        start = dt.date.fromisoformat(
+            request.GET.get("start") or (end - dt.timedelta(days=29)).isoformat()
+        )
+    except ValueError:
+        end, start = today, today - dt.timedelta(days=29)
+    return (start, end) if start <= end else (end, start)
+
+
+def ticket_frame(branch: Branch, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """The branch's closed tickets of the period, one row each (local times)."""
+    rows = (
+        QueueTicket.objects.filter(
+            branch=branch, day__gte=start, day__lte=end, status__in=list(OUTCOMES)
+        )
+        .order_by("issued_at")
+        .values_list(
+            "number",
+            "service__prefix",
+            "service__name",
+            "priority",
+            "staff__name",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "status",
+        )
+    )
+    tz = timezone.get_current_timezone()
+
+    def local(value: dt.datetime | None) -> dt.datetime | None:
+        return value.astimezone(tz).replace(tzinfo=None) if value else None
+
+    records = [
+        {
+            "ticket": number,
+            "service": f"{prefix} {name}",
+            "priority": priority,
+            "staff": staff or "",
+            "issued_at": local(issued),
+            "called_at": local(called),
+            "started_at": local(started),
+            "finished_at": local(finished),
+            "outcome": OUTCOMES[status],
+        }
+        for number, prefix, name, priority, staff, issued, called, started, finished, status in (
+            rows.iterator(chunk_size=5000)
+        )
+    ]
+    return pd.DataFrame(
+        records,
+        columns=[
+            "ticket",
+            "service",
+            "priority",
+            "staff",
+            "issued_at",
+            "called_at",
+            "started_at",
+            "finished_at",
+            "outcome",
+        ],
+    )
+
+
+def _weekday_names() -> list[str]:
+    return [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+
+
+def _stats(branch: Branch, start: dt.date, end: dt.date) -> QueueStats:
+    target = settings_for(branch).target_wait_minutes * 60
+    return summarise(ticket_frame(branch, start, end), target_s=float(target))
+
+
+@login_required
+def stats(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "queues.analyse")
+    branch = _branch(request)
+    start, end = _period(request)
+    context: dict[str, Any] = {"branch": branch, "start": start, "end": end}
+    if branch is not None:
+        figures = _stats(branch, start, end)
+        names = _weekday_names()
+        heat = figures.arrivals
+        top = float(heat.to_numpy().max()) or 1.0
+        hours = [h for h in range(24) if heat[h].sum() > 0] or list(range(8, 18))
+        context.update(
+            figures=figures,
+            target_minutes=settings_for(branch).target_wait_minutes,
+            tables=[
+                (_("By business"), "service", figures.by_service.to_dict("records")),
+                (_("By hour"), "hour", figures.by_hour.to_dict("records")),
+                (
+                    _("By weekday"),
+                    "weekday",
+                    [
+                        {**row, "weekday": names[int(row["weekday"])]}
+                        for row in figures.by_weekday.to_dict("records")
+                    ],
+                ),
+                (_("By member of staff"), "staff", figures.by_staff.to_dict("records")),
+            ],
+            hours=hours,
+            heat_rows=[
+                (
+                    names[w],
+                    [(round(float(heat.loc[w, h]), 1), float(heat.loc[w, h]) / top) for h in hours],
+                )
+                for w in range(7)
+                if heat.loc[w].sum() > 0
+            ],
+            peaks=[(names[w], h) for w, h in figures.peak_hours],
+        )
+    return render(request, "queues/stats.html", context)
+
+
+@login_required
+def stats_export(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "queues.analyse")
+    branch = _branch(request)
+    start, end = _period(request)
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    if branch is not None:
+        frame = ticket_frame(branch, start, end)
+        figures = _stats(branch, start, end)
+        names = _weekday_names()
+        sheets = [
+            (_("Tickets"), frame),
+            (_("By business"), figures.by_service),
+            (_("By hour"), figures.by_hour),
+            (
+                _("By weekday"),
+                figures.by_weekday.assign(
+                    weekday=[names[int(w)] for w in figures.by_weekday.get("weekday", [])]
+                )
+                if len(figures.by_weekday)
+                else figures.by_weekday,
+            ),
+            (_("By member of staff"), figures.by_staff),
+            (
+                _("Arrivals by weekday and hour"),
+                figures.arrivals.set_axis(names, axis=0).reset_index(),
+            ),
+        ]
+        for title, table in sheets:
+            sheet = book.create_sheet(title[:31])
+            sheet.append([str(c) for c in table.columns])
+            for row in table.itertuples(index=False):
+                sheet.append([None if pd.isna(v) else v for v in row])
+    else:
+        book.create_sheet("-")
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    code = branch.code if branch else "none"
+    response["Content-Disposition"] = f'attachment; filename="queue-{code}-{start}-{end}.xlsx"'
+    return response
+
+
+WEEKDAY_CHOICES = range(7)
+COLOURS = {"shared": "#1f6feb", "per_counter": "#d97706", "take_a_number": "#059669"}
+
+
+def _chart(result: dict[str, Any], pattern_start: dt.time, width: int = 720, height: int = 260):
+    """Polylines of the mean wait by time of day, one per design (inline SVG, no library)."""
+    designs = result["designs"]
+    peak = (
+        max([v for d in designs for v in d["curve"]["mean"] if v is not None] or [1.0]) / 60.0
+        or 1.0
+    )
+    steps = max(len(result["interval_starts"]) - 1, 1)
+    left, bottom = 40, height - 24
+    lines = []
+    for design in designs:
+        points = [
+            f"{left + (width - left - 10) * i / steps:.1f},"
+            f"{bottom - (bottom - 10) * (v / 60.0) / peak:.1f}"
+            for i, v in enumerate(design["curve"]["mean"])
+            if v is not None
+        ]
+        lines.append(
+            {
+                "design": design,
+                "points": " ".join(points),
+                "colour": COLOURS.get(design["design"], "#555"),
+            }
+        )
+    base = dt.datetime.combine(dt.date.today(), pattern_start)
+    ticks = [
+        {
+            "x": left + (width - left - 10) * i / steps,
+            "label": (base + dt.timedelta(seconds=start)).strftime("%H:%M"),
+        }
+        for i, start in enumerate(result["interval_starts"])
+        if i % 4 == 0
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "bottom": bottom,
+        "lines": lines,
+        "ticks": ticks,
+        "peak": round(peak),
+    }
+
+
+@login_required
+def simulate(request: HttpRequest) -> HttpResponse:
+    """Which way to queue: the branch's own typical day run through one shared line, a
+    line per counter and take-a-number, with 95% intervals over simulated days."""
+    from manyi.analytics.queue_sim import SimulationInputError
+    from manyi.analytics.queue_sim import simulate as run
+
+    from .history import busiest_weekday, scenario_for
+
+    require_permission(request.user, "queues.analyse")
+    branch = _branch(request)
+    context: dict[str, Any] = {"branch": branch, "weekdays": list(enumerate(_weekday_names()))}
+    if branch is not None:
+        try:
+            weekday = int(request.GET.get("weekday", busiest_weekday(branch)))
+            extra = max(0, min(5, int(request.GET.get("extra", 0))))
+            replications = max(5, min(100, int(request.GET.get("replications", 20))))
+        except ValueError:
+            weekday, extra, replications = busiest_weekday(branch), 0, 20
+        scenario, pattern = scenario_for(branch, weekday % 7, extra_counters=extra)
+        context.update(weekday=weekday % 7, extra=extra, replications=replications)
+        context["pattern_days"] = pattern.days
+        if pattern.days == 0:
+            context["problem"] = _("There is no queue history for this weekday yet.")
+        else:
+            try:
+                result = run(scenario, replications=replications, seed=2026).to_dict()
+            except SimulationInputError as exc:
+                context["problem"] = exc.zh if _chinese() else str(exc)
+            else:
+                context["result"] = result
+                context["chart"] = _chart(result, pattern.start)
+                context["arrivals"] = round(sum(pattern.total))
+    return render(request, "queues/simulate.html", context)
+
+
+def _chinese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "zh").startswith("zh")
+
+
+def staffing_plan(
+    branch: Branch,
+    weekday: int,
+    *,
+    target: float,
+    within_s: float,
+    shrinkage: float,
+    max_occupancy: float | None,
+    with_patience: bool,
+) -> dict[str, Any]:
+    """An hourly plan for the branch's typical `weekday`: its arrivals per hour and mean
+    service time from the history, Erlang C (or Erlang A with the customers' patience)."""
+    from manyi.analytics.staffing import plan
+
+    from .history import INTERVAL_S, day_pattern, patience_and_no_shows, service_seconds
+
+    pattern = day_pattern(branch, weekday)
+    per_hour: dict[int, float] = {}
+    base = dt.datetime.combine(dt.date.today(), pattern.start)
+    for index, value in enumerate(pattern.total):
+        hour = (base + dt.timedelta(seconds=index * INTERVAL_S)).hour
+        per_hour[hour] = per_hour.get(hour, 0.0) + value
+    hours = [h for h, n in sorted(per_hour.items()) if n > 0]
+    samples = [v for values in service_seconds(branch).values() for v in values]
+    aht = sum(samples) / len(samples) if samples else 300.0
+    patience, _no_shows = patience_and_no_shows(branch)
+    if not hours:
+        return {"pattern": pattern, "rows": [], "aht": aht, "patience": patience}
+    result = plan(
+        [per_hour[h] for h in hours],
+        interval=3600.0,
+        aht=aht,
+        target=target,
+        within=within_s,
+        shrinkage=shrinkage,
+        max_occupancy=max_occupancy,
+        patience=patience if (with_patience and patience) else None,
+    )
+    columns = result.as_dict()
+    rows = [
+        {"hour": hour, **{name: columns[name][i] for name in columns if name != "model"}}
+        for i, hour in enumerate(hours)
+    ]
+    return {
+        "pattern": pattern,
+        "rows": rows,
+        "aht": aht,
+        "patience": patience,
+        "model": result.model,
+    }
+
+
+@login_required
+def staffing(request: HttpRequest) -> HttpResponse:
+    """How many counters to staff each hour to serve the target share within the target
+    wait, from the branch's own arrivals (Erlang C, or Erlang A with abandonment)."""
+    from manyi.analytics.staffing import StaffingError
+
+    from .history import busiest_weekday
+
+    require_permission(request.user, "queues.analyse")
+    branch = _branch(request)
+    context: dict[str, Any] = {"branch": branch, "weekdays": list(enumerate(_weekday_names()))}
+    if branch is not None:
+        settings = settings_for(branch)
+        try:
+            weekday = int(request.GET.get("weekday", busiest_weekday(branch))) % 7
+            target = float(request.GET.get("target", 0.8))
+            within = float(request.GET.get("within", settings.target_wait_minutes))
+            shrinkage = float(request.GET.get("shrinkage", 0.2))
+            occupancy = float(request.GET.get("max_occupancy") or 0) or None
+        except ValueError:
+            weekday, target, within, shrinkage, occupancy = 0, 0.8, 15.0, 0.2, None
+            context["problem"] = _("Give the figures as numbers.")
+        with_patience = request.GET.get("model", "erlang_a") == "erlang_a"
+        context.update(
+            weekday=weekday,
+            target=target,
+            within=within,
+            shrinkage=shrinkage,
+            max_occupancy=occupancy or "",
+            model=("erlang_a" if with_patience else "erlang_c"),
+        )
+        try:
+            context["plan"] = staffing_plan(
+                branch,
+                weekday,
+                target=target,
+                within_s=within * 60,
+                shrinkage=shrinkage,
+                max_occupancy=occupancy,
+                with_patience=with_patience,
+            )
+        except StaffingError as exc:
+            context["problem"] = exc.zh if _chinese() else str(exc)
+    return render(request, "queues/staffing.html", context)

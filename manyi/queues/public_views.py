@@ -1,0 +1,233 @@
+"""The queue's public pages: the kiosk in the hall, the phone page behind the QR code at
+the door (and remote check-in where the branch allows it), the customer's own status page,
+and the display board with its live feed. The devices are known by unguessable keys; a
+customer's page by the token of their number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from manyi.core.qr import qr_svg
+from manyi.customers.models import Contact
+from manyi.org.models import Branch
+
+from . import actions, estimates, live
+from .models import Priority, QueueSettings, QueueTicket, ServiceType
+
+# Numbers one phone number, or one address, may take in ten minutes (an address is often a
+# whole branch's Wi-Fi, hence the larger figure).
+PHONE_LIMIT = 3
+ADDRESS_LIMIT = 30
+
+
+def _settings(**key: str) -> QueueSettings:
+    settings = QueueSettings.objects.select_related("branch").filter(**key).first()
+    if settings is None or not settings.branch.is_active:
+        raise Http404(_("This device is not known."))
+    return settings
+
+
+def _services(branch: Branch) -> list[dict[str, Any]]:
+    counts = {row["prefix"]: row["waiting"] for row in live.waiting_counts(branch)}
+    return [
+        {"service": service, "waiting": counts.get(service.prefix, 0)}
+        for service in ServiceType.objects.filter(branch=branch, active=True).order_by("position")
+    ]
+
+
+def _customer_by_phone(phone: str) -> Any:
+    contact = (
+        Contact.objects.filter(kind="mobile", value=phone.strip())
+        .select_related("customer")
+        .order_by("-is_primary", "pk")
+        .first()
+    )
+    return contact.customer if contact else None
+
+
+def _status_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("queues_public:status", args=[token]))
+
+
+def _too_many(request: HttpRequest, phone: str) -> bool:
+    """A QR code at the door or a remote check-in can be abused from anywhere: a phone
+    number or an address takes a few numbers in ten minutes at most."""
+    limits = {f"queues:take:ip:{request.META.get('REMOTE_ADDR', '')}": ADDRESS_LIMIT}
+    if phone:
+        limits[f"queues:take:phone:{phone}"] = PHONE_LIMIT
+    over = False
+    for key, limit in limits.items():
+        cache.add(key, 0, timeout=600)
+        over = cache.incr(key) > limit or over
+    return over
+
+
+def _take(request: HttpRequest, settings: QueueSettings, channel: str) -> tuple[Any, str]:
+    """The kiosk's and the phone page's form: a business, perhaps priority, perhaps an
+    appointment code; returns (ticket, token) or raises ValidationError."""
+    branch = settings.branch
+    post = request.POST
+    if post.get("appointment"):
+        return actions.check_in(f"{channel}:{branch.code}", branch, post["appointment"])
+    service = ServiceType.objects.filter(
+        branch=branch, prefix=post.get("service", ""), active=True
+    ).first()
+    if service is None:
+        raise ValidationError(_("Choose a business."))
+    phone = (post.get("phone") or "").strip()
+    priority = Priority.ORDINARY
+    customer = _customer_by_phone(phone) if phone else None
+    if post.get("vip"):
+        priority = Priority.VIP
+    elif post.get("elderly"):
+        priority = Priority.ELDERLY
+    return actions.take_number(
+        f"{channel}:{branch.code}",
+        branch,
+        service,
+        channel=channel,
+        priority=priority,
+        customer=customer,
+        phone=phone,
+    )
+
+
+@never_cache
+def kiosk(request: HttpRequest, key: str) -> HttpResponse:
+    settings = _settings(kiosk_key=key)
+    context: dict[str, Any] = {"settings": settings, "branch": settings.branch}
+    if request.method == "POST":
+        try:
+            ticket, token = _take(request, settings, QueueTicket.Channel.KIOSK)
+        except ValidationError as exc:
+            context["problem"] = " ".join(exc.messages)
+        else:
+            url = _status_url(request, token)
+            estimate = estimates.for_ticket(ticket, ticket.issued_at)
+            return render(
+                request,
+                "queues/kiosk_done.html",
+                {
+                    **context,
+                    "ticket": ticket,
+                    "qr": qr_svg(url, scale=5),
+                    "status_url": url,
+                    "estimate": estimates.describe(estimate),
+                },
+            )
+    context["services"] = _services(settings.branch)
+    return render(request, "queues/kiosk.html", context)
+
+
+def _phone_page(request: HttpRequest, settings: QueueSettings, channel: str) -> HttpResponse:
+    context: dict[str, Any] = {
+        "settings": settings,
+        "branch": settings.branch,
+        "remote": channel == QueueTicket.Channel.REMOTE,
+    }
+    if request.method == "POST":
+        phone = (request.POST.get("phone") or "").strip()
+        if channel == QueueTicket.Channel.REMOTE and not phone:
+            context["problem"] = _("Give your mobile number to take a number remotely.")
+        elif _too_many(request, phone):
+            context["problem"] = _("Too many numbers taken from this phone; ask at the counter.")
+        else:
+            try:
+                _ticket, token = _take(request, settings, channel)
+            except ValidationError as exc:
+                context["problem"] = " ".join(exc.messages)
+            else:
+                return redirect("queues_public:status", token=token)
+    context["services"] = _services(settings.branch)
+    return render(request, "queues/phone.html", context)
+
+
+@never_cache
+def door(request: HttpRequest, key: str) -> HttpResponse:
+    return _phone_page(request, _settings(door_key=key), QueueTicket.Channel.MOBILE)
+
+
+@never_cache
+def remote(request: HttpRequest, code: str) -> HttpResponse:
+    settings = _settings(branch__code=code)
+    if not settings.remote_check_in:
+        raise Http404(_("This branch does not take numbers remotely."))
+    return _phone_page(request, settings, QueueTicket.Channel.REMOTE)
+
+
+def _ticket(token: str) -> QueueTicket:
+    try:
+        return actions.ticket_by_token(token)
+    except ValidationError:
+        raise Http404(_("This number is not known.")) from None
+
+
+@never_cache
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    ticket = _ticket(token)
+    return render(
+        request,
+        "queues/status.html",
+        {"ticket": ticket, "state": live.ticket_state(ticket), "token": token},
+    )
+
+
+@never_cache
+def status_state(request: HttpRequest, token: str) -> JsonResponse:
+    return JsonResponse(live.ticket_state(_ticket(token)))
+
+
+@require_POST
+def status_leave(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        actions.leave(token)
+    except ValidationError as exc:
+        return JsonResponse({"message": " ".join(exc.messages)}, status=409)
+    return redirect("queues_public:status", token=token)
+
+
+@never_cache
+def board(request: HttpRequest, key: str) -> HttpResponse:
+    settings = _settings(board_key=key)
+    return render(
+        request,
+        "queues/board.html",
+        {
+            "branch": settings.branch,
+            "state": live.board_state(settings.branch),
+            "key": key,
+        },
+    )
+
+
+@never_cache
+def board_state(request: HttpRequest, key: str) -> JsonResponse:
+    """The polling fallback when the live feed cannot be held open."""
+    return JsonResponse(live.board_state(_settings(board_key=key).branch))
+
+
+def board_stream(request: HttpRequest, key: str) -> StreamingHttpResponse:
+    """Server-sent events: every call and recall as it happens."""
+    settings = _settings(board_key=key)
+    try:
+        after = int(request.headers.get("Last-Event-ID") or request.GET.get("after") or 0)
+    except ValueError:
+        after = 0
+    if isinstance(request, ASGIRequest):
+        content: Any = live.astream(settings.branch_id, after)
+    else:
+        content = live.stream(settings.branch_id, after)
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # no buffering behind nginx
+    return response

@@ -1,0 +1,106 @@
+"""A customer takes a number at the kiosk, the clerk calls it at the counter with the
+keyboard, and the hall's board shows it within a second without reloading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from tests.browser.test_tickets import login
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _open_all_day(branch) -> None:
+    """The live server runs on the real clock: the branch is open whenever the test runs."""
+    from manyi.businesstime.models import OpeningHours
+    from manyi.businesstime.services import forget_calendars
+
+    branch.observes_statutory_holidays = False
+    branch.save(update_fields=["observes_statutory_holidays"])
+    OpeningHours.objects.filter(branch=branch).delete()
+    for weekday in range(7):
+        OpeningHours.objects.create(
+            branch=branch, weekday=weekday, opens=dt.time(0, 0), closes=dt.time(23, 59, 59)
+        )
+    forget_calendars()
+
+
+def _hall(org):
+    from manyi.queues import actions
+    from manyi.queues.models import Counter, CounterService, ServiceType
+
+    _open_all_day(org.a1)
+    personal = ServiceType.objects.create(branch=org.a1, prefix="A", name="个人业务", position=1)
+    counter = Counter.objects.create(branch=org.a1, number=3, name="3号窗口")
+    CounterService.objects.create(counter=counter, service=personal, preference=1)
+    return actions.settings_for(org.a1), counter
+
+
+def test_kiosk_counter_and_board(org, live_server, browser_page):
+    settings, counter = _hall(org)
+    base = live_server.url
+    board = browser_page.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 720}
+    ).new_page()
+    board.goto(f"{base}/q/board/{settings.board_key}/")
+    assert board.locator("#current-number").inner_text() == "—"
+
+    kiosk = browser_page.context.browser.new_context(
+        locale="zh-CN", viewport={"width": 1080, "height": 1920}, has_touch=True
+    ).new_page()
+    kiosk.goto(f"{base}/q/kiosk/{settings.kiosk_key}/")
+    kiosk.click("button[data-service=A]")
+    assert kiosk.locator("#issued-number").inner_text() == "A001"
+    assert kiosk.locator(".qr svg").count() == 1
+
+    clerk = browser_page
+    login(clerk, base, "agent_a1")
+    clerk.goto(f"{base}/queues/counter/{counter.pk}/")
+    clerk.click("#open")
+    clerk.wait_for_selector("#call-next")
+    clerk.keyboard.press("n")  # the console is keyboard-driven
+    clerk.wait_for_selector("#recall")
+    called = time.monotonic()
+    assert clerk.locator("#current-number").inner_text() == "A001"
+    # the board shows it without a reload, well within a second of the call
+    board.wait_for_function(
+        "document.getElementById('current-number').textContent === 'A001'", timeout=1000
+    )
+    assert time.monotonic() - called < 1.0
+    assert "3" in board.locator("#current-counter").inner_text()
+    assert board.locator("#recent-calls tbody tr").first.inner_text().startswith("A001")
+    # a recall reaches the board too
+    clerk.keyboard.press("r")
+    board.wait_for_function(
+        "document.querySelectorAll('#recent-calls tbody tr').length === 2", timeout=1000
+    )
+    clerk.keyboard.press("s")
+    clerk.wait_for_selector("#finish")
+    clerk.keyboard.press("f")
+    clerk.wait_for_selector("#call-next")
+    from manyi.queues.models import QueueTicket
+
+    assert QueueTicket.objects.get().status == "done"
+
+
+def test_the_customer_follows_the_number_on_a_phone(org, live_server, browser_page):
+    settings, counter = _hall(org)
+    from manyi.queues import actions
+
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/q/door/{settings.door_key}/")
+    page.click("#take button[type=submit]")
+    page.wait_for_selector("#ticket-status")
+    assert "A001" in page.locator(".big-number").inner_text()
+    clerk = org.agent_a1
+    actions.open_counter(clerk, counter)
+    actions.call_next(clerk, counter)
+    page.wait_for_function(
+        "document.getElementById('status-message').classList.contains('calling')",
+        timeout=5000,
+    )
+    assert "3" in page.locator("#status-message").inner_text()
