@@ -455,6 +455,31 @@ def _require(ticket: QueueTicket | None, *allowed: str) -> QueueTicket:
     return ticket
 
 
+def _step(
+    actor: Any,
+    ticket: QueueTicket,
+    kind: str,
+    changes: dict[str, Any],
+    *,
+    at: dt.datetime,
+    counter: Counter | None = None,
+    staff: Any = None,
+    note: str = "",
+    **detail: Any,
+) -> QueueTicket:
+    """One step of a number: its row, its event on the feed and its audit entry, together."""
+    with transaction.atomic():
+        QueueTicket.objects.filter(pk=ticket.pk).update(**changes)
+        ticket.refresh_from_db()
+        if kind == K.RECALLED or kind == K.NO_SHOW:
+            detail["calls"] = ticket.calls
+        if note:
+            detail["note"] = note[:200]
+        _event(ticket, kind, at, counter=counter, staff=staff, **detail)
+        audit.record(actor, f"queues.ticket.{kind}", ticket, after=detail or None, note=note[:200])
+    return ticket
+
+
 def recall(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
     ticket = _require(_current(counter), S.CALLED)
@@ -465,25 +490,30 @@ def recall(actor: Any, counter: Counter) -> QueueTicket:
             % {"number": ticket.number, "n": ticket.calls},
             code="recall_limit",
         )
-    now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(calls=F("calls") + 1)
-        ticket.refresh_from_db()
-        _event(ticket, K.RECALLED, now, counter=counter, staff=session.staff, calls=ticket.calls)
-        audit.record(actor, "queues.ticket.recall", ticket, after={"calls": ticket.calls})
-    return ticket
+    return _step(
+        actor,
+        ticket,
+        K.RECALLED,
+        {"calls": F("calls") + 1},
+        at=clock.now(),
+        counter=counter,
+        staff=session.staff,
+    )
 
 
 def start(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
     ticket = _require(_current(counter), S.CALLED)
     now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.SERVING, started_at=now)
-        ticket.refresh_from_db()
-        _event(ticket, K.STARTED, now, counter=counter, staff=session.staff)
-        audit.record(actor, "queues.ticket.start", ticket)
-    return ticket
+    return _step(
+        actor,
+        ticket,
+        K.STARTED,
+        {"status": S.SERVING, "started_at": now},
+        at=now,
+        counter=counter,
+        staff=session.staff,
+    )
 
 
 def finish(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
@@ -492,12 +522,16 @@ def finish(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
     now = clock.now()
     started = ticket.started_at or now
     with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(
-            status=S.DONE, started_at=started, finished_at=now
+        ticket = _step(
+            actor,
+            ticket,
+            K.FINISHED,
+            {"status": S.DONE, "started_at": started, "finished_at": now},
+            at=now,
+            counter=counter,
+            staff=session.staff,
+            note=note,
         )
-        ticket.refresh_from_db()
-        _event(ticket, K.FINISHED, now, counter=counter, staff=session.staff, note=note[:200])
-        audit.record(actor, "queues.ticket.finish", ticket, note=note[:200])
         waited = (ticket.called_at - ticket.issued_at).total_seconds()
         served = (now - started).total_seconds()
         if ticket.customer_id:
@@ -533,12 +567,15 @@ def no_show(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
     ticket = _require(_current(counter), S.CALLED)
     now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.NO_SHOW, finished_at=now)
-        ticket.refresh_from_db()
-        _event(ticket, K.NO_SHOW, now, counter=counter, staff=session.staff, calls=ticket.calls)
-        audit.record(actor, "queues.ticket.no_show", ticket, after={"calls": ticket.calls})
-    return ticket
+    return _step(
+        actor,
+        ticket,
+        K.NO_SHOW,
+        {"status": S.NO_SHOW, "finished_at": now},
+        at=now,
+        counter=counter,
+        staff=session.staff,
+    )
 
 
 def transfer(actor: Any, counter: Counter, to: ServiceType, *, note: str = "") -> QueueTicket:
@@ -550,28 +587,25 @@ def transfer(actor: Any, counter: Counter, to: ServiceType, *, note: str = "") -
         raise ValidationError(_("This service is not offered at this branch."))
     if to.pk == ticket.service_id:
         raise ValidationError(_("The number is already in this service's line."))
-    now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(
-            status=S.WAITING,
-            transferred_from=ticket.service_id,
-            service=to,
-            counter=None,
-            staff=None,
-            calls=0,
-        )
-        ticket.refresh_from_db()
-        _event(
-            ticket,
-            K.TRANSFERRED,
-            now,
-            counter=counter,
-            staff=session.staff,
-            to=to.prefix,
-            note=note[:200],
-        )
-        audit.record(actor, "queues.ticket.transfer", ticket, after={"to": to.prefix})
-    return ticket
+    changes = {
+        "status": S.WAITING,
+        "transferred_from": ticket.service_id,
+        "service": to,
+        "counter": None,
+        "staff": None,
+        "calls": 0,
+    }
+    return _step(
+        actor,
+        ticket,
+        K.TRANSFERRED,
+        changes,
+        at=clock.now(),
+        counter=counter,
+        staff=session.staff,
+        note=note,
+        to=to.prefix,
+    )
 
 
 def park(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
@@ -579,13 +613,16 @@ def park(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
     their place with `resume`."""
     session = _session(actor, counter)
     ticket = _require(_current(counter), S.CALLED, S.SERVING)
-    now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.PARKED, counter=None)
-        ticket.refresh_from_db()
-        _event(ticket, K.PARKED, now, counter=counter, staff=session.staff, note=note[:200])
-        audit.record(actor, "queues.ticket.park", ticket, note=note[:200])
-    return ticket
+    return _step(
+        actor,
+        ticket,
+        K.PARKED,
+        {"status": S.PARKED, "counter": None},
+        at=clock.now(),
+        counter=counter,
+        staff=session.staff,
+        note=note,
+    )
 
 
 def resume(actor: Any, ticket: QueueTicket) -> QueueTicket:
@@ -593,13 +630,7 @@ def resume(actor: Any, ticket: QueueTicket) -> QueueTicket:
     require_branch(actor, ticket.branch_id)
     if ticket.status != S.PARKED:
         raise QueueRefused(_("Only a number set aside can come back in line."), code="state")
-    now = clock.now()
-    with transaction.atomic():
-        QueueTicket.objects.filter(pk=ticket.pk).update(status=S.WAITING, calls=0)
-        ticket.refresh_from_db()
-        _event(ticket, K.RESUMED, now)
-        audit.record(actor, "queues.ticket.resume", ticket)
-    return ticket
+    return _step(actor, ticket, K.RESUMED, {"status": S.WAITING, "calls": 0}, at=clock.now())
 
 
 def leave(token: str) -> QueueTicket:

@@ -106,6 +106,14 @@ def test_recall_then_no_show_and_park_then_resume(org, hall, at_ten):
     assert third.status == "waiting"
     kinds = list(QueueEvent.objects.filter(ticket=gone).values_list("kind", flat=True))
     assert kinds == ["issued", "called", "recalled", "recalled", "no_show"]
+    audited = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {
+        "queues.ticket.call",
+        "queues.ticket.recalled",
+        "queues.ticket.no_show",
+        "queues.ticket.parked",
+        "queues.ticket.resumed",
+    } <= audited
 
 
 def test_finishing_serves_emits_the_event_and_writes_the_timeline(org, hall, at_ten):
