@@ -40,8 +40,32 @@ def bare_ticket_insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": ticket.pk, "number": ticket.number}, status=201)
 
 
+@csrf_exempt
+def bare_queue_insert(request: HttpRequest) -> JsonResponse:
+    """The floor for taking a number: parse the JSON body and insert one queue ticket row.
+    No authentication, opening hours, number series, fairness rule, estimate, event or
+    audit."""
+    from django.utils import timezone
+
+    from manyi.queues.models import QueueTicket
+
+    data = json.loads(request.body)
+    now = timezone.now()
+    ticket = QueueTicket.objects.create(
+        branch_id=data["branch_id"],
+        service_id=data["service_id"],
+        number=f"Z{next(_bare_numbers)}"[:8],
+        day=now.date(),
+        issued_at=now,
+        queued_at=now,
+        digest=uuid.uuid4().hex,
+    )
+    return JsonResponse({"id": ticket.pk, "number": ticket.number}, status=201)
+
+
 urlpatterns = [
     path("bench/bare/staff/<int:pk>", bare_staff_view),
     path("bench/bare/tickets", bare_ticket_insert),
+    path("bench/bare/queue", bare_queue_insert),
     *manyi_urlpatterns,
 ]

@@ -70,6 +70,25 @@ def _table(frame: pd.DataFrame, key: str, target_s: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def honesty(frame: pd.DataFrame) -> dict[str, Any]:
+    """How the waits told at issue compare with the waits that followed: the share inside
+    the range told, and the mean error of the estimate (optional columns `estimate_s`,
+    `estimate_low_s`, `estimate_high_s`)."""
+    if "estimate_s" not in frame or not len(frame):
+        return {"told": 0, "within_range": None, "mean_error_s": None}
+    told = frame[frame["estimate_s"].notna() & frame["wait_s"].notna()]
+    if not len(told):
+        return {"told": 0, "within_range": None, "mean_error_s": None}
+    inside = (told["wait_s"] >= told["estimate_low_s"]) & (
+        told["wait_s"] <= told["estimate_high_s"]
+    )
+    return {
+        "told": len(told),
+        "within_range": float(inside.mean()),
+        "mean_error_s": float((told["wait_s"] - told["estimate_s"]).abs().mean()),
+    }
+
+
 def summarise(tickets: pd.DataFrame, *, target_s: float = 900.0) -> QueueStats:
     frame = _prepare(tickets) if len(tickets) else _prepare(_empty())
     arrivals = pd.DataFrame(0.0, index=range(7), columns=range(24))
@@ -83,7 +102,7 @@ def summarise(tickets: pd.DataFrame, *, target_s: float = 900.0) -> QueueStats:
         (int(w), int(h)) for (w, h), v in stacked.sort_values(ascending=False).items() if v > 0
     ]
     return QueueStats(
-        overall=_figures(frame, target_s),
+        overall={**_figures(frame, target_s), "estimates": honesty(frame)},
         by_service=_table(frame, "service", target_s),
         by_hour=_table(frame, "hour", target_s),
         by_weekday=_table(frame, "weekday", target_s),

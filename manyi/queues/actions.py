@@ -218,6 +218,9 @@ def take_number(
                 detail={"ticket": ticket.pk, "service": service.name},
                 source=f"queue:{ticket.pk}",
             )
+    from .estimates import record_at_issue  # the estimate reads this module's rules
+
+    ticket.estimate = record_at_issue(ticket)  # told on the kiosk, kept for its honesty
     return ticket, token
 
 

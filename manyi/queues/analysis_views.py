@@ -57,6 +57,9 @@ def ticket_frame(branch: Branch, start: dt.date, end: dt.date) -> pd.DataFrame:
             "started_at",
             "finished_at",
             "status",
+            "estimate_s",
+            "estimate_low_s",
+            "estimate_high_s",
         )
     )
     tz = timezone.get_current_timezone()
@@ -75,10 +78,25 @@ def ticket_frame(branch: Branch, start: dt.date, end: dt.date) -> pd.DataFrame:
             "started_at": local(started),
             "finished_at": local(finished),
             "outcome": OUTCOMES[status],
+            "estimate_s": told,
+            "estimate_low_s": low,
+            "estimate_high_s": high,
         }
-        for number, prefix, name, priority, staff, issued, called, started, finished, status in (
-            rows.iterator(chunk_size=5000)
-        )
+        for (
+            number,
+            prefix,
+            name,
+            priority,
+            staff,
+            issued,
+            called,
+            started,
+            finished,
+            status,
+            told,
+            low,
+            high,
+        ) in rows.iterator(chunk_size=5000)
     ]
     return pd.DataFrame(
         records,
@@ -92,6 +110,9 @@ def ticket_frame(branch: Branch, start: dt.date, end: dt.date) -> pd.DataFrame:
             "started_at",
             "finished_at",
             "outcome",
+            "estimate_s",
+            "estimate_low_s",
+            "estimate_high_s",
         ],
     )
 

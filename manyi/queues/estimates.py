@@ -1,19 +1,30 @@
-"""A waiting customer's place and honest wait, from the branch's state now."""
+"""A waiting customer's place and honest wait, from the branch's state now.
+
+The branch's tables are turned into `manyi.analytics.wait_estimate.QueueState` (the line,
+the counters open now and what they are busy with, what today has taught about service
+times, no-shows, patience and arrivals, the appointments due, today's calibration) and the
+estimate is a Monte Carlo of the branch forward from now under the fairness rule, with an
+80% interval that today's earlier numbers keep honest. The estimate told at issue is kept
+with the ticket, so the statistics can say how honest it was.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Avg, F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from manyi.analytics.queue_policy import order
+from manyi.analytics import wait_estimate as we
+from manyi.analytics.queue_policy import Waiting
 
-from .actions import _policy_for_virtual, _policy_view, _waiting_rows, settings_for
-from .models import QueueTicket, StaffSession
+from .actions import policy_of, settings_for
+from .models import Appointment, Priority, QueueTicket, StaffSession
 
-DEFAULT_SERVICE_S = 300.0
+S = QueueTicket.Status
+OUTCOMES = {S.DONE: "served", S.NO_SHOW: "no_show", S.ABANDONED: "abandoned"}
+DRAWS = 200
 
 
 @dataclass(frozen=True)
@@ -22,48 +33,132 @@ class TicketEstimate:
     wait_s: float | None  # None: no counter serving this business is open
     low_s: float | None
     high_s: float | None
+    grid: tuple[float, ...] = ()
 
 
-def _ahead(ticket: QueueTicket, now: dt.datetime) -> int:
-    epoch = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    line = order(
-        [_policy_view(t, epoch) for t in _waiting_rows(ticket.branch_id)],
-        [ticket.service.prefix],
-        (now - epoch).total_seconds(),
-        _policy_for_virtual(settings_for(ticket.branch)),
+def _t(value: dt.datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _waiting(ticket: QueueTicket) -> Waiting:
+    appointment_at = None
+    if ticket.priority == Priority.APPOINTMENT and ticket.appointment_id:
+        appointment_at = ticket.appointment.scheduled_at.timestamp()
+    return Waiting(
+        ticket=str(ticket.pk),
+        service=ticket.service.prefix,
+        priority=ticket.priority,
+        issued_at=ticket.issued_at.timestamp(),
+        appointment_at=appointment_at,
     )
-    names = [w.ticket for w in line]
-    return names.index(str(ticket.pk)) if str(ticket.pk) in names else 0
 
 
-def _mean_service_s(ticket: QueueTicket, now: dt.datetime) -> float:
-    for hours in (3, 24 * 30):
-        mean = (
-            QueueTicket.objects.filter(
-                service=ticket.service,
-                status=QueueTicket.Status.DONE,
-                finished_at__gte=now - dt.timedelta(hours=hours),
-                started_at__isnull=False,
+def _closing(branch, now: dt.datetime) -> float | None:
+    from manyi.businesstime.services import calendar_for_branch
+
+    for start, end in calendar_for_branch(branch).intervals_on(timezone.localtime(now).date()):
+        if start <= now <= end:
+            return end.timestamp()
+    return None
+
+
+def branch_state(branch, now: dt.datetime) -> we.QueueState:
+    """Everything the branch knows at `now`, from its tables."""
+    day = timezone.localtime(now).date()
+    today = list(
+        QueueTicket.objects.filter(branch=branch, day=day, issued_at__lte=now)
+        .select_related("service", "appointment", "staff")
+        .order_by("issued_at")
+    )
+    waiting = [_waiting(t) for t in today if t.status == S.WAITING]
+    sessions = StaffSession.objects.filter(
+        counter__branch=branch, ended_at__isnull=True
+    ).select_related("counter", "staff")
+    busy = {t.counter_id: t for t in today if t.status in (S.CALLED, S.SERVING) and t.counter_id}
+    counters = []
+    for session in sessions:
+        current = busy.get(session.counter_id)
+        counters.append(
+            we.CounterNow(
+                counter=str(session.counter.number),
+                services=tuple(s.prefix for s in session.counter.services_in_order()),
+                staff=str(session.staff_id),
+                busy_since=_t(current.called_at) if current else None,
+                busy_service=current.service.prefix if current else None,
             )
-            .aggregate(mean=Avg(F("finished_at") - F("started_at")))
-            .get("mean")
         )
-        if mean:
-            return mean.total_seconds() if hasattr(mean, "total_seconds") else float(mean) / 1e6
-    return DEFAULT_SERVICE_S
+    history = [
+        we.Past(
+            service=t.service.prefix,
+            priority=t.priority,
+            issued_at=t.issued_at.timestamp(),
+            called_at=_t(t.called_at),
+            outcome=OUTCOMES.get(t.status),
+            seconds=(t.finished_at - t.called_at).total_seconds()
+            if t.status == S.DONE and t.finished_at and t.called_at
+            else None,
+            staff=str(t.staff_id) if t.staff_id else None,
+            left_at=_t(t.finished_at) if t.status == S.ABANDONED else None,
+        )
+        for t in today
+    ]
+    graded = [t for t in today if t.estimate_grid]
+    calibration = (
+        we.calibration_at(
+            now.timestamp(),
+            [t.issued_at.timestamp() for t in graded],
+            [t.estimate_grid for t in graded],
+            [_t(t.called_at) for t in graded],
+            [_t(t.finished_at) if t.status == S.ABANDONED else None for t in graded],
+            [float(t.estimate_low_s or 0) for t in graded],
+            [float(t.estimate_high_s or 0) for t in graded],
+        )
+        if graded
+        else None
+    )
+    due = Appointment.objects.filter(
+        branch=branch,
+        state=Appointment.State.BOOKED,
+        scheduled_at__gte=now - dt.timedelta(minutes=15),
+        scheduled_at__lte=now + dt.timedelta(minutes=90),
+    ).select_related("service")
+    return we.QueueState(
+        waiting=waiting,
+        counters=counters,
+        recent=we.learn(history, now.timestamp()),
+        appointments_due=[(a.service.prefix, a.scheduled_at.timestamp()) for a in due],
+        closes_at=_closing(branch, now),
+        policy=policy_of(settings_for(branch)),
+        calibration=calibration,
+    )
 
 
 def for_ticket(ticket: QueueTicket, now: dt.datetime) -> TicketEstimate:
-    ahead = _ahead(ticket, now)
-    servers = StaffSession.objects.filter(
-        counter__branch_id=ticket.branch_id,
-        counter__profile__service=ticket.service,
-        ended_at__isnull=True,
-    ).count()
-    if not servers:
+    state = branch_state(ticket.branch, now)
+    if not any(ticket.service.prefix in c.services for c in state.counters):
+        ahead = sum(
+            1
+            for w in state.waiting
+            if w.service == ticket.service.prefix and w.issued_at < ticket.issued_at.timestamp()
+        )
         return TicketEstimate(ahead, None, None, None)
-    wait = (ahead + 1) * _mean_service_s(ticket, now) / servers
-    return TicketEstimate(ahead, wait, 0.5 * wait, 1.5 * wait)
+    estimate = we.estimate(state, str(ticket.pk), now.timestamp(), draws=DRAWS, seed=ticket.pk)
+    return TicketEstimate(
+        estimate.ahead, estimate.wait_s, estimate.low_s, estimate.high_s, estimate.grid
+    )
+
+
+def record_at_issue(ticket: QueueTicket) -> TicketEstimate:
+    """The estimate told when the number is taken, kept with the ticket."""
+    estimate = for_ticket(ticket, ticket.issued_at)
+    if estimate.wait_s is not None:
+        QueueTicket.objects.filter(pk=ticket.pk).update(
+            estimate_s=round(estimate.wait_s),
+            estimate_low_s=round(estimate.low_s or 0),
+            estimate_high_s=round(estimate.high_s or 0),
+            estimate_grid=[round(v, 1) for v in estimate.grid],
+        )
+    return estimate
 
 
 def describe(estimate: TicketEstimate) -> str:
@@ -71,8 +166,8 @@ def describe(estimate: TicketEstimate) -> str:
         return _("%(n)d ahead of you; no counter for this business is open yet.") % {
             "n": estimate.ahead
         }
-    low = max(0, round((estimate.low_s or 0) / 60))
-    high = max(low + 1, round((estimate.high_s or 0) / 60))
+    low = max(0, int((estimate.low_s or 0) // 60))
+    high = max(low + 1, -int(-(estimate.high_s or 0) // 60))
     return _("%(n)d ahead of you; about %(low)d-%(high)d minutes.") % {
         "n": estimate.ahead,
         "low": low,

@@ -260,6 +260,8 @@ class QueueTicket(models.Model):
     estimate_s = models.PositiveIntegerField(null=True, blank=True)
     estimate_low_s = models.PositiveIntegerField(null=True, blank=True)
     estimate_high_s = models.PositiveIntegerField(null=True, blank=True)
+    # the predicted quantiles behind it: later estimates of the day are calibrated on them
+    estimate_grid = models.JSONField(default=list, blank=True)
     digest = models.CharField(max_length=64, unique=True)  # of the customer's status link
 
     objects = ScopedQuerySet.as_manager()

@@ -113,7 +113,7 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
             context["problem"] = " ".join(exc.messages)
         else:
             url = _status_url(request, token)
-            estimate = estimates.for_ticket(ticket, ticket.issued_at)
+            estimate = ticket.estimate
             return render(
                 request,
                 "queues/kiosk_done.html",

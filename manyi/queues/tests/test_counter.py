@@ -225,3 +225,15 @@ def test_a_served_number_sends_the_survey_trigger(
             actions.finish(org.agent_a1, counter)
     pending = TriggeredInvitation.objects.get()
     assert pending.customer == customer and pending.agent == org.agent_a1.staff
+
+
+def test_each_number_is_told_an_estimate_that_is_kept(org, hall, at_ten):
+    first = _take(hall, org)
+    assert first.estimate_s is None  # no counter open: no wait is guessed
+    actions.open_counter(org.agent_a1, hall.counters[3])
+    second, third = _take(hall, org), _take(hall, org)
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.estimate_low_s <= second.estimate_s <= second.estimate_high_s
+    assert third.estimate_s > second.estimate_s  # one more ahead
+    assert len(third.estimate_grid) > 10  # kept to calibrate the day's later estimates

@@ -52,8 +52,12 @@ def test_the_door_qr_leads_to_the_status_page_which_follows_the_number(client, o
     state = client.get(status_url + "state").json()
     assert state["status"] == "waiting" and state["ahead"] == 0
     assert state["wait_s"] is None  # no counter open yet: said so, not guessed
+    second_url = client.post(f"/q/door/{settings.door_key}/", {"service": "A"})["Location"]
     actions.open_counter(org.agent_a1, hall.counters[1])
-    assert client.get(status_url + "state").json()["wait_s"] > 0
+    assert client.get(status_url + "state").json()["wait_s"] == 0  # the counter is free
+    second = client.get(second_url + "state").json()
+    assert second["ahead"] == 1 and second["low_s"] <= second["wait_s"] <= second["high_s"]
+    assert second["wait_s"] > 60  # behind a whole service
     actions.call_next(org.agent_a1, hall.counters[1])
     called = client.get(status_url + "state").json()
     assert called["status"] == "called" and called["counter"] == 1
@@ -135,10 +139,10 @@ def test_the_counter_console_works_by_posts(client, login, org, hall, at_ten):
 
 
 def test_statistics_and_excel(login, org, hall, at_ten):
+    actions.open_counter(org.agent_a1, hall.counters[3])
     for minutes in (0, 1, 2):
         at_ten(minutes)
         actions.take_number("kiosk:test", org.a1, hall.personal)
-    actions.open_counter(org.agent_a1, hall.counters[3])
     at_ten(10)
     actions.call_next(org.agent_a1, hall.counters[3])
     actions.start(org.agent_a1, hall.counters[3])
@@ -149,6 +153,7 @@ def test_statistics_and_excel(login, org, hall, at_ten):
     web = login(org.manager)
     page = web.get("/queues/stats/?branch=A1&start=2026-11-01&end=2026-11-30").content.decode()
     assert 'id="heat"' in page and "690" in page  # waits of 10 and 13 minutes
+    assert 'id="honesty"' in page  # how the waits told compare with the real ones
     export = web.get("/queues/stats.xlsx?branch=A1&start=2026-11-01&end=2026-11-30")
     book = openpyxl.load_workbook(io.BytesIO(export.content))
     tickets = list(book.worksheets[0].values)

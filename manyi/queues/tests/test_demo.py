@@ -1,0 +1,35 @@
+"""The demo's queue history: three busy branches, real-looking days, read by the pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Count
+
+from manyi.core.demo import run_demo
+from manyi.org.models import Staff
+from manyi.queues.models import QueueEvent, QueueTicket
+
+pytestmark = pytest.mark.django_db
+
+
+def test_weeks_of_queue_history_for_three_branches(client):
+    run_demo(
+        seed=3,
+        log=lambda line: None,
+        overrides={"customers": 300, "tickets": 20, "survey_responses": 0, "queue_days": 14},
+    )
+    by_branch = dict(
+        QueueTicket.objects.values_list("branch__code").annotate(n=Count("pk")).order_by()
+    )
+    assert set(by_branch) == {"SH01", "BJ01", "GZ01"}
+    assert by_branch["SH01"] > by_branch["GZ01"] > 14 * 100  # busier and quieter branches
+    statuses = dict(QueueTicket.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    assert statuses["done"] > 10 * (statuses.get("no_show", 0) + statuses.get("abandoned", 0))
+    assert statuses.get("no_show") and statuses.get("abandoned")
+    priorities = set(QueueTicket.objects.values_list("priority", flat=True).distinct())
+    assert {"ordinary", "vip", "elderly", "appointment"} <= priorities
+    assert QueueEvent.objects.filter(kind="called").count() >= statuses["done"]
+    manager = Staff.objects.filter(role="manager").first()
+    client.force_login(manager.user, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get("/queues/stats/?branch=SH01&start=2000-01-01")
+    assert page.status_code == 200 and page.context["figures"].overall["tickets"] > 1000
