@@ -636,6 +636,47 @@ def resume(actor: Any, ticket: QueueTicket) -> QueueTicket:
     return _step(actor, ticket, K.RESUMED, {"status": S.WAITING, "calls": 0}, at=clock.now())
 
 
+def counter_step(
+    actor: Any, counter: Counter, step: str, *, to: str = "", note: str = ""
+) -> QueueTicket | StaffSession | None:
+    """One of the counter's steps by name (the console's keys and the API's actions)."""
+    if step == "transfer":
+        service = ServiceType.objects.filter(branch=counter.branch, prefix=to).first()
+        if service is None:
+            raise ValidationError(_("Choose the business to transfer to."))
+        return transfer(actor, counter, service, note=note)
+    steps = {
+        "open": lambda: open_counter(actor, counter),
+        "close": lambda: close_counter(actor, counter),
+        "next": lambda: call_next(actor, counter),
+        "recall": lambda: recall(actor, counter),
+        "start": lambda: start(actor, counter),
+        "finish": lambda: finish(actor, counter, note=note),
+        "no_show": lambda: no_show(actor, counter),
+        "park": lambda: park(actor, counter, note=note),
+    }
+    if step not in steps:
+        raise UnknownStep(step)
+    return steps[step]()
+
+
+class UnknownStep(LookupError):
+    """A step name the counter does not have."""
+
+
+COUNTER_STEPS = (
+    "open",
+    "close",
+    "next",
+    "recall",
+    "start",
+    "finish",
+    "no_show",
+    "park",
+    "transfer",
+)
+
+
 def leave(token: str) -> QueueTicket:
     """The customer says on their phone that they are not waiting any more."""
     ticket = ticket_by_token(token)

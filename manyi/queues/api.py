@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from manyi.api import ApiError
@@ -127,38 +126,21 @@ class StepIn(Schema):
     note: str = ""
 
 
-STEPS = {
-    "open": lambda user, counter, body: actions.open_counter(user, counter),
-    "close": lambda user, counter, body: actions.close_counter(user, counter),
-    "next": lambda user, counter, body: actions.call_next(user, counter),
-    "recall": lambda user, counter, body: actions.recall(user, counter),
-    "start": lambda user, counter, body: actions.start(user, counter),
-    "finish": lambda user, counter, body: actions.finish(user, counter, note=body.note),
-    "no_show": lambda user, counter, body: actions.no_show(user, counter),
-    "park": lambda user, counter, body: actions.park(user, counter, note=body.note),
-    "transfer": lambda user, counter, body: actions.transfer(
-        user,
-        counter,
-        get_object_or_404(ServiceType, branch=counter.branch, prefix=body.to),
-        note=body.note,
-    ),
-}
-
-
 @router.post(
     "/queues/counters/{counter_id}/actions/{action}",
     summary="A step at a counter",
     description="409 when the counter's or the number's state does not allow the step.",
 )
 def counter_step(request: HttpRequest, counter_id: int, action: str, payload: StepIn) -> Any:
-    step = STEPS.get(action)
-    if step is None:
+    if action not in actions.COUNTER_STEPS:
         raise ApiError(404, "not_found", f"No such step {action!r}.")
     counter = get_visible_or_404(
         Counter.objects.select_related("branch"), request.auth, pk=counter_id
     )
     try:
-        result = step(request.auth, counter, payload)
+        result = actions.counter_step(
+            request.auth, counter, action, to=payload.to, note=payload.note
+        )
     except actions.QueueRefused as refused:
         raise ApiError(409, "conflict", " ".join(refused.messages)) from None
     except ValidationError:

@@ -114,34 +114,21 @@ def counter_console(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-COUNTER_ACTIONS = {
-    "open": lambda user, counter, post: actions.open_counter(user, counter),
-    "close": lambda user, counter, post: actions.close_counter(user, counter),
-    "next": lambda user, counter, post: actions.call_next(user, counter),
-    "recall": lambda user, counter, post: actions.recall(user, counter),
-    "start": lambda user, counter, post: actions.start(user, counter),
-    "finish": lambda user, counter, post: actions.finish(user, counter, note=post.get("note", "")),
-    "no_show": lambda user, counter, post: actions.no_show(user, counter),
-    "park": lambda user, counter, post: actions.park(user, counter, note=post.get("note", "")),
-    "transfer": lambda user, counter, post: actions.transfer(
-        user,
-        counter,
-        get_object_or_404(ServiceType, branch=counter.branch, prefix=post.get("to", "")),
-        note=post.get("note", ""),
-    ),
-}
-
-
 @login_required
 @require_POST
 def counter_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     counter = get_object_or_404(Counter.objects.visible_to(request.user), pk=pk)
-    step = COUNTER_ACTIONS.get(action)
-    if step is None:
+    if action not in actions.COUNTER_STEPS:
         messages.error(request, _("Unknown step."))
         return redirect("queues:counter", pk=pk)
     try:
-        result = step(request.user, counter, request.POST)
+        result = actions.counter_step(
+            request.user,
+            counter,
+            action,
+            to=request.POST.get("to", ""),
+            note=request.POST.get("note", ""),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
