@@ -55,7 +55,7 @@ format: install
 bench: install
 	$(VENV)/bin/python -m bench
 	@if .venv/bin/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" $(POSTGRES_URL) 2>/dev/null; \
-	then BENCH_DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/python -m bench api tickets surveys; \
+	then BENCH_DATABASE_URL=$(POSTGRES_URL) $(VENV)/bin/python -m bench api tickets surveys queues; \
 	else echo "PostgreSQL not reachable: PostgreSQL benchmarks SKIPPED"; fi
 
 messages: install
