@@ -68,7 +68,7 @@ def branch_state(branch, now: dt.datetime) -> we.QueueState:
     today = list(
         QueueTicket.objects.filter(branch=branch, day=day, issued_at__lte=now)
         .select_related("service", "appointment", "staff")
-        .order_by("issued_at")
+        .order_by("issued_at", "pk")  # numbers taken in the same instant: in number order
     )
     waiting = [_waiting(t) for t in today if t.status == S.WAITING]
     sessions = StaffSession.objects.filter(
