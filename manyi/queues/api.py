@@ -71,7 +71,8 @@ def _ticket_out(ticket: QueueTicket, status_url: str | None = None) -> dict[str,
         "status_url": status_url,
     }
     if ticket.status == QueueTicket.Status.WAITING:
-        estimate = estimates.for_ticket(ticket, clock.now())
+        # just taken: the estimate told at issue; otherwise as things stand now
+        estimate = getattr(ticket, "estimate", None) or estimates.for_ticket(ticket, clock.now())
         out.update(
             ahead=estimate.ahead,
             wait_s=estimate.wait_s,
