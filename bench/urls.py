@@ -58,6 +58,7 @@ def bare_queue_insert(request: HttpRequest) -> JsonResponse:
         day=now.date(),
         issued_at=now,
         queued_at=now,
+        status="done",  # not in anyone's line: the other benchmarks' hall stays as it is
         digest=uuid.uuid4().hex,
     )
     return JsonResponse({"id": ticket.pk, "number": ticket.number}, status=201)

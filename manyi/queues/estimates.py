@@ -20,11 +20,11 @@ from manyi.analytics import wait_estimate as we
 from manyi.analytics.queue_policy import Waiting
 
 from .actions import policy_of, settings_for
-from .models import Appointment, Priority, QueueTicket, StaffSession
+from .models import Appointment, CounterService, Priority, QueueTicket, StaffSession
 
 S = QueueTicket.Status
 OUTCOMES = {S.DONE: "served", S.NO_SHOW: "no_show", S.ABANDONED: "abandoned"}
-DRAWS = 200
+DRAWS = 100  # simulated futures per estimate: the replay loses ~1% MAE at 50
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,20 @@ def branch_state(branch, now: dt.datetime) -> we.QueueState:
         counter__branch=branch, ended_at__isnull=True
     ).select_related("counter", "staff")
     busy = {t.counter_id: t for t in today if t.status in (S.CALLED, S.SERVING) and t.counter_id}
+    profiles: dict[int, list[str]] = {}
+    for counter_id, prefix in (
+        CounterService.objects.filter(counter__branch=branch)
+        .order_by("counter_id", "preference")
+        .values_list("counter_id", "service__prefix")
+    ):
+        profiles.setdefault(counter_id, []).append(prefix)
     counters = []
     for session in sessions:
         current = busy.get(session.counter_id)
         counters.append(
             we.CounterNow(
                 counter=str(session.counter.number),
-                services=tuple(s.prefix for s in session.counter.services_in_order()),
+                services=tuple(profiles.get(session.counter_id, ())),
                 staff=str(session.staff_id),
                 busy_since=_t(current.called_at) if current else None,
                 busy_service=current.service.prefix if current else None,
