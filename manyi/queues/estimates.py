@@ -40,19 +40,6 @@ def _t(value: dt.datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def _waiting(ticket: QueueTicket) -> Waiting:
-    appointment_at = None
-    if ticket.priority == Priority.APPOINTMENT and ticket.appointment_id:
-        appointment_at = ticket.appointment.scheduled_at.timestamp()
-    return Waiting(
-        ticket=str(ticket.pk),
-        service=ticket.service.prefix,
-        priority=ticket.priority,
-        issued_at=ticket.issued_at.timestamp(),
-        appointment_at=appointment_at,
-    )
-
-
 def _closing(branch, now: dt.datetime) -> float | None:
     from manyi.businesstime.services import calendar_for_branch
 
@@ -63,17 +50,45 @@ def _closing(branch, now: dt.datetime) -> float | None:
 
 
 def branch_state(branch, now: dt.datetime) -> we.QueueState:
-    """Everything the branch knows at `now`, from its tables."""
+    """Everything the branch knows at `now`, from its tables (the day's numbers read as
+    plain rows: this runs for every number taken)."""
     day = timezone.localtime(now).date()
     today = list(
         QueueTicket.objects.filter(branch=branch, day=day, issued_at__lte=now)
-        .select_related("service", "appointment", "staff")
         .order_by("issued_at", "pk")  # numbers taken in the same instant: in number order
+        .values_list(
+            "pk",
+            "status",
+            "priority",
+            "service__prefix",
+            "issued_at",
+            "called_at",
+            "finished_at",
+            "counter_id",
+            "staff_id",
+            "appointment__scheduled_at",
+            "estimate_grid",
+            "estimate_low_s",
+            "estimate_high_s",
+            named=True,
+        )
     )
-    waiting = [_waiting(t) for t in today if t.status == S.WAITING]
+    waiting = [
+        Waiting(
+            ticket=str(t.pk),
+            service=t.service__prefix,
+            priority=t.priority,
+            issued_at=t.issued_at.timestamp(),
+            appointment_at=_t(t.appointment__scheduled_at)
+            if t.priority == Priority.APPOINTMENT
+            else None,
+        )
+        for t in today
+        if t.status == S.WAITING
+    ]
     sessions = StaffSession.objects.filter(
         counter__branch=branch, ended_at__isnull=True
-    ).select_related("counter", "staff")
+    ).values_list("counter_id", "counter__number", "staff_id")
     busy = {t.counter_id: t for t in today if t.status in (S.CALLED, S.SERVING) and t.counter_id}
     profiles: dict[int, list[str]] = {}
     for counter_id, prefix in (
@@ -83,20 +98,20 @@ def branch_state(branch, now: dt.datetime) -> we.QueueState:
     ):
         profiles.setdefault(counter_id, []).append(prefix)
     counters = []
-    for session in sessions:
-        current = busy.get(session.counter_id)
+    for counter_id, number, staff_id in sessions:
+        current = busy.get(counter_id)
         counters.append(
             we.CounterNow(
-                counter=str(session.counter.number),
-                services=tuple(profiles.get(session.counter_id, ())),
-                staff=str(session.staff_id),
+                counter=str(number),
+                services=tuple(profiles.get(counter_id, ())),
+                staff=str(staff_id),
                 busy_since=_t(current.called_at) if current else None,
-                busy_service=current.service.prefix if current else None,
+                busy_service=current.service__prefix if current else None,
             )
         )
     history = [
         we.Past(
-            service=t.service.prefix,
+            service=t.service__prefix,
             priority=t.priority,
             issued_at=t.issued_at.timestamp(),
             called_at=_t(t.called_at),
