@@ -179,8 +179,8 @@ def take_number(
         raise ValidationError(_("No counter serves this business here."))
     now = clock.now()
     _check_open(branch, now)
-    settings = settings_for(branch)
-    head_start = policy_of(settings).head_start_of(priority)
+    policy = policy_of(settings_for(branch))
+    head_start = policy.head_start_of(priority)
     token = secrets.token_urlsafe(16)
     with transaction.atomic():
         day = timezone.localtime(now).date()
@@ -220,7 +220,7 @@ def take_number(
             )
     from .estimates import record_at_issue  # the estimate reads this module's rules
 
-    ticket.estimate = record_at_issue(ticket)  # told on the kiosk, kept for its honesty
+    ticket.estimate = record_at_issue(ticket, policy)  # told on the kiosk, kept
     return ticket, token
 
 
@@ -711,8 +711,13 @@ def close_the_day(now: dt.datetime | None = None) -> int:
     missed = Appointment.objects.filter(
         state=Appointment.State.BOOKED, scheduled_at__lt=now - dt.timedelta(hours=1)
     )
+    late_by_branch: dict[int, int] = {}  # one settings read per branch, not per appointment
     for appointment in missed.select_related("branch"):
-        late = settings_for(appointment.branch).appointment_late_s
+        if appointment.branch_id not in late_by_branch:
+            late_by_branch[appointment.branch_id] = settings_for(
+                appointment.branch
+            ).appointment_late_s
+        late = late_by_branch[appointment.branch_id]
         if appointment.scheduled_at + dt.timedelta(seconds=late) < now:
             Appointment.objects.filter(pk=appointment.pk).update(state=Appointment.State.NO_SHOW)
     return closed

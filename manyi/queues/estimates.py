@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from manyi.analytics import wait_estimate as we
-from manyi.analytics.queue_policy import Waiting
+from manyi.analytics.queue_policy import Policy, Waiting
 
 from .actions import policy_of, settings_for
 from .models import Appointment, CounterService, Priority, QueueTicket, StaffSession
@@ -49,7 +49,7 @@ def _closing(branch, now: dt.datetime) -> float | None:
     return None
 
 
-def branch_state(branch, now: dt.datetime) -> we.QueueState:
+def branch_state(branch, now: dt.datetime, policy: Policy | None = None) -> we.QueueState:
     """Everything the branch knows at `now`, from its tables (the day's numbers read as
     plain rows: this runs for every number taken)."""
     day = timezone.localtime(now).date()
@@ -150,13 +150,15 @@ def branch_state(branch, now: dt.datetime) -> we.QueueState:
         recent=we.learn(history, now.timestamp()),
         appointments_due=[(a.service.prefix, a.scheduled_at.timestamp()) for a in due],
         closes_at=_closing(branch, now),
-        policy=policy_of(settings_for(branch)),
+        policy=policy or policy_of(settings_for(branch)),
         calibration=calibration,
     )
 
 
-def for_ticket(ticket: QueueTicket, now: dt.datetime) -> TicketEstimate:
-    state = branch_state(ticket.branch, now)
+def for_ticket(
+    ticket: QueueTicket, now: dt.datetime, policy: Policy | None = None
+) -> TicketEstimate:
+    state = branch_state(ticket.branch, now, policy)
     if not any(ticket.service.prefix in c.services for c in state.counters):
         ahead = sum(
             1
@@ -170,9 +172,9 @@ def for_ticket(ticket: QueueTicket, now: dt.datetime) -> TicketEstimate:
     )
 
 
-def record_at_issue(ticket: QueueTicket) -> TicketEstimate:
+def record_at_issue(ticket: QueueTicket, policy: Policy | None = None) -> TicketEstimate:
     """The estimate told when the number is taken, kept with the ticket."""
-    estimate = for_ticket(ticket, ticket.issued_at)
+    estimate = for_ticket(ticket, ticket.issued_at, policy)
     if estimate.wait_s is not None:
         QueueTicket.objects.filter(pk=ticket.pk).update(
             estimate_s=round(estimate.wait_s),
