@@ -56,7 +56,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -233,8 +233,17 @@ class Learner:
     of past tickets (`learn`). Service times and patience over the whole day; arrival rates
     exponentially weighted over `window_s`."""
 
-    def __init__(self, since: float | None = None, window_s: float = 1800.0) -> None:
+    def __init__(
+        self,
+        since: float | None = None,
+        window_s: float = 1800.0,
+        memo: dict[str, Any] | None = None,
+    ) -> None:
+        """`memo`: a dict the caller keeps between learners of the same day, so a learner
+        filled afresh for every number taken refits the patience no more often than one
+        kept up to date (the replay's)."""
         self.since = since
+        self._memo = memo
         self.window = window_s
         self._svc: dict[str, list[float]] = {}  # n, sum x, sum r^2, sum seconds
         self._staff: dict[str, list[float]] = {}  # n, sum residual
@@ -246,7 +255,7 @@ class Learner:
         self.no_show_waits = np.zeros(len(_CENTRES))
         self.cancel_waits = np.zeros(len(_CENTRES))
         self._counts = [0, 0, 0]
-        self._patience: tuple[tuple, Patience] | None = None
+        self._patience: tuple[tuple, Patience] | None = (memo or {}).get("patience")
         self._ns_costs: list[float] = []
         self._turnarounds: list[float] = []
         self._cache: tuple[ServiceTimes, int] | None = None
@@ -306,6 +315,8 @@ class Learner:
             [max(now - t, 0.0) for t in waiting_since],
         )
         self._patience = (key, fit)
+        if self._memo is not None:
+            self._memo["patience"] = self._patience
         return fit
 
     def no_show_cost(self, seconds: float) -> None:
@@ -460,9 +471,15 @@ class Past:
     left_at: float | None = None
 
 
-def learn(history: Iterable[Past], now: float, since: float | None = None) -> Recent:
-    """`Recent` from today's tickets so far (what the app passes in `QueueState`)."""
-    learner = Learner(since=since)
+def learn(
+    history: Iterable[Past],
+    now: float,
+    since: float | None = None,
+    memo: dict[str, Any] | None = None,
+) -> Recent:
+    """`Recent` from today's tickets so far (what the app passes in `QueueState`); `memo`
+    as for `Learner`."""
+    learner = Learner(since=since, memo=memo)
     waiting = []
     for past in sorted(history, key=lambda p: p.issued_at):
         if past.issued_at > now:

@@ -35,6 +35,7 @@ class ConfigCache(Generic[T]):
         depends_on: Iterable[str],
         ttl: float = 30.0,
         keep_none: bool = True,
+        max_entries: int | None = None,
     ) -> None:
         """`depends_on` names models as "app_label.ModelName" or, for a many-to-many field,
         "app_label.ModelName.field". With `keep_none=False` a None result (a lookup that
@@ -42,6 +43,7 @@ class ConfigCache(Generic[T]):
         self.name = name
         self.ttl = ttl
         self.keep_none = keep_none
+        self.max_entries = max_entries  # beyond this many keys the cache starts afresh
         self._generation = 0
         self._depends_on = tuple(depends_on)
         self._entries: dict[Hashable, tuple[float, T]] = {}
@@ -65,6 +67,36 @@ class ConfigCache(Generic[T]):
                 if generation == self._generation and (value is not None or self.keep_none):
                     self._entries[key] = (now, value)
         return _copied(value) if copied else value
+
+    def get_many(
+        self,
+        keys: Iterable[Hashable],
+        compute: Callable[[list[Hashable]], dict[Hashable, T]],
+    ) -> dict[Hashable, T]:
+        """The shared values of `keys`, those missing computed in one call of `compute`
+        (given the missing keys; keys it leaves out are not kept). For values that are
+        written once and never change, such as what a ticket was told when it was made."""
+        self._connect()
+        now = time.monotonic()
+        found: dict[Hashable, T] = {}
+        missing: list[Hashable] = []
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is not None and now - entry[0] < self.ttl:
+                found[key] = entry[1]
+            else:
+                missing.append(key)
+        if missing:
+            generation = self._generation
+            computed = compute(missing)
+            found.update(computed)
+            with self._lock:
+                if generation == self._generation:
+                    if self.max_entries and len(self._entries) + len(computed) > self.max_entries:
+                        self._entries.clear()
+                    for key, value in computed.items():
+                        self._entries[key] = (now, value)
+        return found
 
     def clear(self, *_args: Any, **_kwargs: Any) -> None:
         with self._lock:

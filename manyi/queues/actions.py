@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from manyi.analytics.queue_policy import Policy, Waiting, order
 from manyi.core import clock
+from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
 from manyi.core.tasks import periodic
 from manyi.customers.models import Customer
@@ -52,6 +54,13 @@ class QueueRefused(ValidationError):
 
 
 # -- settings ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CounterProfile:
+    number: int
+    active: bool
+    services: tuple[str, ...]  # the prefixes it serves, most preferred first
+
+
 def settings_for(branch: Branch) -> QueueSettings:
     """The branch's rules, made with the defaults (and fresh device keys) on first use."""
     found = QueueSettings.objects.filter(branch=branch).first()
@@ -69,6 +78,19 @@ def settings_for(branch: Branch) -> QueueSettings:
         return QueueSettings.objects.get(branch=branch)
 
 
+_PREFIXES: ConfigCache[dict[int, str]] = ConfigCache(
+    "queue-service-prefixes", depends_on=["queues.ServiceType"]
+)
+_SERVICES: ConfigCache[dict[str, ServiceType]] = ConfigCache(
+    "queue-services", depends_on=["queues.ServiceType"]
+)
+_POLICIES: ConfigCache[Policy] = ConfigCache("queue-policy", depends_on=["queues.QueueSettings"])
+_PROFILES: ConfigCache[dict[int, CounterProfile]] = ConfigCache(
+    "queue-counter-profiles",
+    depends_on=["queues.Counter", "queues.CounterService", "queues.ServiceType"],
+)
+
+
 def policy_of(settings: QueueSettings) -> Policy:
     return Policy(
         head_start={
@@ -80,6 +102,59 @@ def policy_of(settings: QueueSettings) -> Policy:
         appointment_late=float(settings.appointment_late_s),
         by_preference=settings.by_preference,
     )
+
+
+def policy_for(branch: Branch) -> Policy:
+    """The branch's fairness rules, kept per process (read for every number taken)."""
+    return _POLICIES.get(branch.pk, lambda: policy_of(settings_for(branch)), copied=False)
+
+
+def service_by_prefix(branch: Branch, prefix: str) -> ServiceType | None:
+    """The branch's service type with this number prefix (kept per process)."""
+    services = _SERVICES.get(
+        branch.pk,
+        lambda: {s.prefix: s for s in ServiceType.objects.filter(branch_id=branch.pk)},
+    )
+    return services.get(prefix)
+
+
+def service_prefixes(branch_id: int, *, fresh: bool = False) -> dict[int, str]:
+    """Every service type of the branch (retired ones too: the day's numbers keep them).
+    `fresh`: read again (another process may have set up more since)."""
+    if fresh:
+        _PREFIXES.clear()
+    return _PREFIXES.get(
+        branch_id,
+        lambda: dict(ServiceType.objects.filter(branch_id=branch_id).values_list("pk", "prefix")),
+        copied=False,
+    )
+
+
+def counter_profiles(branch_id: int, *, fresh: bool = False) -> dict[int, CounterProfile]:
+    """Every counter of the branch by id with the services it serves in order of
+    preference, kept per process (read for every number taken and every estimate)."""
+    if fresh:
+        _PROFILES.clear()
+
+    def read() -> dict[int, CounterProfile]:
+        counters = {
+            pk: (number, active, [])
+            for pk, number, active in Counter.objects.filter(branch_id=branch_id).values_list(
+                "pk", "number", "active"
+            )
+        }
+        for counter_id, prefix in (
+            CounterService.objects.filter(counter__branch_id=branch_id, service__active=True)
+            .order_by("counter_id", "preference", "service__prefix")
+            .values_list("counter_id", "service__prefix")
+        ):
+            counters[counter_id][2].append(prefix)
+        return {
+            pk: CounterProfile(number, active, tuple(services))
+            for pk, (number, active, services) in counters.items()
+        }
+
+    return _PROFILES.get(branch_id, read, copied=False)
 
 
 def save_settings(actor: Any, branch: Branch, **fields: Any) -> QueueSettings:
@@ -125,11 +200,17 @@ def _event(
 
 # -- taking a number ----------------------------------------------------------------------------
 def _next_number(service: ServiceType, day: dt.date) -> str:
-    series, _created = NumberSeries.objects.select_for_update().get_or_create(
-        service=service, day=day
-    )
-    NumberSeries.objects.filter(pk=series.pk).update(last=F("last") + 1)
-    return f"{service.prefix}{series.last + 1:03d}"
+    """The service's next number today, taken in one statement (an upsert that returns the
+    counter), so two kiosks at the same moment never print the same number."""
+    table = NumberSeries._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (service_id, day, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (service_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [service.pk, day.isoformat()],
+        )
+        (last,) = cursor.fetchone()
+    return f"{service.prefix}{last:03d}"
 
 
 def _check_open(branch: Branch, at: dt.datetime) -> None:
@@ -175,12 +256,26 @@ def take_number(
         and (customer is None or customer.tier not in ("vip", "key"))
     ):
         raise ValidationError(_("VIP numbers are for customers whose card says so."))
-    if not CounterService.objects.filter(service=service, counter__active=True).exists():
+    if not any(
+        profile.active and service.prefix in profile.services
+        for profile in counter_profiles(branch.pk).values()
+    ):
         raise ValidationError(_("No counter serves this business here."))
     now = clock.now()
     _check_open(branch, now)
-    policy = policy_of(settings_for(branch))
-    head_start = policy.head_start_of(priority)
+    policy = policy_for(branch)
+    from .estimates import at_issue, remember_told  # the estimate reads this module's rules
+
+    # Told on the kiosk and kept with the ticket: computed before the ticket is written, so
+    # the number costs one write and one commit.
+    estimate = at_issue(
+        branch,
+        service.prefix,
+        priority,
+        now,
+        policy,
+        appointment_at=appointment.scheduled_at if appointment is not None else None,
+    )
     token = secrets.token_urlsafe(16)
     with transaction.atomic():
         day = timezone.localtime(now).date()
@@ -195,8 +290,9 @@ def take_number(
             appointment=appointment,
             phone=phone[:32],
             issued_at=now,
-            queued_at=now - dt.timedelta(seconds=head_start),
+            queued_at=now - dt.timedelta(seconds=policy.head_start_of(priority)),
             digest=QueueTicket.digest_of(token),
+            **estimate.fields(),
         )
         _event(ticket, K.ISSUED, now, priority=priority, channel=channel)
         audit.record(
@@ -218,9 +314,8 @@ def take_number(
                 detail={"ticket": ticket.pk, "service": service.name},
                 source=f"queue:{ticket.pk}",
             )
-    from .estimates import record_at_issue  # the estimate reads this module's rules
-
-    ticket.estimate = record_at_issue(ticket, policy)  # told on the kiosk, kept
+    transaction.on_commit(lambda: remember_told(ticket.pk, estimate))
+    ticket.estimate = estimate
     return ticket, token
 
 

@@ -25,7 +25,7 @@ from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
 from . import actions, estimates, live
-from .models import Counter, Priority, QueueTicket, ServiceType
+from .models import Counter, Priority, QueueTicket
 
 router = Router(tags=["queues"])
 
@@ -89,7 +89,7 @@ def _ticket_out(ticket: QueueTicket, status_url: str | None = None) -> dict[str,
 )
 def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
     branch = _branch(request, code)
-    service = ServiceType.objects.filter(branch=branch, prefix=payload.service).first()
+    service = actions.service_by_prefix(branch, payload.service)
     if service is None:
         raise ApiError(404, "not_found", "No such service at this branch.")
     if payload.priority not in (Priority.ORDINARY, Priority.ELDERLY, Priority.VIP):

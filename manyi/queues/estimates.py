@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from manyi.analytics import wait_estimate as we
 from manyi.analytics.queue_policy import Policy, Waiting
+from manyi.core.configcache import ConfigCache
 
-from .actions import policy_of, settings_for
-from .models import Appointment, CounterService, Priority, QueueTicket, StaffSession
+from .actions import counter_profiles, policy_for, service_prefixes
+from .models import Appointment, Counter, Priority, QueueTicket, StaffSession
 
 S = QueueTicket.Status
 OUTCOMES = {S.DONE: "served", S.NO_SHOW: "no_show", S.ABANDONED: "abandoned"}
@@ -34,6 +37,68 @@ class TicketEstimate:
     low_s: float | None
     high_s: float | None
     grid: tuple[float, ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        """The ticket's columns that keep the estimate told at issue."""
+        if self.wait_s is None:
+            return {}
+        return {
+            "estimate_s": round(self.wait_s),
+            "estimate_low_s": round(self.low_s or 0),
+            "estimate_high_s": round(self.high_s or 0),
+            "estimate_grid": [round(v, 1) for v in self.grid],
+        }
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a ticket was told when its number was taken: written once, never changed."""
+
+    grid: tuple[float, ...]
+    low_s: float
+    high_s: float
+
+
+# Kept per process: the day's later estimates calibrate on every earlier one, and decoding
+# each one's grid again for every number taken would cost more than the simulation.
+_TOLD: ConfigCache[Told | None] = ConfigCache(
+    "queue-told-at-issue", depends_on=[], ttl=24 * 3600.0, max_entries=50_000
+)
+
+
+# What today has taught that is slow to learn (the customers' patience), per branch and
+# day, refitted as often as the replay refits it (`wait_estimate.Learner`).
+_MEMOS: ConfigCache[dict[str, Any]] = ConfigCache(
+    "queue-learner-memo", depends_on=[], ttl=24 * 3600.0, max_entries=5_000
+)
+
+
+def told_at_issue(ticket_ids: list[int]) -> dict[int, Told | None]:
+    def read(missing: list) -> dict:
+        return {
+            pk: Told(tuple(grid), float(low or 0), float(high or 0)) if grid else None
+            for pk, grid, low, high in QueueTicket.objects.filter(pk__in=missing).values_list(
+                "pk", "estimate_grid", "estimate_low_s", "estimate_high_s"
+            )
+        }
+
+    return _TOLD.get_many(ticket_ids, read)  # type: ignore[return-value]
+
+
+def remember_told(ticket_id: int, estimate: TicketEstimate) -> None:
+    """The estimate just written with a new ticket, so this process need not read it."""
+    fields = estimate.fields()
+    if fields:
+        _TOLD.get_many(
+            [ticket_id],
+            lambda _missing: {
+                ticket_id: Told(
+                    tuple(fields["estimate_grid"]),
+                    float(fields["estimate_low_s"]),
+                    float(fields["estimate_high_s"]),
+                )
+            },
+        )
 
 
 def _t(value: dt.datetime | None) -> float | None:
@@ -49,108 +114,147 @@ def _closing(branch, now: dt.datetime) -> float | None:
     return None
 
 
-def branch_state(branch, now: dt.datetime, policy: Policy | None = None) -> we.QueueState:
-    """Everything the branch knows at `now`, from its tables (the day's numbers read as
-    plain rows: this runs for every number taken)."""
+def _epoch(column: str) -> str:
+    """SQL for a datetime column as seconds since 1970 (floats are all the estimate needs;
+    parsing hundreds of datetimes per number taken cost more than reading them)."""
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM {column})::float8"
+    # SQLite keeps UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds and the fraction
+    # apart (julianday() would lose the microseconds)
+    return f"(CAST(strftime('%%s', {column}) AS REAL) + CAST(substr({column}, 20) AS REAL))"
+
+
+class _Row(NamedTuple):
+    pk: int
+    status: str
+    priority: str
+    service_id: int
+    issued_at: float
+    called_at: float | None
+    finished_at: float | None
+    counter_id: int | None
+    staff_id: int | None
+    appointment_at: float | None
+    estimated: bool
+
+
+def _read_branch(branch_id: int, now: dt.datetime) -> tuple[list[_Row], list, list]:
+    """The day's numbers so far, the counters open and the appointments due, in three plain
+    statements (this runs for every number taken)."""
+    ops = connection.ops
     day = timezone.localtime(now).date()
-    today = list(
-        QueueTicket.objects.filter(branch=branch, day=day, issued_at__lte=now)
-        .order_by("issued_at", "pk")  # numbers taken in the same instant: in number order
-        .values_list(
-            "pk",
-            "status",
-            "priority",
-            "service__prefix",
-            "issued_at",
-            "called_at",
-            "finished_at",
-            "counter_id",
-            "staff_id",
-            "appointment__scheduled_at",
-            "estimate_grid",
-            "estimate_low_s",
-            "estimate_high_s",
-            named=True,
+    ticket, appointment = QueueTicket._meta.db_table, Appointment._meta.db_table
+    session, counter = StaffSession._meta.db_table, Counter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT t.id, t.status, t.priority, t.service_id, {_epoch('t.issued_at')}, "
+            f"{_epoch('t.called_at')}, {_epoch('t.finished_at')}, t.counter_id, t.staff_id, "
+            f"{_epoch('a.scheduled_at')}, t.estimate_s IS NOT NULL "
+            f"FROM {ticket} t LEFT JOIN {appointment} a ON a.id = t.appointment_id "
+            "WHERE t.branch_id = %s AND t.day = %s AND t.issued_at <= %s "
+            "ORDER BY t.issued_at, t.id",  # numbers taken in the same instant: in number order
+            [branch_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(now)],
         )
-    )
+        today = [_Row(*row) for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT s.counter_id, s.staff_id FROM {session} s "
+            f"JOIN {counter} c ON c.id = s.counter_id "
+            "WHERE c.branch_id = %s AND s.ended_at IS NULL",
+            [branch_id],
+        )
+        sessions = cursor.fetchall()
+        cursor.execute(
+            f"SELECT service_id, {_epoch('scheduled_at')} FROM {appointment} "
+            "WHERE branch_id = %s AND state = %s AND scheduled_at >= %s AND scheduled_at <= %s",
+            [
+                branch_id,
+                Appointment.State.BOOKED,
+                ops.adapt_datetimefield_value(now - dt.timedelta(minutes=15)),
+                ops.adapt_datetimefield_value(now + dt.timedelta(minutes=90)),
+            ],
+        )
+        due = cursor.fetchall()
+    return today, sessions, due
+
+
+def branch_state(branch, now: dt.datetime, policy: Policy | None = None) -> we.QueueState:
+    """Everything the branch knows at `now`, from its tables."""
+    today, sessions, due = _read_branch(branch.pk, now)
+    prefix = service_prefixes(branch.pk)
+    profiles = counter_profiles(branch.pk)
+    if any(t.service_id not in prefix for t in today) or any(
+        counter_id not in profiles for counter_id, _staff in sessions
+    ):  # set up since this process read the setup
+        prefix = service_prefixes(branch.pk, fresh=True)
+        profiles = counter_profiles(branch.pk, fresh=True)
     waiting = [
         Waiting(
             ticket=str(t.pk),
-            service=t.service__prefix,
+            service=prefix[t.service_id],
             priority=t.priority,
-            issued_at=t.issued_at.timestamp(),
-            appointment_at=_t(t.appointment__scheduled_at)
-            if t.priority == Priority.APPOINTMENT
-            else None,
+            issued_at=t.issued_at,
+            appointment_at=t.appointment_at if t.priority == Priority.APPOINTMENT else None,
         )
         for t in today
         if t.status == S.WAITING
     ]
-    sessions = StaffSession.objects.filter(
-        counter__branch=branch, ended_at__isnull=True
-    ).values_list("counter_id", "counter__number", "staff_id")
     busy = {t.counter_id: t for t in today if t.status in (S.CALLED, S.SERVING) and t.counter_id}
-    profiles: dict[int, list[str]] = {}
-    for counter_id, prefix in (
-        CounterService.objects.filter(counter__branch=branch)
-        .order_by("counter_id", "preference")
-        .values_list("counter_id", "service__prefix")
-    ):
-        profiles.setdefault(counter_id, []).append(prefix)
     counters = []
-    for counter_id, number, staff_id in sessions:
+    for counter_id, staff_id in sessions:
         current = busy.get(counter_id)
+        profile = profiles.get(counter_id)
+        if profile is None:  # removed a moment ago
+            continue
         counters.append(
             we.CounterNow(
-                counter=str(number),
-                services=tuple(profiles.get(counter_id, ())),
+                counter=str(profile.number),
+                services=profile.services,
                 staff=str(staff_id),
-                busy_since=_t(current.called_at) if current else None,
-                busy_service=current.service__prefix if current else None,
+                busy_since=current.called_at if current else None,
+                busy_service=prefix[current.service_id] if current else None,
             )
         )
     history = [
         we.Past(
-            service=t.service__prefix,
+            service=prefix[t.service_id],
             priority=t.priority,
-            issued_at=t.issued_at.timestamp(),
-            called_at=_t(t.called_at),
+            issued_at=t.issued_at,
+            called_at=t.called_at,
             outcome=OUTCOMES.get(t.status),
-            seconds=(t.finished_at - t.called_at).total_seconds()
-            if t.status == S.DONE and t.finished_at and t.called_at
+            seconds=t.finished_at - t.called_at
+            if t.status == S.DONE and t.finished_at is not None and t.called_at is not None
             else None,
             staff=str(t.staff_id) if t.staff_id else None,
-            left_at=_t(t.finished_at) if t.status == S.ABANDONED else None,
+            left_at=t.finished_at if t.status == S.ABANDONED else None,
         )
         for t in today
     ]
-    graded = [t for t in today if t.estimate_grid]
+    told = told_at_issue([t.pk for t in today if t.estimated])
+    graded = [t for t in today if told.get(t.pk)]
     calibration = (
         we.calibration_at(
             now.timestamp(),
-            [t.issued_at.timestamp() for t in graded],
-            [t.estimate_grid for t in graded],
-            [_t(t.called_at) for t in graded],
-            [_t(t.finished_at) if t.status == S.ABANDONED else None for t in graded],
-            [float(t.estimate_low_s or 0) for t in graded],
-            [float(t.estimate_high_s or 0) for t in graded],
+            [t.issued_at for t in graded],
+            [told[t.pk].grid for t in graded],
+            [t.called_at for t in graded],
+            [t.finished_at if t.status == S.ABANDONED else None for t in graded],
+            [told[t.pk].low_s for t in graded],
+            [told[t.pk].high_s for t in graded],
         )
         if graded
         else None
     )
-    due = Appointment.objects.filter(
-        branch=branch,
-        state=Appointment.State.BOOKED,
-        scheduled_at__gte=now - dt.timedelta(minutes=15),
-        scheduled_at__lte=now + dt.timedelta(minutes=90),
-    ).select_related("service")
     return we.QueueState(
         waiting=waiting,
         counters=counters,
-        recent=we.learn(history, now.timestamp()),
-        appointments_due=[(a.service.prefix, a.scheduled_at.timestamp()) for a in due],
+        recent=we.learn(
+            history,
+            now.timestamp(),
+            memo=_MEMOS.get((branch.pk, timezone.localtime(now).date()), dict, copied=False),
+        ),
+        appointments_due=[(prefix[service_id], at) for service_id, at in due],
         closes_at=_closing(branch, now),
-        policy=policy or policy_of(settings_for(branch)),
+        policy=policy or policy_for(branch),
         calibration=calibration,
     )
 
@@ -172,17 +276,32 @@ def for_ticket(
     )
 
 
-def record_at_issue(ticket: QueueTicket, policy: Policy | None = None) -> TicketEstimate:
-    """The estimate told when the number is taken, kept with the ticket."""
-    estimate = for_ticket(ticket, ticket.issued_at, policy)
-    if estimate.wait_s is not None:
-        QueueTicket.objects.filter(pk=ticket.pk).update(
-            estimate_s=round(estimate.wait_s),
-            estimate_low_s=round(estimate.low_s or 0),
-            estimate_high_s=round(estimate.high_s or 0),
-            estimate_grid=[round(v, 1) for v in estimate.grid],
-        )
-    return estimate
+def at_issue(
+    branch,
+    service: str,
+    priority: str,
+    now: dt.datetime,
+    policy: Policy,
+    *,
+    appointment_at: dt.datetime | None = None,
+) -> TicketEstimate:
+    """The estimate for a number about to be taken (told on the kiosk and kept with the
+    ticket), from the branch as it stands before the number is written."""
+    state = branch_state(branch, now, policy)
+    new = Waiting(
+        ticket="new",
+        service=service,
+        priority=priority,
+        issued_at=now.timestamp(),
+        appointment_at=_t(appointment_at) if priority == Priority.APPOINTMENT else None,
+    )
+    if not any(service in c.services for c in state.counters):
+        ahead = sum(1 for w in state.waiting if w.service == service)
+        return TicketEstimate(ahead, None, None, None)
+    estimate = we.estimate(state, new, now.timestamp(), draws=DRAWS)
+    return TicketEstimate(
+        estimate.ahead, estimate.wait_s, estimate.low_s, estimate.high_s, estimate.grid
+    )
 
 
 def describe(estimate: TicketEstimate) -> str:

@@ -97,3 +97,20 @@ def test_what_a_request_sets_on_its_token_user_stays_with_that_request(org, api)
     second = authenticate_token(raw)
     assert not hasattr(second, "marker") and not hasattr(second.staff.user, "marker")
     assert second.staff.user is second
+
+
+def test_many_values_are_read_together_kept_and_bounded():
+    cache: ConfigCache[int] = ConfigCache("test-many", depends_on=[], max_entries=4)
+    asked: list[list] = []
+
+    def read(missing: list) -> dict:
+        asked.append(list(missing))
+        return {key: key * 10 for key in missing if key != 3}  # 3 is unknown
+
+    assert cache.get_many([1, 2, 3], read) == {1: 10, 2: 20}
+    assert cache.get_many([2, 1, 4], read) == {1: 10, 2: 20, 4: 40}
+    assert asked == [[1, 2, 3], [4]]  # only what was missing is read
+    cache.get_many([5, 6], read)  # beyond four keys the cache starts afresh
+    asked.clear()
+    cache.get_many([1, 5], read)
+    assert asked == [[1]]

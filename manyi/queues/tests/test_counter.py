@@ -237,3 +237,35 @@ def test_each_number_is_told_an_estimate_that_is_kept(org, hall, at_ten):
     assert second.estimate_low_s <= second.estimate_s <= second.estimate_high_s
     assert third.estimate_s > second.estimate_s  # one more ahead
     assert len(third.estimate_grid) > 10  # kept to calibrate the day's later estimates
+
+
+def test_the_estimate_reads_the_days_times_to_the_microsecond(org, hall, at_ten):
+    """The branch's state is read as seconds since 1970 straight from the database (SQLite
+    keeps text, PostgreSQL timestamps): the same instants as the stored datetimes."""
+    import datetime as dt
+
+    from manyi.queues import estimates
+
+    first = _take(hall, org)
+    odd = first.issued_at + dt.timedelta(seconds=7, microseconds=123456)
+    QueueTicket.objects.filter(pk=first.pk).update(issued_at=odd, called_at=odd)
+    rows, _sessions, _due = estimates._read_branch(org.a1.pk, at_ten(1))
+    assert [row.issued_at for row in rows] == [odd.timestamp()]
+    assert rows[0].called_at == odd.timestamp() and rows[0].finished_at is None
+
+
+def test_a_counter_set_up_by_another_process_is_seen_by_the_estimate(org, hall, at_ten):
+    """The counters' profiles are kept per process; one this process has not heard of
+    (made elsewhere, no signal here) is read afresh as soon as it opens."""
+    from manyi.queues import estimates
+    from manyi.queues.models import Counter, CounterService, StaffSession
+
+    _take(hall, org)
+    assert estimates.branch_state(org.a1, at_ten(1)).counters == []  # profiles now kept
+    (late,) = Counter.objects.bulk_create([Counter(branch=org.a1, number=9)])
+    CounterService.objects.bulk_create([CounterService(counter=late, service=hall.personal)])
+    StaffSession.objects.bulk_create(
+        [StaffSession(counter=late, staff=org.agent_a1.staff, started_at=at_ten(2))]
+    )
+    (counter,) = estimates.branch_state(org.a1, at_ten(3)).counters
+    assert counter.counter == "9" and counter.services == ("A",)
