@@ -9,6 +9,7 @@ rules); a counter claims a ticket with a conditional update, so two counters pre
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +170,147 @@ def save_settings(actor: Any, branch: Branch, **fields: Any) -> QueueSettings:
         settings.save()
         audit.record(actor, "queues.settings", settings, before=before, after=fields)
     return settings
+
+
+# -- the branch's set-up: service types and counters ------------------------------------------
+PREFIX_RE = re.compile(r"^[A-Z]{1,2}$")
+
+
+def save_service_type(
+    actor: Any,
+    branch: Branch,
+    *,
+    service: ServiceType | None = None,
+    prefix: str,
+    name: str,
+    name_en: str = "",
+    description: str = "",
+    position: int = 0,
+    active: bool = True,
+) -> ServiceType:
+    """A new kind of business (with its own number series) or a change to one. A business
+    customers are still waiting for is not retired: they are served or transferred first."""
+    require_permission(actor, "queues.manage")
+    require_branch(actor, branch.pk)
+    prefix = prefix.strip().upper()
+    if not PREFIX_RE.match(prefix):
+        raise ValidationError(_("The number prefix is one or two letters, such as A or VA."))
+    if not name.strip():
+        raise ValidationError(_("Give the business a name."))
+    clash = ServiceType.objects.filter(branch=branch, prefix=prefix)
+    if service is not None:
+        if service.branch_id != branch.pk:
+            raise ValidationError(_("This service is not offered at this branch."))
+        clash = clash.exclude(pk=service.pk)
+    if clash.exists():
+        raise ValidationError(_("Prefix %(p)s is already used at this branch.") % {"p": prefix})
+    if service is not None and service.active and not active:
+        waiting = QueueTicket.objects.filter(
+            service=service, status__in=(S.WAITING, S.PARKED)
+        ).count()
+        if waiting:
+            raise QueueRefused(
+                _(
+                    "%(n)d customers still wait for %(name)s: serve or transfer them before "
+                    "retiring it."
+                )
+                % {"n": waiting, "name": service.name},
+                code="still_waiting",
+            )
+    fields = {
+        "prefix": prefix,
+        "name": name.strip(),
+        "name_en": name_en.strip(),
+        "description": description.strip(),
+        "position": position,
+        "active": active,
+    }
+    before = {k: getattr(service, k) for k in fields} if service is not None else None
+    with transaction.atomic():
+        if service is None:
+            service = ServiceType(branch=branch)
+        for key, value in fields.items():
+            setattr(service, key, value)
+        service.full_clean()
+        service.save()
+        audit.record(actor, "queues.service.save", service, before=before, after=fields)
+    return service
+
+
+def save_counter(
+    actor: Any,
+    branch: Branch,
+    *,
+    counter: Counter | None = None,
+    number: int,
+    name: str = "",
+    active: bool = True,
+    services: list[ServiceType],
+) -> Counter:
+    """A counter and the businesses it serves, most preferred first (it calls the first
+    one's numbers before the second's). An open counter is closed before it is retired."""
+    require_permission(actor, "queues.manage")
+    require_branch(actor, branch.pk)
+    if number < 1:
+        raise ValidationError(_("Counter numbers start at 1."))
+    if any(s.branch_id != branch.pk for s in services):
+        raise ValidationError(_("This service is not offered at this branch."))
+    if len({s.pk for s in services}) != len(services):
+        raise ValidationError(_("Each business comes once in a counter's order."))
+    if active and not services:
+        raise ValidationError(_("Choose at least one business the counter serves."))
+    clash = Counter.objects.filter(branch=branch, number=number)
+    if counter is not None:
+        if counter.branch_id != branch.pk:
+            raise ValidationError(_("This counter is not at this branch."))
+        clash = clash.exclude(pk=counter.pk)
+    if clash.exists():
+        raise ValidationError(_("Counter %(n)d already exists at this branch.") % {"n": number})
+    if (
+        counter is not None
+        and counter.active
+        and not active
+        and StaffSession.objects.filter(counter=counter, ended_at__isnull=True).exists()
+    ):
+        raise QueueRefused(
+            _("Counter %(n)d is open: close it before retiring it.") % {"n": counter.number},
+            code="open",
+        )
+    before = None
+    if counter is not None:
+        before = {
+            "number": counter.number,
+            "name": counter.name,
+            "active": counter.active,
+            "services": [s.prefix for s in counter.services_in_order()],
+        }
+    after = {
+        "number": number,
+        "name": name.strip(),
+        "active": active,
+        "services": [s.prefix for s in services],
+    }
+    with transaction.atomic():
+        if counter is None:
+            counter = Counter(branch=branch)
+        counter.number, counter.name, counter.active = number, name.strip(), active
+        counter.full_clean()
+        counter.save()
+        wanted = {s.pk: preference for preference, s in enumerate(services, start=1)}
+        for row in list(CounterService.objects.filter(counter=counter)):
+            if row.service_id not in wanted:
+                row.delete()
+            elif row.preference != wanted[row.service_id]:
+                row.preference = wanted.pop(row.service_id)
+                row.save(update_fields=["preference"])
+            else:
+                wanted.pop(row.service_id)
+        for service_id, preference in wanted.items():
+            CounterService.objects.create(
+                counter=counter, service_id=service_id, preference=preference
+            )
+        audit.record(actor, "queues.counter.save", counter, before=before, after=after)
+    return counter
 
 
 def _actor_name(actor: Any, channel: str, branch: Branch) -> Any:

@@ -6,6 +6,7 @@ app_name = "queues"
 urlpatterns = [
     path("", views.home, name="home"),
     path("rules/", views.rules, name="rules"),
+    path("setup/", views.setup, name="setup"),
     path("issue/", views.issue, name="issue"),
     path("book/", views.book, name="book"),
     path("tickets/<int:pk>/resume/", views.resume, name="resume"),

@@ -22,7 +22,15 @@ from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import staff_of
 
 from . import actions, live
-from .models import Appointment, Counter, Priority, QueueTicket, ServiceType, StaffSession
+from .models import (
+    Appointment,
+    Counter,
+    CounterService,
+    Priority,
+    QueueTicket,
+    ServiceType,
+    StaffSession,
+)
 
 S = QueueTicket.Status
 
@@ -248,5 +256,83 @@ def rules(request: HttpRequest) -> HttpResponse:
             "branch": branch,
             "settings": settings,
             "may_manage": has_permission(request.user, "queues.manage"),
+        },
+    )
+
+
+def _counter_services(request: HttpRequest, services: list[ServiceType]) -> list[ServiceType]:
+    """The businesses ticked for a counter, in the order of preference typed beside them."""
+    chosen = []
+    for service in services:
+        raw = request.POST.get(f"pref_{service.pk}", "").strip()
+        if raw:
+            rank = int(raw)  # ValueError: told to the manager
+            if rank < 1:
+                raise ValueError(raw)
+            chosen.append((rank, service.position, service.prefix, service))
+    return [service for *_key, service in sorted(chosen, key=lambda c: c[:3])]
+
+
+@login_required
+def setup(request: HttpRequest) -> HttpResponse:
+    """The branch's businesses (number series) and counters with their order of preference."""
+    require_permission(request.user, "queues.manage")
+    branch = _branch(request)
+    if branch is None:
+        return redirect("queues:home")
+    services = list(ServiceType.objects.filter(branch=branch).order_by("position", "prefix"))
+    counters = list(Counter.objects.filter(branch=branch).order_by("number"))
+    if request.method == "POST":
+        post = request.POST
+        try:
+            if post.get("kind") == "service":
+                actions.save_service_type(
+                    request.user,
+                    branch,
+                    service=next((s for s in services if str(s.pk) == post.get("pk")), None),
+                    prefix=post.get("prefix", ""),
+                    name=post.get("name", ""),
+                    name_en=post.get("name_en", ""),
+                    description=post.get("description", ""),
+                    position=int(post.get("position") or 0),
+                    active=post.get("active") == "on",
+                )
+                messages.success(request, _("The business is saved."))
+            elif post.get("kind") == "counter":
+                actions.save_counter(
+                    request.user,
+                    branch,
+                    counter=next((c for c in counters if str(c.pk) == post.get("pk")), None),
+                    number=int(post.get("number") or 0),
+                    name=post.get("name", ""),
+                    active=post.get("active") == "on",
+                    services=_counter_services(request, services),
+                )
+                messages.success(request, _("The counter is saved."))
+        except ValueError:
+            messages.error(request, _("Give the numbers as whole numbers from 1."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            return redirect(f"{reverse('queues:setup')}?branch={branch.code}")
+    preferences = {
+        (row.counter_id, row.service_id): row.preference
+        for row in CounterService.objects.filter(counter__branch=branch)
+    }
+    for counter in counters:
+        counter.rows = [(s, preferences.get((counter.pk, s.pk))) for s in services]
+        counter.order = [
+            s.prefix
+            for s, rank in sorted(((s, r) for s, r in counter.rows if r), key=lambda item: item[1])
+        ]
+    return render(
+        request,
+        "queues/setup.html",
+        {
+            "branch": branch,
+            "branches": Branch.objects.visible_to(request.user).filter(is_active=True),
+            "services": services,
+            "counters": counters,
+            "next_number": max((c.number for c in counters), default=0) + 1,
         },
     )

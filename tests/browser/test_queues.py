@@ -104,3 +104,40 @@ def test_the_customer_follows_the_number_on_a_phone(org, live_server, browser_pa
         timeout=5000,
     )
     assert "3" in page.locator("#status-message").inner_text()
+
+
+def test_a_manager_sets_up_businesses_and_counters(org, live_server, browser_page):
+    """A new branch: the manager adds its businesses and a counter with its order of
+    preference on one page, and the kiosk offers the business at once."""
+    from manyi.queues import actions
+    from manyi.queues.models import Counter
+
+    _open_all_day(org.a1)
+    page, base = browser_page, live_server.url
+    login(page, base, "boss")
+    page.goto(f"{base}/queues/setup/?branch={org.a1.code}")
+    new = page.locator("#new-service")
+    new.locator("input[name=prefix]").fill("a")
+    new.locator("input[name=name]").fill("个人业务")
+    new.locator("button[type=submit]").click()
+    page.wait_for_selector("#services input[value='A']")
+    new = page.locator("#new-service")
+    new.locator("input[name=prefix]").fill("B")
+    new.locator("input[name=name]").fill("对公业务")
+    new.locator("button[type=submit]").click()
+    page.wait_for_selector("#services input[value='B']")
+    counter_row = page.locator("#new-counter")
+    counter_row.locator("input[name=name]").fill("1号窗口")
+    inputs = counter_row.locator("input[name^=pref_]")
+    inputs.nth(0).fill("2")  # A second,
+    inputs.nth(1).fill("1")  # B first
+    counter_row.locator("button[type=submit]").click()
+    page.wait_for_selector("#counters td .muted")
+    assert "B › A" in page.locator("#counters").inner_text()
+    counter = Counter.objects.get(branch=org.a1)
+    assert counter.number == 1 and [s.prefix for s in counter.services_in_order()] == ["B", "A"]
+
+    kiosk = page.context.browser.new_context(locale="zh-CN").new_page()
+    kiosk.goto(f"{base}/q/kiosk/{actions.settings_for(org.a1).kiosk_key}/")
+    kiosk.click("button[data-service=B]")
+    assert kiosk.locator("#issued-number").inner_text() == "B001"
