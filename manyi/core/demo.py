@@ -80,4 +80,15 @@ def run_demo(
         for step in steps():
             ctx.rng = random.Random(f"{seed}:{step.name}")
             step.run(ctx)
+    _refresh_planner_statistics()
     return ctx
+
+
+def _refresh_planner_statistics() -> None:
+    """Bulk-loaded tables look empty to the query planner until their statistics are taken
+    (PostgreSQL's autovacuum does it some time later, SQLite never): the demo's pages would
+    be slow on plans made for empty tables. A production database keeps its own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
