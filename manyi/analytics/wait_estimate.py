@@ -51,12 +51,13 @@ simulation); waits are seconds from `now`.
 
 from __future__ import annotations
 
+import bisect
 import math
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -398,8 +399,12 @@ _BINS = np.log(np.geomspace(10.0, 30000.0, 49))  # waits are counted in these bi
 _CENTRES = np.concatenate([[_BINS[0]], (_BINS[1:] + _BINS[:-1]) / 2, [_BINS[-1]]])
 
 
+_BIN_EDGES = _BINS.tolist()  # (bisect on a list: learning from a day calls this per ticket)
+
+
 def _bin(seconds: float) -> int:
-    return int(np.searchsorted(_BINS, math.log(max(seconds, 1.0))))
+    """As np.searchsorted(_BINS, log(seconds)) (side left)."""
+    return bisect.bisect_left(_BIN_EDGES, math.log(max(seconds, 1.0)))
 
 
 def fit_patience(
@@ -455,11 +460,11 @@ def fit_patience(
     )
 
 
-@dataclass(frozen=True)
-class Past:
+class Past(NamedTuple):
     """A ticket of today as known now, for `learn`. `seconds`: counter time (call to
     finish) of a served ticket; `outcome` served / no_show / abandoned, or None while open;
-    `left_at` when an abandoned ticket was cancelled."""
+    `left_at` when an abandoned ticket was cancelled. (A tuple: the app makes one per ticket
+    of the day for every number taken.)"""
 
     service: str
     priority: str
