@@ -139,41 +139,48 @@ class _Row(NamedTuple):
 
 
 def _read_branch(branch_id: int, now: dt.datetime) -> tuple[list[_Row], list, list]:
-    """The day's numbers so far, the counters open and the appointments due, in three plain
-    statements (this runs for every number taken)."""
+    """The day's numbers so far, the counters open and the appointments due, in one
+    statement: this runs for every number taken, and on PostgreSQL each statement is a round
+    trip. The three parts are told apart by the first column (0, 1, 2); the others are
+    padded with NULL."""
     ops = connection.ops
     day = timezone.localtime(now).date()
     ticket, appointment = QueueTicket._meta.db_table, Appointment._meta.db_table
     session, counter = StaffSession._meta.db_table, Counter._meta.db_table
+
+    def nulls(n: int) -> str:
+        return ", ".join(["NULL"] * n)
+
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT t.id, t.status, t.priority, t.service_id, {_epoch('t.issued_at')}, "
+            f"SELECT 0, t.id, t.status, t.priority, t.service_id, {_epoch('t.issued_at')}, "
             f"{_epoch('t.called_at')}, {_epoch('t.finished_at')}, t.counter_id, t.staff_id, "
             f"{_epoch('a.scheduled_at')}, t.estimate_s IS NOT NULL "
             f"FROM {ticket} t LEFT JOIN {appointment} a ON a.id = t.appointment_id "
             "WHERE t.branch_id = %s AND t.day = %s AND t.issued_at <= %s "
-            "ORDER BY t.issued_at, t.id",  # numbers taken in the same instant: in number order
-            [branch_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(now)],
-        )
-        today = [_Row(*row) for row in cursor.fetchall()]
-        cursor.execute(
-            f"SELECT s.counter_id, s.staff_id FROM {session} s "
-            f"JOIN {counter} c ON c.id = s.counter_id "
-            "WHERE c.branch_id = %s AND s.ended_at IS NULL",
-            [branch_id],
-        )
-        sessions = cursor.fetchall()
-        cursor.execute(
-            f"SELECT service_id, {_epoch('scheduled_at')} FROM {appointment} "
-            "WHERE branch_id = %s AND state = %s AND scheduled_at >= %s AND scheduled_at <= %s",
+            f"UNION ALL SELECT 1, s.counter_id, NULL, NULL, s.staff_id, {nulls(7)} "
+            f"FROM {session} s JOIN {counter} c ON c.id = s.counter_id "
+            "WHERE c.branch_id = %s AND s.ended_at IS NULL "
+            f"UNION ALL SELECT 2, NULL, NULL, NULL, service_id, {_epoch('scheduled_at')}, "
+            f"{nulls(6)} FROM {appointment} "
+            "WHERE branch_id = %s AND state = %s AND scheduled_at >= %s AND scheduled_at <= %s "
+            # the numbers in the order they were taken (the same instant: in number order)
+            "ORDER BY 1, 6, 2",
             [
+                branch_id,
+                ops.adapt_datefield_value(day),
+                ops.adapt_datetimefield_value(now),
+                branch_id,
                 branch_id,
                 Appointment.State.BOOKED,
                 ops.adapt_datetimefield_value(now - dt.timedelta(minutes=15)),
                 ops.adapt_datetimefield_value(now + dt.timedelta(minutes=90)),
             ],
         )
-        due = cursor.fetchall()
+        rows = cursor.fetchall()
+    today = [_Row(*row[1:]) for row in rows if row[0] == 0]
+    sessions = [(row[1], row[4]) for row in rows if row[0] == 1]
+    due = [(row[4], row[5]) for row in rows if row[0] == 2]
     return today, sessions, due
 
 

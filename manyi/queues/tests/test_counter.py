@@ -269,3 +269,34 @@ def test_a_counter_set_up_by_another_process_is_seen_by_the_estimate(org, hall, 
     )
     (counter,) = estimates.branch_state(org.a1, at_ten(3)).counters
     assert counter.counter == "9" and counter.services == ("A",)
+
+
+def test_the_estimate_sees_the_line_the_open_counters_and_the_appointments_due(org, hall, at_ten):
+    """The branch's state is read in one statement; each of its three parts lands where
+    the estimate looks for it."""
+    import datetime as dt
+
+    from manyi.queues import estimates
+
+    walk_in = _take(hall, org, service=hall.business)
+    later = actions.book_appointment(
+        org.agent_a1, org.a1, hall.personal, at_ten(0) + dt.timedelta(minutes=40)
+    )
+    soon = actions.book_appointment(
+        org.agent_a1, org.a1, hall.business, at_ten(0) + dt.timedelta(minutes=5)
+    )
+    checked_in, _token = actions.check_in("kiosk:test", org.a1, soon.code)
+    actions.book_appointment(  # not due yet: beyond the next ninety minutes
+        org.agent_a1, org.a1, hall.personal, at_ten(0) + dt.timedelta(hours=3)
+    )
+    actions.open_counter(org.agent_a1, hall.counters[2])
+    state = estimates.branch_state(org.a1, at_ten(1))
+    assert [(w.ticket, w.service, w.priority) for w in state.waiting] == [
+        (str(walk_in.pk), "B", "ordinary"),
+        (str(checked_in.pk), "B", "appointment"),
+    ]
+    assert state.waiting[1].appointment_at == soon.scheduled_at.timestamp()
+    assert state.appointments_due == [("A", later.scheduled_at.timestamp())]
+    (counter,) = state.counters
+    assert counter.counter == "2" and counter.services == ("B", "A")
+    assert counter.staff == str(org.agent_a1.staff.pk) and counter.busy_since is None
