@@ -873,45 +873,29 @@ def resume(actor: Any, ticket: QueueTicket) -> QueueTicket:
     return _step(actor, ticket, K.RESUMED, {"status": S.WAITING, "calls": 0}, at=clock.now())
 
 
+_STEPS: dict[str, Any] = {
+    "open": lambda actor, counter, note: open_counter(actor, counter),
+    "close": lambda actor, counter, note: close_counter(actor, counter),
+    "next": lambda actor, counter, note: call_next(actor, counter),
+    "recall": lambda actor, counter, note: recall(actor, counter),
+    "start": lambda actor, counter, note: start(actor, counter),
+    "finish": lambda actor, counter, note: finish(actor, counter, note=note),
+    "no_show": lambda actor, counter, note: no_show(actor, counter),
+    "park": lambda actor, counter, note: park(actor, counter, note=note),
+}
+COUNTER_STEPS = (*_STEPS, "transfer")  # the console's keys and the API's actions
+
+
 def counter_step(
     actor: Any, counter: Counter, step: str, *, to: str = "", note: str = ""
 ) -> QueueTicket | StaffSession | None:
-    """One of the counter's steps by name (the console's keys and the API's actions)."""
+    """One of the counter's steps by name (`COUNTER_STEPS`); callers check the name."""
     if step == "transfer":
         service = ServiceType.objects.filter(branch=counter.branch, prefix=to).first()
         if service is None:
             raise ValidationError(_("Choose the business to transfer to."))
         return transfer(actor, counter, service, note=note)
-    steps = {
-        "open": lambda: open_counter(actor, counter),
-        "close": lambda: close_counter(actor, counter),
-        "next": lambda: call_next(actor, counter),
-        "recall": lambda: recall(actor, counter),
-        "start": lambda: start(actor, counter),
-        "finish": lambda: finish(actor, counter, note=note),
-        "no_show": lambda: no_show(actor, counter),
-        "park": lambda: park(actor, counter, note=note),
-    }
-    if step not in steps:
-        raise UnknownStep(step)
-    return steps[step]()
-
-
-class UnknownStep(LookupError):
-    """A step name the counter does not have."""
-
-
-COUNTER_STEPS = (
-    "open",
-    "close",
-    "next",
-    "recall",
-    "start",
-    "finish",
-    "no_show",
-    "park",
-    "transfer",
-)
+    return _STEPS[step](actor, counter, note)
 
 
 def leave(token: str) -> QueueTicket:
