@@ -159,3 +159,29 @@ def test_statistics_and_excel(login, org, hall, at_ten):
     tickets = list(book.worksheets[0].values)
     assert tickets[0][0] == "ticket" and len(tickets) == 3  # header, served, no-show
     assert login(org.agent_a1).get("/queues/stats/").status_code == 403
+
+
+def test_the_board_feed_under_asgi_streams_without_a_thread(org, hall, at_ten, monkeypatch):
+    """Under uvicorn (ASGI) the feed is an async generator that awaits between polls; it
+    sends the same calls, once, in order."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    settings = actions.settings_for(org.a1)
+    actions.take_number("kiosk:test", org.a1, hall.personal)
+    start = live.board_state(org.a1)["last_id"]
+    actions.open_counter(org.agent_a1, hall.counters[3])
+    actions.call_next(org.agent_a1, hall.counters[3])
+    monkeypatch.setattr(live, "STREAM_SECONDS", 0.3)
+
+    async def read(after: int) -> tuple[bool, str]:
+        response = await AsyncClient().get(f"/q/board/{settings.board_key}/stream?after={after}")
+        body = "".join([chunk.decode() async for chunk in response.streaming_content])
+        return response.is_async, body
+
+    is_async, body = async_to_sync(read)(start)
+    assert is_async and body.startswith("retry: 1000")
+    calls = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+    assert [(c["number"], c["counter"], c["recall"]) for c in calls] == [("A001", 3, False)]
+    _is_async, again = async_to_sync(read)(calls[-1]["id"])
+    assert "data:" not in again
