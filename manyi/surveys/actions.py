@@ -719,15 +719,42 @@ def quota_full(link: SurveyLink) -> bool:
     )
 
 
+def _cells(campaign: Campaign) -> Any:
+    """The running tallies behind the campaign's quota cells (one row per day and cell)."""
+    counted = ScoreBreakdown.objects.filter(questionnaire_id=campaign.questionnaire_id, question="")
+    if campaign.quota_by == "branch":
+        return counted.filter(dimension="campaign", key=str(campaign.pk))
+    return counted.filter(dimension="campaign_tier", key__startswith=f"{campaign.pk}:")
+
+
 def cell_count(campaign: Campaign, *, branch_id: int | None = None, tier: str = "") -> int:
     """The campaign's responses in one quota cell, from the running tallies (exact: they
     are written in the submission's own transaction)."""
-    counted = ScoreBreakdown.objects.filter(questionnaire_id=campaign.questionnaire_id, question="")
+    counted = _cells(campaign)
     if campaign.quota_by == "branch":
-        counted = counted.filter(dimension="campaign", key=str(campaign.pk), branch_id=branch_id)
+        counted = counted.filter(branch_id=branch_id)
     else:
-        counted = counted.filter(dimension="campaign_tier", key=f"{campaign.pk}:{tier}")
+        counted = counted.filter(key=f"{campaign.pk}:{tier}")
     return counted.aggregate(n=models.Sum("n"))["n"] or 0
+
+
+def quota_cells(campaign: Campaign) -> list[dict[str, Any]]:
+    """Every cell's responses against the quota, for the campaign's page."""
+    if not campaign.quota_by or not campaign.quota_per_cell:
+        return []
+    rows = _cells(campaign)
+    if campaign.quota_by == "branch":
+        counted = list(rows.values_list("branch__name").annotate(n=models.Sum("n")))
+    else:
+        labels = dict(Customer.Tier.choices)
+        counted = [
+            (labels.get(key.split(":", 1)[1], key), n)
+            for key, n in rows.values_list("key").annotate(n=models.Sum("n"))
+        ]
+    return [
+        {"cell": cell or "—", "n": n, "full": n >= campaign.quota_per_cell}
+        for cell, n in sorted(counted, key=lambda item: str(item[0]))
+    ]
 
 
 # -- triggers ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from manyi.analytics.xlsform import form_from_dict
 from manyi.core.masking import mask
 from manyi.core.qr import qr_svg
-from manyi.customers.models import Customer, Segment
+from manyi.customers.models import Segment
 from manyi.org.permissions import has_permission, require_permission
 
 from . import actions, export, metrics
@@ -35,7 +35,6 @@ from .models import (
     Campaign,
     Channel,
     Questionnaire,
-    ScoreBreakdown,
     ScoreTally,
 )
 from .views import respondent_texts
@@ -310,40 +309,6 @@ def new_campaign(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("surveys:campaign", pk=campaign.pk)
 
 
-def _quota_cells(campaign: Campaign) -> list[dict[str, Any]]:
-    """Each cell's responses against the quota."""
-    if not campaign.quota_by or not campaign.quota_per_cell:
-        return []
-    if campaign.quota_by == "branch":
-        counted = (
-            ScoreBreakdown.objects.filter(
-                questionnaire_id=campaign.questionnaire_id,
-                dimension="campaign",
-                key=str(campaign.pk),
-                question="",
-            )
-            .values_list("branch__name")
-            .annotate(n=Sum("n"))
-        )
-    else:
-        labels = dict(Customer.Tier.choices)
-        counted = [
-            (labels.get(key.split(":", 1)[1], key), n)
-            for key, n in ScoreBreakdown.objects.filter(
-                questionnaire_id=campaign.questionnaire_id,
-                dimension="campaign_tier",
-                key__startswith=f"{campaign.pk}:",
-                question="",
-            )
-            .values_list("key")
-            .annotate(n=Sum("n"))
-        ]
-    return [
-        {"cell": cell or "—", "n": n, "full": n >= campaign.quota_per_cell}
-        for cell, n in sorted(counted, key=lambda item: str(item[0]))
-    ]
-
-
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "surveys.view")
@@ -356,7 +321,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "rate": actions.response_rates([campaign])[campaign.pk],
-            "cells": _quota_cells(campaign),
+            "cells": actions.quota_cells(campaign),
             **_figures(
                 request, campaign.questionnaire, allowed=("branch", "month"), campaign=campaign
             ),
