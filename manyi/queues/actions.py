@@ -112,11 +112,15 @@ def policy_for(branch: Branch) -> Policy:
 
 def service_by_prefix(branch: Branch, prefix: str) -> ServiceType | None:
     """The branch's service type with this number prefix (kept per process)."""
-    services = _SERVICES.get(
-        branch.pk,
-        lambda: {s.prefix: s for s in ServiceType.objects.filter(branch_id=branch.pk)},
-    )
-    return services.get(prefix)
+
+    def read() -> dict[str, ServiceType]:
+        return {s.prefix: s for s in ServiceType.objects.filter(branch_id=branch.pk)}
+
+    found = _SERVICES.get(branch.pk, read).get(prefix)
+    if found is None:  # set up a moment ago in another process?
+        _SERVICES.clear()
+        found = _SERVICES.get(branch.pk, read).get(prefix)
+    return found
 
 
 def service_prefixes(branch_id: int, *, fresh: bool = False) -> dict[int, str]:
@@ -368,6 +372,13 @@ def _check_open(branch: Branch, at: dt.datetime) -> None:
         )
 
 
+def _served(branch_id: int, prefix: str, *, fresh: bool = False) -> bool:
+    return any(
+        profile.active and prefix in profile.services
+        for profile in counter_profiles(branch_id, fresh=fresh).values()
+    )
+
+
 def take_number(
     actor: Any,
     branch: Branch,
@@ -398,9 +409,10 @@ def take_number(
         and (customer is None or customer.tier not in ("vip", "key"))
     ):
         raise ValidationError(_("VIP numbers are for customers whose card says so."))
-    if not any(
-        profile.active and service.prefix in profile.services
-        for profile in counter_profiles(branch.pk).values()
+    if not _served(branch.pk, service.prefix) and not _served(
+        branch.pk,
+        service.prefix,
+        fresh=True,  # set up a moment ago in another process?
     ):
         raise ValidationError(_("No counter serves this business here."))
     now = clock.now()

@@ -300,3 +300,21 @@ def test_the_estimate_sees_the_line_the_open_counters_and_the_appointments_due(o
     (counter,) = state.counters
     assert counter.counter == "2" and counter.services == ("B", "A")
     assert counter.staff == str(org.agent_a1.staff.pk) and counter.busy_since is None
+
+
+def test_a_business_set_up_by_another_process_takes_numbers_at_once(org, hall, at_ten):
+    """Nothing is refused for a business and counter this process has not heard of (made
+    elsewhere, no signal here): the kept set-up is read afresh before saying no."""
+    from manyi.queues.models import Counter, CounterService, ServiceType
+
+    assert actions.service_by_prefix(org.a1, "C") is None  # the set-up is now kept
+    _take(hall, org)
+    (foreign,) = ServiceType.objects.bulk_create(
+        [ServiceType(branch=org.a1, prefix="C", name="外汇")]
+    )
+    (counter,) = Counter.objects.bulk_create([Counter(branch=org.a1, number=9)])
+    CounterService.objects.bulk_create([CounterService(counter=counter, service=foreign)])
+    found = actions.service_by_prefix(org.a1, "C")
+    assert found == foreign
+    ticket, _token = actions.take_number("kiosk:A1", org.a1, found)
+    assert ticket.number == "C001"
