@@ -65,6 +65,8 @@ class ConfigCache(Generic[T]):
             with self._lock:
                 # A change while computing makes the value suspect: use it, do not keep it.
                 if generation == self._generation and (value is not None or self.keep_none):
+                    if self.max_entries and len(self._entries) >= self.max_entries:
+                        self._entries.clear()
                     self._entries[key] = (now, value)
         return _copied(value) if copied else value
 
@@ -97,6 +99,12 @@ class ConfigCache(Generic[T]):
                     for key, value in computed.items():
                         self._entries[key] = (now, value)
         return found
+
+    def forget(self, key: Hashable) -> None:
+        """Drop one key (read afresh next time), as when another process may have changed
+        what it stands for."""
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self, *_args: Any, **_kwargs: Any) -> None:
         with self._lock:

@@ -118,7 +118,7 @@ def service_by_prefix(branch: Branch, prefix: str) -> ServiceType | None:
 
     found = _SERVICES.get(branch.pk, read).get(prefix)
     if found is None:  # set up a moment ago in another process?
-        _SERVICES.clear()
+        _SERVICES.forget(branch.pk)
         found = _SERVICES.get(branch.pk, read).get(prefix)
     return found
 
@@ -127,7 +127,7 @@ def service_prefixes(branch_id: int, *, fresh: bool = False) -> dict[int, str]:
     """Every service type of the branch (retired ones too: the day's numbers keep them).
     `fresh`: read again (another process may have set up more since)."""
     if fresh:
-        _PREFIXES.clear()
+        _PREFIXES.forget(branch_id)
     return _PREFIXES.get(
         branch_id,
         lambda: dict(ServiceType.objects.filter(branch_id=branch_id).values_list("pk", "prefix")),
@@ -139,7 +139,7 @@ def counter_profiles(branch_id: int, *, fresh: bool = False) -> dict[int, Counte
     """Every counter of the branch by id with the services it serves in order of
     preference, kept per process (read for every number taken and every estimate)."""
     if fresh:
-        _PROFILES.clear()
+        _PROFILES.forget(branch_id)
 
     def read() -> dict[int, CounterProfile]:
         counters = {
@@ -241,6 +241,37 @@ def save_service_type(
     return service
 
 
+def _check_nobody_stranded(counter: Counter, keeps: list[ServiceType]) -> None:
+    """A counter that stops serving a business must not leave its waiting customers with
+    no counter at all."""
+    dropped = {cs.service_id for cs in counter.profile.all()} - {s.pk for s in keeps}
+    if not counter.active or not dropped:
+        return
+    still_served = set(
+        CounterService.objects.filter(
+            counter__branch_id=counter.branch_id, counter__active=True, service_id__in=dropped
+        )
+        .exclude(counter=counter)
+        .values_list("service_id", flat=True)
+    )
+    stranded = (
+        QueueTicket.objects.filter(
+            service_id__in=dropped - still_served, status__in=(S.WAITING, S.PARKED)
+        )
+        .values_list("service__name", flat=True)
+        .first()
+    )
+    if stranded is not None:
+        raise QueueRefused(
+            _(
+                "Customers still wait for %(name)s and no other counter serves it: serve or "
+                "transfer them first."
+            )
+            % {"name": stranded},
+            code="still_waiting",
+        )
+
+
 def save_counter(
     actor: Any,
     branch: Branch,
@@ -280,6 +311,8 @@ def save_counter(
             _("Counter %(n)d is open: close it before retiring it.") % {"n": counter.number},
             code="open",
         )
+    if counter is not None:
+        _check_nobody_stranded(counter, services if active else [])
     before = None
     if counter is not None:
         before = {
@@ -347,16 +380,20 @@ def _event(
 # -- taking a number ----------------------------------------------------------------------------
 def _next_number(service: ServiceType, day: dt.date) -> str:
     """The service's next number today, taken in one statement (an upsert that returns the
-    counter), so two kiosks at the same moment never print the same number."""
-    table = NumberSeries._meta.db_table
+    counter), so two kiosks at the same moment never print the same number. The statement
+    takes no number for a business retired since this process read its set-up."""
+    table, services = NumberSeries._meta.db_table, ServiceType._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (service_id, day, last) VALUES (%s, %s, 1) "
+            f"INSERT INTO {table} (service_id, day, last) SELECT %s, %s, 1 "
+            f"WHERE EXISTS (SELECT 1 FROM {services} WHERE id = %s AND active) "
             f"ON CONFLICT (service_id, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [service.pk, day.isoformat()],
+            [service.pk, day, service.pk],  # (a date object: typed as a date on PostgreSQL)
         )
-        (last,) = cursor.fetchone()
-    return f"{service.prefix}{last:03d}"
+        row = cursor.fetchone()
+    if row is None:
+        raise ValidationError(_("This service is not offered at this branch."))
+    return f"{service.prefix}{row[0]:03d}"
 
 
 def _check_open(branch: Branch, at: dt.datetime) -> None:

@@ -62,7 +62,7 @@ class Told:
 # Kept per process: the day's later estimates calibrate on every earlier one, and decoding
 # each one's grid again for every number taken would cost more than the simulation.
 _TOLD: ConfigCache[Told | None] = ConfigCache(
-    "queue-told-at-issue", depends_on=[], ttl=24 * 3600.0, max_entries=50_000
+    "queue-told-at-issue", depends_on=[], ttl=24 * 3600.0, max_entries=10_000
 )
 
 
@@ -120,8 +120,12 @@ def _epoch(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM {column})::float8"
     # SQLite keeps UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]": whole seconds and the fraction
-    # apart (julianday() would lose the microseconds)
-    return f"(CAST(strftime('%%s', {column}) AS REAL) + CAST(substr({column}, 20) AS REAL))"
+    # apart (julianday() would lose the microseconds, and strftime() rounds them to
+    # milliseconds first, so it is given the whole seconds only)
+    return (
+        f"(CAST(strftime('%%s', substr({column}, 1, 19)) AS REAL) "
+        f"+ CAST(substr({column}, 20) AS REAL))"
+    )
 
 
 class _Row(NamedTuple):
@@ -189,8 +193,10 @@ def branch_state(branch, now: dt.datetime, policy: Policy | None = None) -> we.Q
     today, sessions, due = _read_branch(branch.pk, now)
     prefix = service_prefixes(branch.pk)
     profiles = counter_profiles(branch.pk)
-    if any(t.service_id not in prefix for t in today) or any(
-        counter_id not in profiles for counter_id, _staff in sessions
+    if (
+        any(t.service_id not in prefix for t in today)
+        or any(service_id not in prefix for service_id, _at in due)
+        or any(counter_id not in profiles for counter_id, _staff in sessions)
     ):  # set up since this process read the setup
         prefix = service_prefixes(branch.pk, fresh=True)
         profiles = counter_profiles(branch.pk, fresh=True)

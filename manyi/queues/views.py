@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -285,6 +286,11 @@ def setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         post = request.POST
         try:
+            if post.get("pk") and not any(
+                str(row.pk) == post["pk"]
+                for row in (services if post.get("kind") == "service" else counters)
+            ):  # a row of another branch (the page was for one, the session says another)
+                raise ValidationError(_("This row is not at %(branch)s.") % {"branch": branch})
             if post.get("kind") == "service":
                 actions.save_service_type(
                     request.user,
@@ -313,6 +319,8 @@ def setup(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Give the numbers as whole numbers from 1."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        except IntegrityError:  # the same prefix or counter number saved at the same moment
+            messages.error(request, _("Someone saved the same a moment ago; look again."))
         else:
             return redirect(f"{reverse('queues:setup')}?branch={branch.code}")
     preferences = {

@@ -246,11 +246,13 @@ def test_the_estimate_reads_the_days_times_to_the_microsecond(org, hall, at_ten)
 
     from manyi.queues import estimates
 
-    first = _take(hall, org)
+    first, second = _take(hall, org), _take(hall, org)
     odd = first.issued_at + dt.timedelta(seconds=7, microseconds=123456)
+    edge = first.issued_at + dt.timedelta(seconds=7, microseconds=999700)  # rounds up to .000
     QueueTicket.objects.filter(pk=first.pk).update(issued_at=odd, called_at=odd)
+    QueueTicket.objects.filter(pk=second.pk).update(issued_at=edge)
     rows, _sessions, _due = estimates._read_branch(org.a1.pk, at_ten(1))
-    assert [row.issued_at for row in rows] == [odd.timestamp()]
+    assert [row.issued_at for row in rows] == [odd.timestamp(), edge.timestamp()]
     assert rows[0].called_at == odd.timestamp() and rows[0].finished_at is None
 
 
@@ -318,3 +320,15 @@ def test_a_business_set_up_by_another_process_takes_numbers_at_once(org, hall, a
     assert found == foreign
     ticket, _token = actions.take_number("kiosk:A1", org.a1, found)
     assert ticket.number == "C001"
+
+
+def test_a_business_retired_by_another_process_gives_no_more_numbers(org, hall, at_ten):
+    """The kept set-up may be a moment old; the number series itself checks the business
+    is still offered."""
+    from manyi.queues.models import ServiceType
+
+    _take(hall, org)  # the set-up is now kept in this process
+    ServiceType.objects.filter(pk=hall.personal.pk).update(active=False)  # no signal here
+    with pytest.raises(ValidationError):
+        actions.take_number("kiosk:A1", org.a1, hall.personal)
+    assert QueueTicket.objects.count() == 1

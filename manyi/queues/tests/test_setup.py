@@ -116,3 +116,31 @@ def test_a_new_counter_takes_part_in_the_line_at_once(org, hall, at_ten):
     assert ticket.number == "C001"
     actions.open_counter(org.agent_a1, counter)
     assert actions.call_next(org.agent_a1, counter) == ticket
+
+
+def test_a_counter_does_not_leave_waiting_customers_without_a_counter(org, hall, at_ten):
+    """Counter 2 alone serves B once counter 1 drops it; then counter 2 cannot drop B while
+    someone waits for it."""
+    actions.take_number("kiosk:A1", org.a1, hall.business)
+    first, second = hall.counters[1], hall.counters[2]
+    actions.save_counter(org.manager, org.a1, counter=first, number=1, services=[hall.personal])
+    with pytest.raises(actions.QueueRefused):
+        actions.save_counter(
+            org.manager, org.a1, counter=second, number=2, services=[hall.personal]
+        )
+    with pytest.raises(actions.QueueRefused):  # retiring it would strand them too
+        actions.save_counter(
+            org.manager, org.a1, counter=second, number=2, active=False, services=[]
+        )
+    assert [s.prefix for s in second.services_in_order()] == ["B", "A"]
+
+
+def test_a_row_of_another_branch_is_not_saved_as_a_new_one(login, org, hall, at_ten):
+    client = login(org.manager)
+    response = client.post(
+        f"/queues/setup/?branch={org.b1.code}",
+        {"kind": "counter", "pk": hall.counters[1].pk, "number": "1", "active": "on"},
+        follow=True,
+    )
+    assert Counter.objects.filter(branch=org.b1).count() == 0
+    assert "这一行不属于" in response.content.decode()
