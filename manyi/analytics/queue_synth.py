@@ -41,23 +41,14 @@ import numpy as np
 import pandas as pd
 
 from .queue_policy import Policy, Waiting, next_ticket, virtual_time
+from .replay import COUNTER_COLUMNS as REPLAY_COUNTER_COLUMNS
+from .replay import EVENT_COLUMNS as REPLAY_EVENT_COLUMNS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-EVENT_COLUMNS = [
-    "ticket",
-    "service",
-    "priority",
-    "issued_at",
-    "called_at",
-    "started_at",
-    "finished_at",
-    "outcome",
-    "appointment_at",
-    "counter",
-    "staff",
-]
-COUNTER_COLUMNS = ["counter", "services", "opened_at", "closed_at", "staff"]
+# the replay's files, with what a real day also knows (for the demo and the statistics)
+EVENT_COLUMNS = [*REPLAY_EVENT_COLUMNS, "appointment_at", "counter", "staff"]
+COUNTER_COLUMNS = [*REPLAY_COUNTER_COLUMNS, "staff"]
 
 # Arrival intensity through the day (relative level at each time, linear in between).
 DAY_SHAPE: tuple[tuple[float, float], ...] = (

@@ -100,6 +100,13 @@ class ConfigCache(Generic[T]):
                         self._entries[key] = (now, value)
         return found
 
+    def remember(self, key: Hashable, value: T) -> None:
+        """Keep a value just made elsewhere (written once, so never stale)."""
+        with self._lock:
+            if self.max_entries and len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), value)
+
     def forget(self, key: Hashable) -> None:
         """Drop one key (read afresh next time), as when another process may have changed
         what it stands for."""

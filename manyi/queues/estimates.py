@@ -89,15 +89,13 @@ def remember_told(ticket_id: int, estimate: TicketEstimate) -> None:
     """The estimate just written with a new ticket, so this process need not read it."""
     fields = estimate.fields()
     if fields:
-        _TOLD.get_many(
-            [ticket_id],
-            lambda _missing: {
-                ticket_id: Told(
-                    tuple(fields["estimate_grid"]),
-                    float(fields["estimate_low_s"]),
-                    float(fields["estimate_high_s"]),
-                )
-            },
+        _TOLD.remember(
+            ticket_id,
+            Told(
+                tuple(fields["estimate_grid"]),
+                float(fields["estimate_low_s"]),
+                float(fields["estimate_high_s"]),
+            ),
         )
 
 

@@ -332,3 +332,17 @@ def test_a_business_retired_by_another_process_gives_no_more_numbers(org, hall, 
     with pytest.raises(ValidationError):
         actions.take_number("kiosk:A1", org.a1, hall.personal)
     assert QueueTicket.objects.count() == 1
+
+
+def test_what_a_number_was_told_is_kept_once_it_is_written(
+    org, hall, at_ten, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The next estimates calibrate on it without reading its grid back."""
+    from manyi.queues import estimates
+
+    actions.open_counter(org.agent_a1, hall.counters[3])
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = _take(hall, org)
+    with django_assert_num_queries(0):
+        told = estimates.told_at_issue([ticket.pk])[ticket.pk]
+    assert told.grid == tuple(ticket.estimate_grid) and told.low_s == ticket.estimate_low_s
