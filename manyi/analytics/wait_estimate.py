@@ -770,6 +770,7 @@ def _prepare(state: QueueState, now: float, seed: int, target: Waiting | None) -
     offsets, speeds, periods, busy = [], [], [], []
     staff_factor = times.staff
     service_tuple = tuple(services)
+    log_times: dict[str, tuple[float, float]] = {}  # service: log mean, sigma
     for c in state.counters:
         spans = [
             (opens - now if opens > now else 0.0, math.inf if closes is None else closes - now)
@@ -786,11 +787,15 @@ def _prepare(state: QueueState, now: float, seed: int, target: Waiting | None) -
             busy.append((0.0, 1.0, -1.0))
         else:
             s = c.busy_service if c.busy_service is not None else c.services[0]
-            busy.append((times.mu_of(s) + speed, times.sigma_of(s), max(now - c.busy_since, 0.0)))
-    n_periods = max((len(spans) for spans in periods), default=1)
-    span_array = np.full((len(periods), n_periods, 2), np.inf)
-    for k, spans in enumerate(periods):
-        span_array[k, : len(spans)] = spans
+            if s not in log_times:
+                log_times[s] = (times.mu_of(s), times.sigma_of(s))
+            mu, sigma = log_times[s]
+            busy.append((mu + speed, sigma, max(now - c.busy_since, 0.0)))
+    n_periods = max(map(len, periods), default=1)
+    padding = [(math.inf, math.inf)] * n_periods
+    span_array = np.array(
+        [spans + padding[len(spans) :] for spans in periods], dtype=float
+    ).reshape(len(periods), n_periods, 2)
     counters = _Counters(
         offsets=np.array(offsets, dtype=float).reshape(len(offsets), len(services)),
         speed=np.array(speeds, dtype=float),
@@ -857,6 +862,7 @@ def _appointment_block(case: _Case, s: str, rng: np.random.Generator, D: int) ->
 
 
 _CHUNK = 32  # steps of random numbers drawn at a time
+_MAX_STEPS = 100_000  # a run stops after this many events
 _SENTINEL = tuple(np.array([v]) for v in (np.inf, np.inf, 0.0, 0.0, 0.0))  # ends each line
 _TABLE_STEP = 10.0  # the patience CDF is looked up every ten seconds ...
 _NT = 4321  # ... up to twelve hours
@@ -868,9 +874,20 @@ def _cdf_table(patience: Patience) -> np.ndarray:
     return patience.cdf(_TABLE_S)
 
 
-def _table_index(scaled: np.ndarray) -> np.ndarray:
-    """Index of a wait already divided by _TABLE_STEP (nan and inf: finished runs)."""
-    return np.fmin(np.fmax(scaled, 0.0), _NT - 1).astype(np.int64)
+def _kernel() -> Any:
+    """The compiled step loop, imported on first use: numba takes about a second to load
+    (and a second more to compile on a machine where it has not run yet)."""
+    from . import _wait_kernel
+
+    return _wait_kernel
+
+
+def warm_up() -> None:
+    """Load (or compile) the step loop now: a web server calls this as it starts, so the
+    first number taken after a restart is not a second late."""
+    now = 0.0
+    state = QueueState([Waiting("A001", "A", "ordinary", now)], [CounterNow("1", ("A",))])
+    estimate(state, "A001", now, draws=MIN_DRAWS)
 
 
 def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.ndarray]:
@@ -991,6 +1008,8 @@ def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.nda
     MU_flat, SG_flat, SPD_flat = MU.ravel(), SG.ravel(), SPD.ravel()
     CUT_flat = CUT.ravel()
     HEAD_flat, FAC_flat = HEAD.ravel(), FAC.ravel()
+    # the rate of a stream s seconds ahead: LATER + (RATE - LATER) exp(-s / reversion)
+    RATE_flat, LATER_flat = RATE.ravel(), LATER.ravel()
 
     # --- per run state
     free = np.full((N, C), np.inf)
@@ -1020,149 +1039,50 @@ def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.nda
             first = np.where(first < CUT[b, cols], first, np.inf)
             HA[rows, cols] = first
             HK[rows, cols] = _U + first - HEAD[b, cols]
-    head_idx = PTR
-    HK[:, :XA] = SK[head_idx]
-    HA[:, :XA] = SA[head_idx]
-    per = np.zeros((N, C), dtype=np.int64)
-    CDF_flat = np.concatenate([_cdf_table(case.patience) for case in cases])
+    HK[:, :XA] = SK[PTR]
+    HA[:, :XA] = SA[PTR]
+    # one patience table per distinct patience (the cases of one day share theirs)
+    tables: dict[int, int] = {}
+    for case in cases:
+        tables.setdefault(id(case.patience), len(tables))
+    unique = {id(case.patience): case.patience for case in cases}
+    CDF_flat = np.concatenate([_cdf_table(unique[key]) for key in tables])
     case_of = np.repeat(np.arange(B), sizes)
-    # the rate of a stream s seconds ahead: LATER + (RATE - LATER) exp(-s / reversion)
-    RATE_flat, LATER_flat = RATE.ravel(), LATER.ravel()
-    has_streams = bool((RATE[:, XA:] > 0).any() or (LATER[:, XA:] > 0).any())
+    table_base = np.array([tables[id(case.patience)] * _NT for case in cases], dtype=np.int64)
 
     def per_run(values: Iterable[float]) -> np.ndarray:
         return np.array(list(values), dtype=float)[case_of]
 
-    state = {
-        "free": free,
-        "HK": HK,
-        "HA": HA,
-        "PTR": PTR,
-        "per": per,
-        "case_of": case_of,
-        "cbC": case_of * C,  # bases of the per case tables
-        "cbL": case_of * L,
-        "cbS": case_of * S,
-        "cbT": case_of * _NT,
-        "IREV": 1.0 / REV[case_of],
-        "PQ": per_run(case.patience.cancel_share for case in cases),
-        "RF": rate_factor,
-        "PACE": pace,
-        "PF": patience_factor / _TABLE_STEP,
-        "NPF": -patience_factor / _TABLE_STEP,
-        "NSC": per_run(case.ns_cost for case in cases),
-        "TURN": per_run(case.turnaround for case in cases),
-        "NT": np.array([len(case.tracked) for case in cases])[case_of],
-        "seen": np.zeros(N, dtype=np.int64),  # tracked tickets called so far
-        "rid": np.arange(N),  # the original row of each running row
-    }
+    patience_scale = patience_factor / _TABLE_STEP
+    inverse_reversion = 1.0 / REV[case_of]
+    cancel_share = per_run(case.patience.cancel_share for case in cases)
+    no_show_cost = per_run(case.ns_cost for case in cases)
+    turnaround = per_run(case.turnaround for case in cases)
+    tracked = np.array([len(case.tracked) for case in cases], dtype=np.int64)[case_of]
+    period = np.zeros((N, C), dtype=np.int64)
+    seen = np.zeros(N, dtype=np.int64)
+    live = np.ones(N, dtype=bool)
     calls = np.full((N, T + 1), np.inf)
-    randoms = np.empty((N, _CHUNK, 3))
-    state["rnd"] = np.empty((N, _CHUNK, 3))
-    inert = 0  # finished runs not yet dropped
-
-    step = 0
-    n = -1
-    while len(state["rid"]) > inert and step < 100_000:
-        if step % _CHUNK == 0:  # uniforms (fate), normals (service), exponentials (gaps)
-            for b in np.unique(state["case_of"]):  # (a finished case draws no more)
-                rng = rngs[b]
-                rows, D = slice(starts[b], starts[b + 1]), sizes[b]
-                randoms[rows, :, 0] = rng.random((D, _CHUNK))
-                randoms[rows, :, 1] = rng.standard_normal((D, _CHUNK))
-                randoms[rows, :, 2] = rng.standard_exponential((D, _CHUNK))
-            state["rnd"] = randoms[state["rid"]]
-            state["rnd"][:, :, 2] /= state["RF"][:, None]  # this run's arrival rates
-        free, HK, HA, PTR, per = (state[k] for k in ("free", "HK", "HA", "PTR", "per"))
-        if len(free) != n:  # (after dropping finished runs)
-            n = len(free)
-            ar = np.arange(n)
-            ar_c, ar_l, ar_p = ar * C, ar * L, ar * XA
-        c = free.argmin(axis=1)
-        lin_c = ar_c + c
-        free_flat = free.ravel()
-        t = free_flat[lin_c]
-        running = t < np.inf
-        tt = t[:, None]
-        cc = state["cbC"] + c
-        off = OFF_flat[cc]
-        avail = tt >= HA
-        cand = np.where(avail, HK + off, np.inf)
-        pick = cand.argmin(axis=1)
-        lin_l = ar_l + pick
-        call = (cand.ravel()[lin_l] < np.inf) & running
-        # the ticket called
-        is_xa = pick < XA
-        lin_p = ar_p + np.minimum(pick, XA - 1)
-        PTR_flat = PTR.ravel()
-        fidx = PTR_flat[lin_p]
-        HA_flat, HK_flat = HA.ravel(), HK.ravel()
-        head_arrival = HA_flat[lin_l]
-        cpick = state["cbL"] + pick
-        svc = col_svc[pick]
-        adv = call & is_xa
-        nidx = fidx + adv
-        PTR_flat[lin_p] = nidx
-        rnd = state["rnd"][:, step % _CHUNK]
-        issued, fac = SI[fidx], SF[fidx]
-        new_ha, new_hk = SA[nidx], SK[nidx]
-        if has_streams:  # a newcomer called: the next one of its stream is drawn
-            newcomer = np.flatnonzero(call & ~is_xa)
-            if len(newcomer):
-                came = head_arrival[newcomer]
-                cp = cpick[newcomer]
-                issued[newcomer] = came
-                fac[newcomer] = FAC_flat[cp]
-                decay = np.exp(-np.maximum(came, 0.0) * state["IREV"][newcomer])
-                lam = LATER_flat[cp] + (RATE_flat[cp] - LATER_flat[cp]) * decay
-                nxt = came + rnd[newcomer, 2] / lam
-                nxt[~(nxt < CUT_flat[cp])] = np.inf
-                new_ha[newcomer] = nxt
-                new_hk[newcomer] = _U + nxt - HEAD_flat[cp]
-        HA_flat[lin_l] = np.where(call, new_ha, head_arrival)
-        HK_flat[lin_l] = np.where(call, new_hk, HK_flat[lin_l])
-        # patience: gone by t (known only if cancelled after now), given not cancelled by now
-        pq, table = state["PQ"], state["cbT"]
-        f_t = CDF_flat[table + _table_index((t - issued) * state["PF"])]
-        f_0 = CDF_flat[table + _table_index(issued * state["NPF"])]
-        stay = 1.0 - pq * f_0
-        p_cancel = pq * (f_t - f_0) / stay
-        gone = rnd[:, 0] < p_cancel
-        no_show = rnd[:, 0] < p_cancel + (1.0 - pq) * f_t / stay
-        sv = state["cbS"] + svc
-        length = np.exp(MU_flat[sv] + fac + SPD_flat[cc] + state["PACE"] + SG_flat[sv] * rnd[:, 1])
-        new_free = np.where(gone, t, t + np.where(no_show, state["NSC"], length + state["TURN"]))
-        idle = running & ~call
-        if idle.any():  # nothing to call: wait for the next newcomer it serves
-            later = np.where(np.isfinite(off[idle]) & ~avail[idle], HA[idle], np.inf)
-            new_free[idle] = later[np.arange(len(later)), later.argmin(axis=1)]
-        # past the end of its open period: the counter stops, and opens again if planned
-        per_flat = per.ravel()
-        pi = per_flat[lin_c]
-        pidx = cc * (P + 1) + pi
-        end = PE_flat[pidx]
-        over = (new_free >= end) & (end < np.inf)
-        if over.any():
-            new_free[over] = np.maximum(new_free[over], PS_flat[pidx[over] + 1])
-            per_flat[lin_c] = pi + over
-        free_flat[lin_c] = np.where(running, new_free, np.inf)
-        # record the calls of tracked tickets
-        slot = ST[fidx]
-        hit = (slot > 0) & adv
-        if hit.any():
-            calls[state["rid"][hit], slot[hit]] = t[hit]
-            state["seen"] = state["seen"] + hit
-            done = hit & (state["seen"] >= state["NT"])
-            if done.any():
-                free[done] = np.inf  # finished: inert until dropped
-                inert += int(done.sum())
-        step += 1
-        stuck = n - int(running.sum())
-        if (inert or stuck) and (max(inert, stuck) * 4 >= n or inert == n):
-            keep = free.min(axis=1) < np.inf
-            for k, v in state.items():
-                state[k] = v[keep]
-            inert = 0
+    randoms = np.empty((3, N, _CHUNK))
+    advance = _kernel().advance
+    for step in range(0, _MAX_STEPS, _CHUNK):
+        going = np.unique(case_of[live])
+        if not len(going):
+            break
+        for b in going:  # uniforms (fate), normals (service), exponentials (gaps)
+            rng = rngs[b]
+            rows, D = slice(starts[b], starts[b + 1]), sizes[b]
+            rng.random(out=randoms[0, rows])
+            rng.standard_normal(out=randoms[1, rows])
+            rng.standard_exponential(out=randoms[2, rows])
+            randoms[2, rows] /= rate_factor[rows, None]
+        advance(
+            step, _MAX_STEPS, live, randoms, free, HK, HA, PTR, period, seen, calls,
+            SK, SA, SI, SF, ST, OFF_flat, SPD_flat, PS_flat, PE_flat, MU_flat, SG_flat,
+            RATE_flat, LATER_flat, CUT_flat, HEAD_flat, FAC_flat, col_svc, CDF_flat, table_base,
+            case_of, inverse_reversion, cancel_share, patience_scale, pace, no_show_cost,
+            turnaround, tracked, XA, S, P + 1, _NT, _U,
+        )  # fmt: skip
     return [
         calls[starts[b] : starts[b + 1], 1 : len(case.tracked) + 1] for b, case in enumerate(cases)
     ]

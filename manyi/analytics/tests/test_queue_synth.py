@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pandas as pd
@@ -174,11 +173,9 @@ def test_the_csv_writer_writes_iso_times_and_empty_cells(tmp_path):
 
 
 @pytest.mark.parametrize("branches", [3])
-def test_three_months_of_history_for_the_demo_is_quick(branches):
+def test_three_months_of_history_for_the_demo(branches):
+    # (how long it takes is measured in bench/bench_replay.py)
     profiles = [qs.branch_profile(f"B{k}", 0.8 + 0.4 * k) for k in range(branches)]
-    start = time.perf_counter()
     run = qs.history(profiles, dt.date(2026, 1, 1), dt.date(2026, 3, 31), seed=7)
-    took = time.perf_counter() - start
     assert set(run.events["branch"]) == {"B0", "B1", "B2"}
     assert run.events["date"].nunique() > 70  # (New Year and the Spring Festival closed)
-    assert took < 15  # a few seconds in practice (bench and report)
