@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import statistics
 import time
@@ -21,26 +20,12 @@ from bench.timing import median_ms
 BRANCH = "SH01"
 
 
-def _open_all_day(branch) -> None:
-    """Benchmarks run at any hour: the branch is open whenever they run."""
-    from manyi.businesstime.models import OpeningHours
-    from manyi.businesstime.services import forget_calendars
-
-    branch.observes_statutory_holidays = False
-    branch.save(update_fields=["observes_statutory_holidays"])
-    OpeningHours.objects.filter(branch=branch).delete()
-    for weekday in range(7):
-        OpeningHours.objects.create(
-            branch=branch, weekday=weekday, opens=dt.time(0, 0), closes=dt.time(23, 59, 59)
-        )
-    forget_calendars()
-
-
 def run() -> list[dict]:
     django_env.setup()
     from django.db import connection
     from django.test import Client
 
+    from manyi.businesstime.testing import open_around_the_clock
     from manyi.core.demo import database_is_empty, run_demo
     from manyi.org.actions import SYSTEM, create_api_token
     from manyi.org.models import Branch, Staff
@@ -55,7 +40,7 @@ def run() -> list[dict]:
             overrides={"customers": 3000, "tickets": 50, "survey_responses": 0},
         )
     branch = Branch.objects.get(code=BRANCH)
-    _open_all_day(branch)
+    open_around_the_clock(branch)
     history = QueueTicket.objects.filter(branch=branch).count()
     service = ServiceType.objects.get(branch=branch, prefix="A")
     clerk = Staff.objects.filter(branches=branch, role="agent").first()

@@ -274,6 +274,36 @@ def _counter_services(request: HttpRequest, services: list[ServiceType]) -> list
     return [service for *_key, service in sorted(chosen, key=lambda c: c[:3])]
 
 
+def _keep_typed(
+    post: Any,
+    services: list[ServiceType],
+    counters: list[Counter],
+    new_service: dict[str, Any],
+    new_counter: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Put what was typed into the row it was typed in (shown again, not saved)."""
+    kind, pk = post.get("kind"), post.get("pk") or ""
+    active = post.get("active") == "on"
+    if kind == "service":
+        typed = {key: post.get(key, "") for key in ("prefix", "name", "name_en", "description")}
+        typed.update(position=post.get("position", ""), active=active)
+        row = next((s for s in services if str(s.pk) == pk), None)
+        if row is None:  # (a row of another branch is not shown as this branch's new one)
+            return (new_service if pk else typed), new_counter
+        for key, value in typed.items():
+            setattr(row, key, value)
+    elif kind == "counter":
+        ranks = [(s, post.get(f"pref_{s.pk}", "")) for s in services]
+        typed = {"number": post.get("number", ""), "name": post.get("name", ""), "active": active}
+        row = next((c for c in counters if str(c.pk) == pk), None)
+        if row is None:
+            return new_service, (new_counter if pk else {**typed, "rows": ranks})
+        for key, value in typed.items():
+            setattr(row, key, value)
+        row.rows = ranks
+    return new_service, new_counter
+
+
 @login_required
 def setup(request: HttpRequest) -> HttpResponse:
     """The branch's businesses (number series) and counters with their order of preference."""
@@ -333,6 +363,16 @@ def setup(request: HttpRequest) -> HttpResponse:
             s.prefix
             for s, rank in sorted(((s, r) for s, r in counter.rows if r), key=lambda item: item[1])
         ]
+    new_service = {"position": len(services) + 1, "active": True}
+    new_counter = {
+        "number": max((c.number for c in counters), default=0) + 1,
+        "active": True,
+        "rows": [(s, None) for s in services],
+    }
+    if request.method == "POST":  # refused: the row shows what the manager typed, to mend
+        new_service, new_counter = _keep_typed(
+            request.POST, services, counters, new_service, new_counter
+        )
     return render(
         request,
         "queues/setup.html",
@@ -341,6 +381,10 @@ def setup(request: HttpRequest) -> HttpResponse:
             "branches": Branch.objects.visible_to(request.user).filter(is_active=True),
             "services": services,
             "counters": counters,
-            "next_number": max((c.number for c in counters), default=0) + 1,
+            "new_service": new_service,
+            "new_counter": new_counter,
+            "refused": (request.POST.get("kind"), request.POST.get("pk") or "new")
+            if request.method == "POST"
+            else None,
         },
     )

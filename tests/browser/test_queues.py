@@ -3,7 +3,6 @@ keyboard, and the hall's board shows it within a second without reloading."""
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import pytest
@@ -13,26 +12,12 @@ from tests.browser.test_tickets import login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _open_all_day(branch) -> None:
-    """The live server runs on the real clock: the branch is open whenever the test runs."""
-    from manyi.businesstime.models import OpeningHours
-    from manyi.businesstime.services import forget_calendars
-
-    branch.observes_statutory_holidays = False
-    branch.save(update_fields=["observes_statutory_holidays"])
-    OpeningHours.objects.filter(branch=branch).delete()
-    for weekday in range(7):
-        OpeningHours.objects.create(
-            branch=branch, weekday=weekday, opens=dt.time(0, 0), closes=dt.time(23, 59, 59)
-        )
-    forget_calendars()
-
-
 def _hall(org):
+    from manyi.businesstime.testing import open_around_the_clock
     from manyi.queues import actions
     from manyi.queues.models import Counter, CounterService, ServiceType
 
-    _open_all_day(org.a1)
+    open_around_the_clock(org.a1)
     personal = ServiceType.objects.create(branch=org.a1, prefix="A", name="个人业务", position=1)
     counter = Counter.objects.create(branch=org.a1, number=3, name="3号窗口")
     CounterService.objects.create(counter=counter, service=personal, preference=1)
@@ -109,10 +94,11 @@ def test_the_customer_follows_the_number_on_a_phone(org, live_server, browser_pa
 def test_a_manager_sets_up_businesses_and_counters(org, live_server, browser_page):
     """A new branch: the manager adds its businesses and a counter with its order of
     preference on one page, and the kiosk offers the business at once."""
+    from manyi.businesstime.testing import open_around_the_clock
     from manyi.queues import actions
     from manyi.queues.models import Counter
 
-    _open_all_day(org.a1)
+    open_around_the_clock(org.a1)
     page, base = browser_page, live_server.url
     login(page, base, "boss")
     page.goto(f"{base}/queues/setup/?branch={org.a1.code}")

@@ -144,3 +144,48 @@ def test_a_row_of_another_branch_is_not_saved_as_a_new_one(login, org, hall, at_
     )
     assert Counter.objects.filter(branch=org.b1).count() == 0
     assert "这一行不属于" in response.content.decode()
+
+
+def _row(page: str, marker: str) -> str:
+    start = page.index(marker)
+    return page[page.rindex("<tr", 0, start) : page.index("</tr>", start)]
+
+
+def test_a_refused_row_shows_what_was_typed_to_mend_it(login, org, hall, at_ten):
+    client = login(org.manager)
+    url = f"/queues/setup/?branch={org.a1.code}"
+    typed = {"name": "外汇业务", "name_en": "Foreign exchange", "description": "换汇、结汇"}
+    page = client.post(
+        url, {"kind": "service", "prefix": "A", "position": "5", "active": "on", **typed}
+    ).content.decode()
+    row = _row(page, 'id="new-service"')
+    assert 'class="refused"' in row and 'value="5"' in row
+    assert all(f'value="{value}"' in row for value in typed.values())
+    # an existing counter moved onto counter 2's number, with a new order of preference
+    counter = hall.counters[3]
+    page = client.post(
+        url,
+        {
+            "kind": "counter",
+            "pk": counter.pk,
+            "number": "2",
+            "name": "贵宾窗口",
+            f"pref_{hall.personal.pk}": "2",
+            f"pref_{hall.business.pk}": "1",
+        },
+    ).content.decode()
+    row = _row(page, f'form="counter-{counter.pk}" type="number" min="1" name="number"')
+    assert 'class="refused"' in row and 'value="2"' in row and 'value="贵宾窗口"' in row
+    assert f'name="pref_{hall.business.pk}" value="1"' in row
+    assert 'name="active" checked' not in row  # (the box was left unticked)
+    # a new counter keeps its ticks too; nothing of either was stored
+    page = client.post(
+        url, {"kind": "counter", "number": "1", "name": "新窗口", f"pref_{hall.personal.pk}": "1"}
+    ).content.decode()
+    row = _row(page, 'id="new-counter"')
+    assert 'class="refused"' in row and 'value="新窗口"' in row
+    assert f'name="pref_{hall.personal.pk}" value="1"' in row
+    counter.refresh_from_db()
+    assert counter.number == 3 and counter.active
+    assert [s.prefix for s in counter.services_in_order()] == ["A"]
+    assert not ServiceType.objects.filter(name="外汇业务").exists()
