@@ -3,11 +3,14 @@ queue history with real-looking daily and weekly peaks (`manyi.analytics.queue_s
 morning and afternoon peaks, busy Mondays, Fridays and month-ends, VIPs, the elderly,
 appointments, customers who leave and numbers nobody answers), written as tickets and
 events, so the statistics, the staffing plan, the simulation and the wait estimate all have
-a history to read."""
+a history to read. The last week's numbers also carry the wait the kiosk would have told
+when each was taken (the replay of `manyi.analytics.replay`: the same estimate, from what
+was known at that moment), so the statistics show how honest the estimates were."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from typing import Any
 
@@ -15,7 +18,8 @@ import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
-from manyi.analytics.queue_synth import BranchProfile, branch_profile, history
+from manyi.analytics.queue_synth import BranchProfile, Day, branch_profile, history
+from manyi.analytics.replay import read_counters, read_events, replay
 from manyi.core.bulk import insert_rows
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org.models import Staff
@@ -25,6 +29,9 @@ from .models import Counter, CounterService, QueueEvent, QueueTicket, ServiceTyp
 
 DEMO_BRANCHES = {"SH01": 1.3, "BJ01": 1.0, "GZ01": 0.8}  # how busy, relative to a standard
 OUTCOME_STATUS = {"served": "done", "no_show": "no_show", "abandoned": "abandoned"}
+TOLD_DAYS = 7  # the last days of history whose numbers carry the estimate told at issue
+
+Told = dict[tuple[dt.date, str], tuple[int | None, int | None, int | None]]
 
 
 def _services(branch: Any, profile: BranchProfile) -> dict[str, ServiceType]:
@@ -76,7 +83,7 @@ def make_queues(ctx: DemoContext) -> None:
     branches = {code: b for code, b in ctx.data["branches"].items() if code in DEMO_BRANCHES}
     today = timezone.localdate()
     start, end = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
-    total = 0
+    total = told_total = 0
     for code, branch in branches.items():
         profile = branch_profile(code, DEMO_BRANCHES[code])
         services = _services(branch, profile)
@@ -88,8 +95,36 @@ def make_queues(ctx: DemoContext) -> None:
         settings.save(update_fields=["running_text"])
         staff = list(Staff.objects.filter(branches=branch).order_by("pk"))
         day = history(profile, start, end, seed=ctx.seed)
-        total += _write(branch, day.events, services, counters, staff)
-    ctx.log(f"queues: {len(branches)} branches, {total:,} numbers over {days} days")
+        told = _told(day, ctx.overrides.get("queue_told_days", TOLD_DAYS), ctx.seed)
+        total += _write(branch, day.events, services, counters, staff, told)
+        told_total += len(told)
+    ctx.log(
+        f"queues: {len(branches)} branches, {total:,} numbers over {days} days "
+        f"({told_total:,} with the wait told at the kiosk)"
+    )
+
+
+def _told(day: Day, last: int, seed: int) -> Told:
+    """What the kiosk would have told each number of the last `last` days of `day`: wait,
+    low and high, in seconds, by (date, number)."""
+    told: Told = {}
+    for date in sorted(set(day.events["date"]))[-last:] if last > 0 else []:
+        run = replay(
+            read_events(day.events[day.events["date"] == date]),
+            read_counters(day.counters[day.counters["date"] == date]),
+            seed=seed,
+        )
+        for row in run.predictions.itertuples(index=False):
+            told[(date, str(row.ticket))] = (
+                _seconds(row.predicted_wait_s),
+                _seconds(row.low_s),
+                _seconds(row.high_s),
+            )
+    return told
+
+
+def _seconds(value: Any) -> int | None:
+    return round(value) if isinstance(value, float) and math.isfinite(value) else None
 
 
 def _write(
@@ -98,6 +133,7 @@ def _write(
     services: dict[str, ServiceType],
     counters: dict[str, Counter],
     staff: list[Staff],
+    told: Told,
 ) -> int:
     """Tickets and their events in bulk (history, not live steps: no audit per step)."""
     staff_of: dict[str, int | None] = {}
@@ -135,6 +171,7 @@ def _write(
                 digest,
                 "",
                 "[]",
+                *told.get((row.date, str(row.ticket)), (None, None, None)),
             ]
         )
         steps.append((digest, "issued", issued, None, None))
@@ -168,6 +205,9 @@ def _write(
             "digest",
             "phone",
             "estimate_grid",
+            "estimate_s",
+            "estimate_low_s",
+            "estimate_high_s",
         ],
         tickets,
     )

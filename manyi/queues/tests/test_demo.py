@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F
+from django.utils import timezone
 
 from manyi.core.demo import run_demo
 from manyi.org.models import Staff
@@ -33,3 +36,12 @@ def test_weeks_of_queue_history_for_three_branches(client):
     client.force_login(manager.user, backend="django.contrib.auth.backends.ModelBackend")
     page = client.get("/queues/stats/?branch=SH01&start=2000-01-01")
     assert page.status_code == 200 and page.context["figures"].overall["tickets"] > 1000
+    # the last week's numbers carry the wait told at the kiosk, and it was honest
+    told = QueueTicket.objects.filter(estimate_s__isnull=False)
+    last_week = timezone.localdate() - dt.timedelta(days=7)
+    assert told.count() > 7 * 100 and not told.filter(day__lt=last_week).exists()
+    assert not told.filter(estimate_low_s__gt=F("estimate_s")).exists()
+    assert not told.filter(estimate_high_s__lt=F("estimate_s")).exists()
+    honesty = page.context["figures"].overall["estimates"]
+    assert honesty["told"] > 300 and 0.65 <= honesty["within_range"] <= 0.95
+    assert 'id="honesty"' in page.content.decode()
