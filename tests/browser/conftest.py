@@ -42,3 +42,8 @@ def browser_page(live_server, monkeypatch):
         yield page
         context.close()
         browser.close()
+        # the ORM used inside Playwright's context (its greenlet) got connections of its own;
+        # left open, PostgreSQL refuses to drop the test database at the end of the session
+        from django.db import connections
+
+        connections.close_all()
