@@ -157,8 +157,12 @@ def _read_branch(branch_id: int, now: dt.datetime) -> tuple[list[_Row], list, li
         cursor.execute(
             f"SELECT 0, t.id, t.status, t.priority, t.service_id, {_epoch('t.issued_at')}, "
             f"{_epoch('t.called_at')}, {_epoch('t.finished_at')}, t.counter_id, t.staff_id, "
-            f"{_epoch('a.scheduled_at')}, t.estimate_s IS NOT NULL "
-            f"FROM {ticket} t LEFT JOIN {appointment} a ON a.id = t.appointment_id "
+            # (looked up for the few numbers with an appointment, not joined for all: today's
+            # rows are new to the planner's statistics, and it joined them row by row)
+            "CASE WHEN t.appointment_id IS NULL THEN NULL ELSE "
+            f"(SELECT {_epoch('a.scheduled_at')} FROM {appointment} a "
+            "WHERE a.id = t.appointment_id) END, t.estimate_s IS NOT NULL "
+            f"FROM {ticket} t "
             "WHERE t.branch_id = %s AND t.day = %s AND t.issued_at <= %s "
             f"UNION ALL SELECT 1, s.counter_id, NULL, NULL, s.staff_id, {nulls(7)} "
             f"FROM {session} s JOIN {counter} c ON c.id = s.counter_id "
