@@ -263,6 +263,25 @@ class Learner:
         self._medians: dict[str, tuple[int, float]] = {}
         self._version = 0
 
+    def copy(self, memo: dict[str, Any] | None) -> Learner:
+        """An independent learner in the same state, as if made afresh with `memo` and fed
+        the same tickets."""
+        twin = Learner(since=self.since, window_s=self.window, memo=memo)
+        twin._svc = {k: list(v) for k, v in self._svc.items()}
+        twin._staff = {k: list(v) for k, v in self._staff.items()}
+        twin._prio = {k: list(v) for k, v in self._prio.items()}
+        twin._rate = {k: list(v) for k, v in self._rate.items()}
+        twin.called_waits = self.called_waits.copy()
+        twin.no_show_waits = self.no_show_waits.copy()
+        twin.cancel_waits = self.cancel_waits.copy()
+        twin._counts = list(self._counts)
+        twin._ns_costs = list(self._ns_costs)
+        twin._turnarounds = list(self._turnarounds)
+        twin._cache = self._cache
+        twin._medians = dict(self._medians)
+        twin._version = self._version
+        return twin
+
     def issued(self, service: str, priority: str, at: float) -> None:
         if self.since is None:
             self.since = at
@@ -476,6 +495,32 @@ class Past(NamedTuple):
     left_at: float | None = None
 
 
+@dataclass
+class _Learnt:
+    """The learner after the day's settled beginning: the tickets, in the order issued, up to
+    the first one still open, all of whose times had passed. Kept in a `learn` memo, so the
+    next number taken feeds only the rest of the day (the beginning can no longer change,
+    and is checked to be the same before it is used)."""
+
+    since: float | None
+    prefix: list[Past]
+    learner: Learner
+    waiting: list[float]
+    latest: float  # the latest time in the prefix: valid for any later `now`
+
+
+def _ended_by(past: Past, now: float) -> float | None:
+    """The latest time of a ticket that has ended by `now`; None while it is open."""
+    if past.outcome is None:
+        return None
+    latest = past.issued_at
+    if past.called_at is not None:
+        latest = max(latest, past.called_at)
+    if past.left_at is not None:
+        latest = max(latest, past.left_at)
+    return latest if latest <= now else None
+
+
 def learn(
     history: Iterable[Past],
     now: float,
@@ -483,10 +528,34 @@ def learn(
     memo: dict[str, Any] | None = None,
 ) -> Recent:
     """`Recent` from today's tickets so far (what the app passes in `QueueState`); `memo`
-    as for `Learner`."""
-    learner = Learner(since=since, memo=memo)
-    waiting = []
-    for past in sorted(history, key=lambda p: p.issued_at):
+    as for `Learner`, and it keeps the day's settled beginning (`_Learnt`): the answer is
+    the same as without it."""
+    ordered = sorted(history, key=lambda p: p.issued_at)
+    kept = memo.get("learnt") if memo is not None else None
+    start, latest = 0, -math.inf
+    if (
+        kept is not None
+        and kept.since == since
+        and now >= kept.latest
+        and ordered[: len(kept.prefix)] == kept.prefix
+    ):
+        learner, waiting = kept.learner.copy(memo), list(kept.waiting)
+        start, latest = len(kept.prefix), kept.latest
+    else:
+        learner, waiting = Learner(since=since, memo=memo), []
+    settled = memo is not None  # still in the day's settled beginning
+    for k in range(start, len(ordered)):
+        past = ordered[k]
+        if settled:
+            ended = _ended_by(past, now)
+            if ended is None:
+                settled = False
+                if k > start:
+                    memo["learnt"] = _Learnt(
+                        since, ordered[:k], learner.copy(None), list(waiting), latest
+                    )
+            else:
+                latest = max(latest, ended)
         if past.issued_at > now:
             continue
         learner.issued(past.service, past.priority, past.issued_at)
@@ -500,6 +569,8 @@ def learn(
             learner.cancelled(past.issued_at, past.left_at)
         else:
             waiting.append(past.issued_at)
+    if settled and len(ordered) > start:
+        memo["learnt"] = _Learnt(since, ordered, learner.copy(None), list(waiting), latest)
     return learner.recent(now, waiting)
 
 

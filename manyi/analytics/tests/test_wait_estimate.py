@@ -209,6 +209,61 @@ def test_the_compiled_loop_is_loaded_by_the_warm_up_and_answers_like_before_it()
 # --------------------------------------------------------------------------- learning
 
 
+def _day_as_known(tickets: list[dict], now: float) -> list[Past]:
+    """The day's tickets as the app reads them at `now` (an outcome once it has happened)."""
+    known = []
+    for t in tickets:
+        if t["issued"] > now or t["committed"] > now:
+            continue
+        called = t["called"] if t["called"] is not None and t["called"] <= now else None
+        outcome, seconds, left = None, None, None
+        if t["outcome"] == "served" and called is not None and called + t["seconds"] <= now:
+            outcome, seconds = "served", t["seconds"]
+        elif t["outcome"] == "no_show" and called is not None:
+            outcome = "no_show"
+        elif t["outcome"] == "abandoned" and t["left"] <= now:
+            outcome, left = "abandoned", t["left"]
+        known.append(
+            Past(t["service"], t["priority"], t["issued"], called, outcome, seconds)._replace(
+                staff=t["staff"], left_at=left
+            )
+        )
+    return known
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31))
+def test_learning_from_the_settled_beginning_gives_the_figures_learnt_afresh(seed):
+    rng = np.random.default_rng(seed)
+    tickets, clock = [], 30_000.0
+    for _ in range(int(rng.integers(5, 120))):
+        clock += float(rng.exponential(60.0))
+        outcome = str(rng.choice(["served", "served", "served", "no_show", "abandoned"]))
+        called = clock + float(rng.exponential(400.0)) if outcome != "abandoned" else None
+        tickets.append(
+            {
+                "service": str(rng.choice(["A", "B"])),
+                "priority": str(rng.choice(["ordinary", "vip", "elderly"])),
+                "issued": clock,
+                # now and then a number is seen late (its transaction committed later)
+                "committed": clock + (float(rng.exponential(300.0)) if rng.random() < 0.1 else 0),
+                "called": called,
+                "outcome": outcome,
+                "seconds": float(rng.lognormal(5.5, 0.5)),
+                "staff": str(rng.choice(["s1", "s2"])),
+                "left": clock + float(rng.exponential(600.0)),
+            }
+        )
+    kept, afresh = {}, {}
+    times = np.sort(rng.uniform(30_000.0, clock + 1800.0, 25))
+    for now in times:
+        history = _day_as_known(tickets, float(now))
+        with_kept = learn(history, float(now), memo=kept)
+        afresh.pop("learnt", None)  # (the same patience memo, nothing else kept)
+        assert with_kept == learn(history, float(now), memo=afresh)
+    assert "learnt" in kept and kept["learnt"].prefix  # the beginning was kept and used
+
+
 def test_learning_recovers_service_times_staff_and_patience():
     rng = np.random.default_rng(1)
     history = []
