@@ -1,5 +1,4 @@
 import os
-import threading
 
 from django.core.asgi import get_asgi_application
 
@@ -8,6 +7,6 @@ application = get_asgi_application()
 
 # the wait estimate's compiled loop loads in the background, not in the first customer's
 # request (imported after the app: its module is plain Python, no Django)
-from manyi.analytics.wait_estimate import warm_up  # noqa: E402
+from manyi.analytics.wait_estimate import start_warm_up  # noqa: E402
 
-threading.Thread(target=warm_up, name="wait-estimate-warm-up", daemon=True).start()
+start_warm_up()

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -961,15 +962,22 @@ def warm_up() -> None:
     estimate(state, "A001", now, draws=MIN_DRAWS)
 
 
+def start_warm_up() -> threading.Thread:
+    """`warm_up` in a background thread (the web server's start goes on meanwhile)."""
+    thread = threading.Thread(target=warm_up, name="wait-estimate-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.ndarray]:
     """For each case, the call times of its tracked tickets in `draws` runs: (draws,
     tracked), seconds from its now; inf where no counter ever calls the ticket.
 
-    All runs of all cases advance together, one event per run per step (vectorised over
-    runs). The lines are flat arrays: the walk-in line of a case is shared by its runs, the
-    appointments (which differ between runs) are per run; newcomers are Poisson streams
-    drawn as they come. A run's random numbers come from its own case's seed only, so a
-    case gives the same answer in any batch."""
+    Laid out here as flat arrays, moved forward one event at a time by the compiled loop
+    (`_wait_kernel.advance`), a chunk of steps per call. The walk-in line of a case is
+    shared by its runs, the appointments (which differ between runs) are per run; newcomers
+    are Poisson streams drawn as they come. A run's random numbers come from its own case's
+    seed only, so a case gives the same answer in any batch."""
     B = len(cases)
     sizes = [draws] * B if isinstance(draws, int) else list(draws)  # runs per case
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
@@ -1066,7 +1074,7 @@ def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.nda
     used[XA:] = (RATE[:, XA:] > 0).any(axis=0) | (LATER[:, XA:] > 0).any(axis=0)
     # keep only the columns in use: walk-in lines, appointment lines, streams (in that order)
     n_x, n_a = int(used[:S].sum()), int(used[S:XA].sum())
-    PTR = np.ascontiguousarray(PTR[:, used[:XA]])  # (written through flat views below)
+    PTR = np.ascontiguousarray(PTR[:, used[:XA]])
     OFF, RATE, LATER, CUT, HEAD, FAC = (
         np.ascontiguousarray(a[..., used]) for a in (OFF, RATE, LATER, CUT, HEAD, FAC)
     )
@@ -1113,13 +1121,11 @@ def _simulate(cases: Sequence[_Case], draws: int | Sequence[int]) -> list[np.nda
     HK[:, :XA] = SK[PTR]
     HA[:, :XA] = SA[PTR]
     # one patience table per distinct patience (the cases of one day share theirs)
-    tables: dict[int, int] = {}
-    for case in cases:
-        tables.setdefault(id(case.patience), len(tables))
-    unique = {id(case.patience): case.patience for case in cases}
-    CDF_flat = np.concatenate([_cdf_table(unique[key]) for key in tables])
+    patiences = {id(case.patience): case.patience for case in cases}
+    CDF_flat = np.concatenate([_cdf_table(patience) for patience in patiences.values()])
+    place = {key: k * _NT for k, key in enumerate(patiences)}
+    table_base = np.array([place[id(case.patience)] for case in cases], dtype=np.int64)
     case_of = np.repeat(np.arange(B), sizes)
-    table_base = np.array([tables[id(case.patience)] * _NT for case in cases], dtype=np.int64)
 
     def per_run(values: Iterable[float]) -> np.ndarray:
         return np.array(list(values), dtype=float)[case_of]

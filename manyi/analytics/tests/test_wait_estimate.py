@@ -7,7 +7,9 @@ import dataclasses
 import datetime as dt
 import io
 import itertools
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,7 +44,6 @@ from manyi.analytics.wait_estimate import (
     from_grid,
     learn,
     pit,
-    warm_up,
 )
 
 NOW = 36_000.0  # 10:00 on a simulated day's clock
@@ -194,13 +195,26 @@ def test_any_queue_gets_a_finite_ordered_estimate(n, counters, busy, vip_rate, p
     assert len(e.grid) == len(GRID) and list(e.grid) == sorted(e.grid)
 
 
-def test_the_compiled_loop_is_loaded_by_the_warm_up_and_answers_like_before_it():
-    # (how fast a queue of fifty is estimated is measured in bench/bench_replay.py)
+def test_the_web_servers_warm_up_loads_the_compiled_loop_in_the_background():
+    # in a process of its own: here the loop is long loaded by the other tests
+    script = (
+        "import sys\n"
+        "from manyi.analytics.wait_estimate import start_warm_up\n"
+        "assert 'manyi.analytics._wait_kernel' not in sys.modules\n"
+        "start_warm_up().join()\n"
+        "assert 'manyi.analytics._wait_kernel' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for module in ("asgi", "wsgi"):  # both servers' entry points start it
+        assert "start_warm_up()" in (Path(__file__).parents[2] / f"{module}.py").read_text()
+
+
+def test_a_queue_of_fifty_gets_the_same_ordered_estimate_every_time():
+    # (how fast it is estimated is measured in bench/bench_replay.py)
     line = _line(40) + _line(10, "B")
     counters = _counters(4, ("A", "B")) + _counters(2, ("B", "A"))
     state = _state(line, counters, arrival_rates={("A", "vip"): 0.002, ("B", "ordinary"): 0.003})
-    warm_up()
-    assert "manyi.analytics._wait_kernel" in sys.modules
     first = estimate(state, "A039", NOW)
     assert estimate(state, "A039", NOW) == first
     assert first.ahead == 39 and first.low_s < first.wait_s < first.high_s
