@@ -234,7 +234,7 @@ def _metrics(vendor: str, total: int) -> list[dict]:
 
 
 def _export(vendor: str, total: int) -> list[dict]:
-    from manyi.surveys.export import to_csv
+    from manyi.surveys.export import csv_lines as to_csv
     from manyi.surveys.models import Questionnaire, Response
 
     questionnaire = Questionnaire.objects.get(code="after_sales")

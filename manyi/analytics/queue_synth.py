@@ -43,6 +43,7 @@ import pandas as pd
 from .queue_policy import Policy, Waiting, next_ticket, virtual_time
 from .replay import COUNTER_COLUMNS as REPLAY_COUNTER_COLUMNS
 from .replay import EVENT_COLUMNS as REPLAY_EVENT_COLUMNS
+from .spreadsheet import frame_to_csv
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -205,7 +206,7 @@ def _to_csv(frame: pd.DataFrame, path: str | Path) -> None:
             # +0800 -> +08:00 (ISO 8601 extended, what datetime.fromisoformat writes)
             text = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
             out[column] = text.where(values.notna(), "")
-    out.to_csv(path, index=False)
+    frame_to_csv(out, path, index=False)
 
 
 def volume_factor(day: dt.date) -> float:

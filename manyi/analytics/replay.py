@@ -1,7 +1,7 @@
 """Replay a branch day to judge wait estimates honestly (no Django).
 
     result = replay(read_events("EVENTS.csv"), read_counters("COUNTERS.csv"))
-    result.predictions.to_csv("PRED.csv", index=False)
+    frame_to_csv(result.predictions, "PRED.csv", index=False)  # from .spreadsheet
     result.summary  # MAE and interval coverage, ours and the usual formula's
 
 The day is replayed in time order. When a number is issued, the state of the branch is

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
-from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -19,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from .analysis import Analysis
 from .reliability import THRESHOLDS
+from .spreadsheet import workbook
 
 SHEETS = {
     "summary": ("概览", "Summary"),
@@ -45,7 +45,7 @@ FLAGGED = PatternFill("solid", fgColor="FCE4D6")
 
 def write_xlsx(analysis: Analysis, target: str | Path | IO[bytes]) -> None:
     zh = analysis.language.startswith("zh")
-    book = Workbook()
+    book = workbook()
     summary = book.active
     summary.title = SHEETS["summary"][0 if zh else 1]
     _summary(summary, analysis, zh)
@@ -109,9 +109,6 @@ def _write_frame(sheet: Worksheet, frame: pd.DataFrame, *, index: bool) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in frame.itertuples(index=False):
         sheet.append([_cell(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # a label such as "=A1" is text, never a formula
     for position, column in enumerate(frame.columns, start=1):
         longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[get_column_letter(position)].width = min(60, max(10, longest + 2))

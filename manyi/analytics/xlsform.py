@@ -348,7 +348,7 @@ _LANGUAGE_NAMES = {"zh": "Chinese (zh)", "en": "English (en)"}
 def write_xlsform(form: Form, path: str | Path) -> Path:
     """The questionnaire as an XLSForm workbook that ODK, KoboToolbox and our own import
     read back to the same form (a questionnaire edited here can be fielded there)."""
-    import openpyxl
+    from .spreadsheet import workbook
 
     languages = [code for code in form.languages if code != "default"] or ["default"]
 
@@ -362,7 +362,7 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
             return [labels.get("default") or next(iter(labels.values()), "")]
         return [labels.get(code, labels.get("default", "")) for code in languages]
 
-    book = openpyxl.Workbook()
+    book = workbook()
     survey = book.active
     survey.title = "survey"
     survey.append(

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.analytics import spreadsheet
 from manyi.core.masking import mask
 from manyi.org import audit
 from manyi.org.permissions import has_permission
@@ -18,10 +19,8 @@ from .models import Customer
 
 
 def export_customers(user: Any, customers: QuerySet[Customer]) -> io.BytesIO:
-    from openpyxl import Workbook
-
     unmasked = has_permission(user, "pii.unmask")
-    workbook = Workbook(write_only=True)
+    workbook = spreadsheet.workbook(write_only=True)
     sheet = workbook.create_sheet(_("Customers"))
     phone_header = _("Mobile phone") if unmasked else _("Mobile phone (masked)")
     address_header = _("Address") if unmasked else _("Address (masked)")

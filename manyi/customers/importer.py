@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.text import normalise, normalise_phone, phone_kind, pinyin_keys
 from manyi.core.bulk import refresh_statistics
 from manyi.core.events import emit
@@ -188,7 +189,7 @@ class ImportResult:
 
     def report_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = spreadsheet.csv_writer(buffer)
         writer.writerow([_("Row"), _("Column"), _("Reason")])
         for error in self.errors:
             writer.writerow([error.row, error.column, error.reason])

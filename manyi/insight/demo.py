@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.modelfile import template, template_text
 from manyi.analytics.synthetic import simulate_survey
 from manyi.core.demo import DemoContext, demo_step
@@ -67,7 +68,7 @@ def make_survey_analysis(ctx: DemoContext) -> None:
     codes = sorted(branches) or ["HQ"]
     per_wave = ctx.overrides.get("survey", 600)
     frame = survey_frame(ctx.seed, per_wave, codes)
-    content = frame.to_csv(index=False).encode("utf-8-sig")
+    content = spreadsheet.frame_to_csv(frame, index=False).encode("utf-8-sig")
     dataset = actions.upload_dataset(
         SYSTEM,
         name="网点满意度调查 2026（两期）",

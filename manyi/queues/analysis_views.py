@@ -5,7 +5,6 @@ the comparison of queue designs by simulation."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 import pandas as pd
@@ -15,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.queue_stats import QueueStats, summarise
 from manyi.core import clock
 from manyi.org.models import Branch
@@ -173,9 +173,7 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "queues.analyse")
     branch = _branch(request)
     start, end = _period(request)
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
+    book = spreadsheet.workbook(write_only=True)
     if branch is not None:
         frame = ticket_frame(branch, start, end)
         figures = _stats(branch, start, end)
@@ -199,16 +197,14 @@ def stats_export(request: HttpRequest) -> HttpResponse:
             ),
         ]
         for title, table in sheets:
-            sheet = book.create_sheet(title[:31])
+            sheet = book.create_sheet(title)
             sheet.append([str(c) for c in table.columns])
             for row in table.itertuples(index=False):
                 sheet.append([None if pd.isna(v) else v for v in row])
     else:
         book.create_sheet("-")
-    out = io.BytesIO()
-    book.save(out)
     response = HttpResponse(
-        out.getvalue(),
+        book.to_bytes(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     code = branch.code if branch else "none"

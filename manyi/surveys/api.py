@@ -298,12 +298,12 @@ def export_responses(
     name = f"{code}-{timezone.localdate():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(
-            export.to_csv(questionnaire, responses, labels=labels, language=lang),
+            export.csv_lines(questionnaire, responses, labels=labels, language=lang),
             content_type="text/csv; charset=utf-8",
         )
     else:
         response = HttpResponse(
-            export.to_xlsx(questionnaire, responses, labels=labels, language=lang),
+            export.xlsx_bytes(questionnaire, responses, labels=labels, language=lang),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'

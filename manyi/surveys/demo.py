@@ -17,9 +17,9 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-import openpyxl
 from django.utils import timezone
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.modelfile import template
 from manyi.analytics.synthetic import simulate_survey
 from manyi.core import clock
@@ -50,7 +50,7 @@ COMMENTS = [
 
 
 def _workbook(rows: list[list[str]], choices: list[list[str]], title: str, form_id: str) -> Path:
-    book = openpyxl.Workbook()
+    book = spreadsheet.workbook()
     survey = book.active
     survey.title = "survey"
     for row in rows:

@@ -8,7 +8,6 @@ filled). A multiple choice is one column: its codes separated by spaces, or its 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.xlsform import Question, form_from_dict
 
 from .models import Questionnaire, Response
@@ -103,12 +103,12 @@ def rows(
         yield line
 
 
-def to_csv(
+def csv_lines(
     questionnaire: Questionnaire, responses: QuerySet[Response], **options: Any
 ) -> Iterator[str]:
     """CSV in UTF-8 with a byte-order mark, so Excel opens the Chinese text right."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet.csv_writer(buffer)
     yield "\ufeff"
     for number, line in enumerate(rows(questionnaire, responses, **options)):
         writer.writerow(line)
@@ -119,16 +119,12 @@ def to_csv(
     yield buffer.getvalue()
 
 
-def to_xlsx(questionnaire: Questionnaire, responses: QuerySet[Response], **options: Any) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet(questionnaire.code[:31] or "responses")
+def xlsx_bytes(questionnaire: Questionnaire, responses: QuerySet[Response], **options: Any) -> bytes:
+    book = spreadsheet.workbook(write_only=True)
+    sheet = book.create_sheet(questionnaire.code or "responses")
     for line in rows(questionnaire, responses, **options):
         sheet.append(line)
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
+    return book.to_bytes()
 
 
 def to_frame(questionnaire: Questionnaire, responses: QuerySet[Response]) -> Any:

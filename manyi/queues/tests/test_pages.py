@@ -139,6 +139,10 @@ def test_the_counter_console_works_by_posts(client, login, org, hall, at_ten):
 
 
 def test_statistics_and_excel(login, org, hall, at_ten):
+    from manyi.analytics.tests.test_spreadsheet import formula_elements
+    from manyi.org.models import Staff
+
+    Staff.objects.filter(user=org.agent_a1).update(name="=HYPERLINK(\"http://evil.example\")")
     actions.open_counter(org.agent_a1, hall.counters[3])
     for minutes in (0, 1, 2):
         at_ten(minutes)
@@ -158,6 +162,8 @@ def test_statistics_and_excel(login, org, hall, at_ten):
     book = openpyxl.load_workbook(io.BytesIO(export.content))
     tickets = list(book.worksheets[0].values)
     assert tickets[0][0] == "ticket" and len(tickets) == 3  # header, served, no-show
+    assert tickets[1][3] == '=HYPERLINK("http://evil.example")'  # the staff name, as text
+    assert formula_elements(export.content) == 0
     assert login(org.agent_a1).get("/queues/stats/").status_code == 403
 
 

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from manyi.analytics import spreadsheet
 from manyi.analytics.replay import ReplayError, replay_files
 
 
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             raise CommandError(error.zh if chinese else str(error)) from None
         out = Path(options["out"])
         try:
-            result.predictions.to_csv(out, index=False, encoding="utf-8")
+            spreadsheet.frame_to_csv(result.predictions, out, index=False, encoding="utf-8")
         except OSError as error:
             raise CommandError(
                 _("Cannot write %(path)s: %(reason)s") % {"path": out, "reason": error.strerror}
