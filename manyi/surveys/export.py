@@ -119,7 +119,9 @@ def csv_lines(
     yield buffer.getvalue()
 
 
-def xlsx_bytes(questionnaire: Questionnaire, responses: QuerySet[Response], **options: Any) -> bytes:
+def xlsx_bytes(
+    questionnaire: Questionnaire, responses: QuerySet[Response], **options: Any
+) -> bytes:
     book = spreadsheet.workbook(write_only=True)
     sheet = book.create_sheet(questionnaire.code or "responses")
     for line in rows(questionnaire, responses, **options):

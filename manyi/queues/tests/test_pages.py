@@ -142,7 +142,7 @@ def test_statistics_and_excel(login, org, hall, at_ten):
     from manyi.analytics.tests.test_spreadsheet import formula_elements
     from manyi.org.models import Staff
 
-    Staff.objects.filter(user=org.agent_a1).update(name="=HYPERLINK(\"http://evil.example\")")
+    Staff.objects.filter(user=org.agent_a1).update(name='=HYPERLINK("http://evil.example")')
     actions.open_counter(org.agent_a1, hall.counters[3])
     for minutes in (0, 1, 2):
         at_ten(minutes)
