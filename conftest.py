@@ -33,6 +33,26 @@ def pytest_collection_modifyitems(config, items) -> None:
         items[:] = keep
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_the_audit_triggers():
+    """Tests that commit are cleaned up by `flush` (DELETE or TRUNCATE of every table),
+    which the audit trail's triggers refuse: lift them for the flush only."""
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    from manyi.org.testing import audit_triggers_lifted
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        with audit_triggers_lifted(connections[options.get("database") or "default"]):
+            return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_synchronous(settings, monkeypatch):
     """Fast password hashing, and tasks run in-process unless a test starts a real worker."""

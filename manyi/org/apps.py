@@ -44,13 +44,14 @@ class OrgConfig(AppConfig):
 
 def _keep_the_trail_append_only(sender: object, using: str = "default", **kwargs: object) -> None:
     """SQLite drops a table's triggers when a migration rebuilds the table: put the audit
-    trail's append-only trigger back after every migrate (PostgreSQL keeps it)."""
+    trail's triggers (no update, no delete) back after every migrate (PostgreSQL keeps them)."""
     import importlib
 
     from django.db import connections
 
     db = connections[using]
     if db.vendor == "sqlite" and "org_auditentry" in db.introspection.table_names():
-        migration = importlib.import_module("manyi.org.migrations.0002_audit_append_only")
         with db.cursor() as cursor:
-            cursor.execute(migration.SQLITE_UP)
+            for name in ("0002_audit_append_only", "0003_audit_no_delete"):
+                migration = importlib.import_module(f"manyi.org.migrations.{name}")
+                cursor.execute(migration.SQLITE_UP)

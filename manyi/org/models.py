@@ -157,8 +157,16 @@ class ApiToken(models.Model):
 
 
 class AuditEntryQuerySet(models.QuerySet):
+    """No queryset path edits or deletes the trail (the database refuses it as well)."""
+
     def update(self, **kwargs):  # type: ignore[override]
         raise PermissionError("The audit trail cannot be edited.")
+
+    def delete(self):  # type: ignore[override]
+        raise PermissionError("The audit trail cannot be deleted.")
+
+    def _raw_delete(self, using):  # type: ignore[override]
+        raise PermissionError("The audit trail cannot be deleted.")
 
 
 class AuditEntry(models.Model):
@@ -200,4 +208,4 @@ class AuditEntry(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PermissionError("The audit trail cannot be edited.")
+        raise PermissionError("The audit trail cannot be deleted.")

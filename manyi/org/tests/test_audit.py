@@ -103,3 +103,57 @@ def test_the_append_only_trigger_comes_back_after_a_table_rebuild(org):
     entry = AuditEntry.objects.first()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE org_auditentry SET note = 'tampered' WHERE id = %s", [entry.pk])
+
+
+def _entry(org) -> AuditEntry:
+    actions.update_staff(org.admin, Staff.objects.get(user=org.agent_a1), name="李四")
+    return AuditEntry.objects.first()
+
+
+def test_the_trail_cannot_be_deleted_through_the_orm(org):
+    entry = _entry(org)
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.all().delete()
+    with pytest.raises(PermissionError):
+        AuditEntry.objects.filter(pk=entry.pk)._raw_delete(connection.alias)
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_database_refuses_a_raw_delete(org):
+    entry = _entry(org)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM org_auditentry WHERE id = %s", [entry.pk])
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM org_auditentry")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_database_refuses_truncate(org):
+    entry = _entry(org)
+    if connection.vendor == "postgresql":
+        statement = "TRUNCATE org_auditentry"
+    else:  # SQLite has no TRUNCATE: its truncate optimisation is an unqualified DELETE
+        statement = "DELETE FROM org_auditentry"
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("TRUNCATE org_auditentry CASCADE")
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_triggers_survive_a_table_rebuild_on_sqlite(org):
+    """SQLite drops triggers when a migration rebuilds a table; post_migrate puts them back."""
+    from manyi.org.apps import _keep_the_trail_append_only
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps triggers through ALTER TABLE")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER org_auditentry_no_delete")
+        cursor.execute("DROP TRIGGER org_auditentry_append_only")
+    _keep_the_trail_append_only(None)
+    test_the_database_refuses_a_raw_delete(org)
