@@ -6,8 +6,9 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from manyi.core.pagination import Page
 from manyi.core.schemas import MaskedAddress, MaskedIdNumber, MaskedPhone
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
@@ -212,7 +213,7 @@ def _customer(request: HttpRequest, customer_id: int) -> Customer:
     response=list[CustomerListOut],
     summary="Search: name, pinyin initials (zw), phone or its last 4 digits, company",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_customers(request: HttpRequest, q: str = "", tag: str = "", branch: str = ""):
     require_permission(request.user, "customers.view")
     return (
@@ -265,7 +266,7 @@ def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn):
 
 
 @router.get("/customers/{customer_id}/transactions", response=list[TransactionOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_transactions(request: HttpRequest, customer_id: int):
     customer = _customer(request, customer_id)
     return Transaction.objects.filter(customer=customer).select_related("branch")
@@ -318,7 +319,7 @@ def segment_summary(request: HttpRequest, segment_id: int):
 
 
 @router.get("/segments/{segment_id}/customers", response=list[CustomerListOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def segment_customers(request: HttpRequest, segment_id: int):
     require_permission(request.user, "customers.view")
     segment = get_object_or_404(Segment, pk=segment_id)

@@ -4,8 +4,9 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from manyi.core.pagination import Page
 from manyi.core.schemas import MaskedIdNumber, MaskedPhone
 
 from . import actions, audit
@@ -133,7 +134,7 @@ def get_branch(request: HttpRequest, code: str):
 
 
 @router.get("/staff", response=list[StaffOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_staff(request: HttpRequest, branch: str | None = None, role: Role | None = None):
     queryset = _staff_queryset().visible_to(request.user)
     if branch:
@@ -187,7 +188,7 @@ def reveal_staff_data(request: HttpRequest, staff_id: int, payload: RevealIn):
 
 
 @router.get("/audit", response=list[AuditOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def audit_trail(request: HttpRequest, filters: Query[AuditFilter]):
     require_permission(request.user, "audit.view")
     return audit.search(request.user, **filters.dict())

@@ -44,7 +44,7 @@ class TakeIn(Schema):
     customer_id: int | None = None
 
 
-class TicketOut(Schema):
+class QueueNumberOut(Schema):
     id: int
     number: str
     service: str
@@ -84,7 +84,7 @@ def _ticket_out(ticket: QueueTicket, status_url: str | None = None) -> dict[str,
 
 @router.post(
     "/queues/branches/{code}/tickets",
-    response={201: TicketOut},
+    response={201: QueueNumberOut},
     summary="Take a number",
 )
 def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
@@ -113,7 +113,7 @@ def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
     return Status(201, _ticket_out(ticket, url))
 
 
-@router.get("/queues/tickets/{ticket_id}", response=TicketOut, summary="A number's state")
+@router.get("/queues/tickets/{ticket_id}", response=QueueNumberOut, summary="A number's state")
 def ticket_detail(request: HttpRequest, ticket_id: int) -> Any:
     require_permission(request.auth, "queues.serve")
     ticket = get_visible_or_404(

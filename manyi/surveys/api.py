@@ -82,9 +82,20 @@ class QuestionnaireOut(Schema):
 @router.get("/surveys/questionnaires", response=list[QuestionnaireOut])
 def questionnaires(request: HttpRequest) -> Any:
     require_permission(request.auth, "surveys.view")
-    return Questionnaire.objects.annotate(
-        versions=Count("versions", distinct=True), responses=Count("responses", distinct=True)
-    )
+    rows = Questionnaire.objects.annotate(
+        version_count=Count("versions", distinct=True),
+        response_count=Count("responses", distinct=True),
+    ).order_by("code")
+    return [
+        {
+            "code": q.code,
+            "title": q.title,
+            "active": q.active,
+            "versions": q.version_count,
+            "responses": q.response_count,
+        }
+        for q in rows
+    ]
 
 
 class LinkIn(Schema):

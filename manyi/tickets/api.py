@@ -17,9 +17,10 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Body, Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from manyi.api import ApiError
+from manyi.core.pagination import Page
 from manyi.core.schemas import MaskedPhone
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
@@ -361,7 +362,7 @@ class TicketFilter(Schema):
     breached: bool | None = Field(None, description="only tickets past a deadline")
 
 
-class TicketPagination(LimitOffsetPagination):
+class TicketPagination(Page):
     """A search counts its matches up to a cap ("1,000 or more"), see `search.COUNT_CAP`."""
 
     class Output(Schema):
