@@ -6,6 +6,7 @@ language>"}; validation errors add "details".
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from manyi.org.actions import authenticate_token
@@ -38,13 +40,69 @@ class ApiError(HttpError):
         self.code = code
 
 
-api = NinjaAPI(
+ERROR_STATUSES = {
+    400: "The change is refused (the message says why)",
+    401: "Authentication required",
+    403: "Not permitted for this person",
+    404: "Not found, or outside this person's branches",
+    409: "A conflicting change was made first",
+    413: "The request body is too large",
+    422: "The request does not match this document",
+    429: "Too many requests: wait and try again",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "description": "stable, machine-readable"},
+        "message": {"type": "string", "description": "in the request's language"},
+        "details": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["code", "message"],
+}
+
+
+class ObjectBodyParser(Parser):
+    """A JSON body is one object: `[null]` or `"x"` is refused (422), never read as an empty
+    change."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise NinjaValidationError(
+                [{"type": "json_invalid", "loc": ["body"], "msg": "The body is not valid JSON."}]
+            ) from None
+        if not isinstance(data, dict):
+            raise NinjaValidationError(
+                [{"type": "dict_type", "loc": ["body"], "msg": "The body must be a JSON object."}]
+            )
+        return data
+
+
+class ManyiAPI(NinjaAPI):
+    """Documents the errors every operation can answer, in the one JSON shape they have."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(*args, **kwargs)
+        document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(status, {"description": description, "content": error})
+        return document
+
+
+api = ManyiAPI(
     title="Manyi API",
     version="1",
     description="Manyi (满意) customer service and satisfaction platform. "
     "Authenticate with `Authorization: Bearer <token>` (`manyi token create USERNAME`).",
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api-v1",
+    parser=ObjectBodyParser(),
 )
 
 
@@ -110,6 +168,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "rate_limited",
     }
     return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(OverflowError)
+def _out_of_range(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    """A number too big for the database (SQLite's integers are 64-bit)."""
+    return error_response(
+        request, 422, "validation_error", _("A number in the request is too large.")
+    )
 
 
 @api.exception_handler(Exception)

@@ -3,8 +3,9 @@
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from manyi.core.schemas import IsoDateTime
 from manyi.org.models import Branch
 from manyi.org.scoping import get_visible_or_404
 
@@ -20,7 +21,7 @@ class YearOut(Schema):
 
 
 class AddIn(Schema):
-    start: dt.datetime
+    start: IsoDateTime
     hours: float = Field(..., ge=0, le=24 * 366)
 
 
@@ -57,14 +58,19 @@ def _warnings(calendar) -> list[str]:
 
 
 @router.get("/years", response=list[YearOut])
-def years(request: HttpRequest, start: int | None = None, end: int | None = None):
+def years(
+    request: HttpRequest,
+    start: int | None = Query(None, ge=1900, le=2200),
+    end: int | None = Query(None, ge=1900, le=2200),
+):
+    """At most 51 years from `start`."""
     if start is None or end is None:
         return year_coverage()
     return year_coverage(list(range(start, min(end, start + 50) + 1)))
 
 
 @router.get("/branches/{code}/open", response=OpenOut)
-def is_open(request: HttpRequest, code: str, at: dt.datetime | None = None):
+def is_open(request: HttpRequest, code: str, at: IsoDateTime | None = None):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
     at = _beijing(at) if at else dt.datetime.now(dt.UTC)
@@ -84,7 +90,7 @@ def add_business_hours(request: HttpRequest, code: str, payload: AddIn):
 
 
 @router.get("/branches/{code}/between", response=BetweenOut)
-def business_between(request: HttpRequest, code: str, start: dt.datetime, end: dt.datetime):
+def business_between(request: HttpRequest, code: str, start: IsoDateTime, end: IsoDateTime):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
     start, end = _beijing(start), _beijing(end)

@@ -9,7 +9,16 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.core.pagination import Page
-from manyi.core.schemas import MaskedAddress, MaskedIdNumber, MaskedPhone
+from manyi.core.schemas import (
+    DecimalIn,
+    Id,
+    Int64,
+    IsoDateTime,
+    LocalTime,
+    MaskedAddress,
+    MaskedIdNumber,
+    MaskedPhone,
+)
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
@@ -70,8 +79,8 @@ class CustomerOut(Schema):
     address: MaskedAddress
     preferred_channel: str
     callback_consent: bool
-    callback_from: dt.time | None
-    callback_until: dt.time | None
+    callback_from: LocalTime | None
+    callback_until: LocalTime | None
     tier: str
     lifecycle: str
     branch: str = Field(..., alias="branch.code")
@@ -98,7 +107,7 @@ class CustomerIn(Schema):
     kind: str = "person"
     company_name: str = ""
     gender: str = ""
-    birth_year: int | None = None
+    birth_year: Int64 | None = None
     occupation: str = ""
     province: str = ""
     city: str = ""
@@ -107,25 +116,27 @@ class CustomerIn(Schema):
     tier: str = "ordinary"
     preferred_channel: str = ""
     callback_consent: bool = False
-    callback_from: dt.time | None = None
-    callback_until: dt.time | None = None
+    callback_from: LocalTime | None = None
+    callback_until: LocalTime | None = None
     phones: list[str] = []
     tags: list[str] = []
     external_key: str | None = None
 
 
 class CustomerPatch(Schema):
-    name: str | None = None
-    company_name: str | None = None
-    tier: str | None = None
-    lifecycle: str | None = None
-    occupation: str | None = None
-    address: str | None = None
-    preferred_channel: str | None = None
-    callback_consent: bool | None = None
-    callback_from: dt.time | None = None
-    callback_until: dt.time | None = None
-    tags: list[str] | None = None
+    """Only the fields sent are changed; `null` clears only the call-back window."""
+
+    name: str = Field(None, min_length=1, max_length=200)
+    company_name: str = Field(None, max_length=200)
+    tier: str = Field(None, max_length=20)
+    lifecycle: str = Field(None, max_length=20)
+    occupation: str = Field(None, max_length=100)
+    address: str = Field(None, max_length=300)
+    preferred_channel: str = Field(None, max_length=20)
+    callback_consent: bool = Field(None)
+    callback_from: LocalTime | None = None
+    callback_until: LocalTime | None = None
+    tags: list[str] = Field(None)
 
 
 class ContactIn(Schema):
@@ -136,11 +147,11 @@ class ContactIn(Schema):
 
 class TransactionIn(Schema):
     product: str
-    amount: Decimal
-    occurred_at: dt.datetime | None = None
+    amount: DecimalIn
+    occurred_at: IsoDateTime | None = None
     category: str = ""
-    quantity: Decimal = Decimal(1)
-    area: Decimal | None = None
+    quantity: DecimalIn = Decimal(1)
+    area: DecimalIn | None = None
     promotion: str = ""
     channel: str = ""
     external_ref: str = ""
@@ -203,7 +214,7 @@ def _customers():
     )
 
 
-def _customer(request: HttpRequest, customer_id: int) -> Customer:
+def _customer(request: HttpRequest, customer_id: Id) -> Customer:
     require_permission(request.user, "customers.view")
     return get_visible_or_404(_customers(), request.user, pk=customer_id)
 
@@ -240,24 +251,24 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
-def get_customer(request: HttpRequest, customer_id: int):
+def get_customer(request: HttpRequest, customer_id: Id):
     return _customer(request, customer_id)
 
 
 @router.patch("/customers/{customer_id}", response=CustomerOut)
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch):
+def update_customer(request: HttpRequest, customer_id: Id, payload: CustomerPatch):
     customer = _customer(request, customer_id)
     actions.update_customer(request.user, customer, **payload.dict(exclude_unset=True))
     return _customers().get(pk=customer.pk)
 
 
 @router.get("/customers/{customer_id}/figures", response=FiguresOut)
-def customer_figures(request: HttpRequest, customer_id: int):
+def customer_figures(request: HttpRequest, customer_id: Id):
     return purchase_figures(_customer(request, customer_id))
 
 
 @router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
-def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn):
+def add_contact(request: HttpRequest, customer_id: Id, payload: ContactIn):
     customer = _customer(request, customer_id)
     contact = actions.add_contact(
         request.user, customer, payload.kind, payload.value, primary=payload.primary
@@ -267,13 +278,13 @@ def add_contact(request: HttpRequest, customer_id: int, payload: ContactIn):
 
 @router.get("/customers/{customer_id}/transactions", response=list[TransactionOut])
 @paginate(Page)
-def list_transactions(request: HttpRequest, customer_id: int):
+def list_transactions(request: HttpRequest, customer_id: Id):
     customer = _customer(request, customer_id)
     return Transaction.objects.filter(customer=customer).select_related("branch")
 
 
 @router.post("/customers/{customer_id}/transactions", response={201: TransactionOut})
-def record_transaction(request: HttpRequest, customer_id: int, payload: TransactionIn):
+def record_transaction(request: HttpRequest, customer_id: Id, payload: TransactionIn):
     customer = _customer(request, customer_id)
     row = actions.record_transaction(request.user, customer, **payload.dict())
     return Status(201, Transaction.objects.select_related("branch").get(pk=row.pk))
@@ -282,8 +293,8 @@ def record_transaction(request: HttpRequest, customer_id: int, payload: Transact
 @router.get("/customers/{customer_id}/timeline", response=list[TimelineOut])
 def customer_timeline(
     request: HttpRequest,
-    customer_id: int,
-    before: dt.datetime | None = None,
+    customer_id: Id,
+    before: IsoDateTime | None = None,
     limit: int = Query(50, ge=1, le=200),
 ):
     customer = _customer(request, customer_id)
@@ -313,14 +324,14 @@ def create_segment(request: HttpRequest, payload: SegmentIn):
 
 
 @router.get("/segments/{segment_id}/summary", response=SegmentSummaryOut)
-def segment_summary(request: HttpRequest, segment_id: int):
+def segment_summary(request: HttpRequest, segment_id: Id):
     require_permission(request.user, "customers.view")
     return segments.summary(request.user, get_object_or_404(Segment, pk=segment_id))
 
 
 @router.get("/segments/{segment_id}/customers", response=list[CustomerListOut])
 @paginate(Page)
-def segment_customers(request: HttpRequest, segment_id: int):
+def segment_customers(request: HttpRequest, segment_id: Id):
     require_permission(request.user, "customers.view")
     segment = get_object_or_404(Segment, pk=segment_id)
     return (

@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.core.pagination import Page
-from manyi.core.schemas import MaskedIdNumber, MaskedPhone
+from manyi.core.schemas import Id, IsoDate, MaskedIdNumber, MaskedPhone
 
 from . import actions, audit
 from .models import Branch, Region, Staff
@@ -98,8 +98,8 @@ class AuditFilter(Schema):
     object_id: str | None = None
     actor: str | None = Field(None, description="user name or name of the person")
     action: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
 
 
 def _staff_queryset():
@@ -145,7 +145,7 @@ def list_staff(request: HttpRequest, branch: str | None = None, role: Role | Non
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
-def get_staff(request: HttpRequest, staff_id: int):
+def get_staff(request: HttpRequest, staff_id: Id):
     return get_visible_or_404(_staff_queryset(), request.user, pk=staff_id)
 
 
@@ -167,7 +167,7 @@ def create_staff(request: HttpRequest, payload: StaffCreateIn):
 
 
 @router.patch("/staff/{staff_id}", response=StaffOut)
-def update_staff(request: HttpRequest, staff_id: int, payload: StaffPatchIn):
+def update_staff(request: HttpRequest, staff_id: Id, payload: StaffPatchIn):
     staff = get_visible_or_404(Staff, request.user, pk=staff_id)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
     if "branches" in changes:
@@ -181,7 +181,7 @@ def update_staff(request: HttpRequest, staff_id: int, payload: StaffPatchIn):
     response=RevealOut,
     summary="Unmasked personal data (needs pii.unmask; audited)",
 )
-def reveal_staff_data(request: HttpRequest, staff_id: int, payload: RevealIn):
+def reveal_staff_data(request: HttpRequest, staff_id: Id, payload: RevealIn):
     staff = get_visible_or_404(Staff, request.user, pk=staff_id)
     value = actions.reveal_personal_data(request.user, staff, payload.field, reason=payload.reason)
     return {"field": payload.field, "value": value}

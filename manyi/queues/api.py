@@ -20,6 +20,7 @@ from ninja import Field, Router, Schema, Status
 
 from manyi.api import ApiError
 from manyi.core import clock
+from manyi.core.schemas import Id
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
@@ -41,7 +42,7 @@ class TakeIn(Schema):
     service: str = Field(..., description="the service's number prefix, e.g. A")
     priority: str = Field("ordinary", description="ordinary, elderly, vip")
     phone: str = ""
-    customer_id: int | None = None
+    customer_id: Id | None = None
 
 
 class QueueNumberOut(Schema):
@@ -114,7 +115,7 @@ def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
 
 
 @router.get("/queues/tickets/{ticket_id}", response=QueueNumberOut, summary="A number's state")
-def ticket_detail(request: HttpRequest, ticket_id: int) -> Any:
+def ticket_detail(request: HttpRequest, ticket_id: Id) -> Any:
     require_permission(request.auth, "queues.serve")
     ticket = get_visible_or_404(
         QueueTicket.objects.select_related("service", "counter"), request.auth, pk=ticket_id
@@ -132,7 +133,7 @@ class StepIn(Schema):
     summary="A step at a counter",
     description="409 when the counter's or the number's state does not allow the step.",
 )
-def counter_step(request: HttpRequest, counter_id: int, action: str, payload: StepIn) -> Any:
+def counter_step(request: HttpRequest, counter_id: Id, action: str, payload: StepIn) -> Any:
     if action not in actions.COUNTER_STEPS:
         raise ApiError(404, "not_found", f"No such step {action!r}.")
     counter = get_visible_or_404(

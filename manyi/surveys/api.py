@@ -18,18 +18,19 @@ GET  /surveys/campaigns/{id}                    invited, sent, responses, respon
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.api import ApiError, error_response
+from manyi.core.schemas import Id, Int64, IsoDateTime
 from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import can_see_branch, get_visible_or_404, visible_branch_by_code
@@ -54,10 +55,13 @@ class ImportOut(Schema):
     summary="Import an XLSForm workbook as a questionnaire (a new version once answered)",
 )
 def import_questionnaire(
-    request: HttpRequest, file: File[UploadedFile], code: Form[str] = ""
+    request: HttpRequest,
+    file: UploadedFile | None = File(None),  # noqa: B008
+    code: Form[str] = "",
 ) -> Any:
+    content = _uploaded(file)
     version, unsupported = actions.import_xlsform(
-        request.auth, content=file.read(), file_name=file.name or "form.xlsx", code=code
+        request.auth, content=content, file_name=file.name or "form.xlsx", code=code
     )
     return Status(
         201,
@@ -100,9 +104,9 @@ def questionnaires(request: HttpRequest) -> Any:
 
 class LinkIn(Schema):
     channel: str = "web"
-    customer_id: int | None = None
+    customer_id: Id | None = None
     single_use: bool = True
-    expires_at: dt.datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class LinkOut(Schema):
@@ -174,10 +178,12 @@ def save_draft(request: HttpRequest, token: str, payload: DraftIn) -> Any:
 
 class SubmissionIn(Schema):
     answers: dict[str, Any]
-    submission_key: str
+    submission_key: str = Field(
+        ..., min_length=8, max_length=64, description="the same key for a retried submission"
+    )
     language: str = ""
-    started_at: dt.datetime | None = None
-    version: int | None = Field(
+    started_at: IsoDateTime | None = None
+    version: Int64 | None = Field(
         None, description="the version the page showed (from GET); answers are checked by it"
     )
 
@@ -226,15 +232,15 @@ def opt_out(request: HttpRequest, token: str) -> Any:
 class CampaignIn(Schema):
     name: str
     questionnaire: str = Field(..., description="questionnaire code")
-    segment_id: int
+    segment_id: Id
     channel: str = Field(..., description="sms or email")
     message: str = Field(..., description="{客户} the customer's name, {链接} the link")
-    reminder_after_days: int | None = None
-    max_reminders: int = 1
+    reminder_after_days: Int64 | None = None
+    max_reminders: Int64 = 1
     quota_by: str = Field("", description="branch or tier: the cells a quota counts")
-    quota_per_cell: int | None = None
+    quota_per_cell: Int64 | None = None
     divert_to: str = Field("", description="questionnaire code a full cell's customers answer")
-    expires_at: dt.datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class CampaignOut(Schema):
@@ -278,7 +284,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
     "/surveys/campaigns/{campaign_id}/launch",
     summary="Send the invitations (again: only to those not yet invited)",
 )
-def launch_campaign(request: HttpRequest, campaign_id: int) -> Any:
+def launch_campaign(request: HttpRequest, campaign_id: Id) -> Any:
     campaign = Campaign.objects.filter(pk=campaign_id).select_related("segment").first()
     if campaign is None:
         raise ApiError(404, "not_found", "No such campaign.")
@@ -286,7 +292,7 @@ def launch_campaign(request: HttpRequest, campaign_id: int) -> Any:
 
 
 @router.get("/surveys/campaigns/{campaign_id}", response=CampaignOut)
-def campaign_detail(request: HttpRequest, campaign_id: int) -> Any:
+def campaign_detail(request: HttpRequest, campaign_id: Id) -> Any:
     require_permission(request.auth, "surveys.view")
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
@@ -332,9 +338,9 @@ def question_metrics(
     question: str,
     metric: str = "nps",
     by: str = "",
-    top: int = 2,
-    campaign: int | None = None,
-    segment: int | None = None,
+    top: Int64 = 2,
+    campaign: Int64 | None = None,
+    segment: Int64 | None = None,
 ) -> Any:
     require_permission(request.auth, "surveys.view")
     questionnaire = Questionnaire.objects.filter(code=code).first()
@@ -365,7 +371,7 @@ def question_metrics(
     "/surveys/questionnaires/{code}/words",
     summary="The most frequent words of an open question's answers",
 )
-def question_words(request: HttpRequest, code: str, question: str, top: int = 30) -> Any:
+def question_words(request: HttpRequest, code: str, question: str, top: Int64 = 30) -> Any:
     require_permission(request.auth, "surveys.view")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
@@ -380,8 +386,8 @@ class FeedbackIn(Schema):
     branch: str | None = None
     platform: str = ""
     author: str = ""
-    rating: int | None = None
-    posted_at: dt.datetime | None = None
+    rating: Int64 | None = None
+    posted_at: IsoDateTime | None = None
     url: str = ""
     external_id: str = ""
 
@@ -399,13 +405,26 @@ def add_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
 
 @router.post("/surveys/feedback/import", summary="Import posts or reviews from a CSV export")
 def import_feedback(
-    request: HttpRequest, file: File[UploadedFile], source: Form[str], platform: Form[str] = ""
+    request: HttpRequest,
+    file: UploadedFile | None = File(None),  # noqa: B008
+    source: Form[str] = "",
+    platform: Form[str] = "",
 ) -> Any:
-    return actions.import_feedback_csv(request.auth, file.read(), source=source, platform=platform)
+    content = _uploaded(file)
+    return actions.import_feedback_csv(request.auth, content, source=source, platform=platform)
+
+
+def _uploaded(file: UploadedFile | None) -> bytes:
+    """The file's bytes; an empty or missing file is refused with a message (Django drops an
+    empty file part, so the schema cannot require one)."""
+    content = file.read() if file is not None else b""
+    if not content:
+        raise ValidationError(_("Choose a file to upload: the file sent is empty."))
+    return content
 
 
 @router.post("/surveys/feedback/{feedback_id}/ticket", summary="Open a ticket from feedback")
-def feedback_ticket(request: HttpRequest, feedback_id: int, branch: str = "") -> Any:
+def feedback_ticket(request: HttpRequest, feedback_id: Id, branch: str = "") -> Any:
     require_permission(request.auth, "tickets.create")
     feedback = Feedback.objects.filter(pk=feedback_id).first()
     if feedback is None or (

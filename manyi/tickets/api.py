@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from manyi.api import ApiError
 from manyi.core.pagination import Page
-from manyi.core.schemas import MaskedPhone
+from manyi.core.schemas import Id, Int64, IsoDate, IsoDateTime, MaskedPhone
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
@@ -41,7 +41,7 @@ class NewCustomer(Schema):
 
 class TicketIn(Schema):
     branch: str = Field(..., description="branch code")
-    customer_id: int | None = None
+    customer_id: Id | None = None
     new_customer: NewCustomer | None = None
     channel: str
     ticket_type: str = "complaint"
@@ -54,7 +54,7 @@ class TicketIn(Schema):
     phone: str = ""
     product: str = ""
     specification: str = ""
-    production_date: dt.date | None = None
+    production_date: IsoDate | None = None
     batch_number: str = ""
     used_at: str = ""
     symptoms: str = ""
@@ -227,7 +227,7 @@ def _empty(model: Any) -> Any:
     return queryset
 
 
-def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+def _ticket(request: HttpRequest, ticket_id: Id) -> Ticket:
     require_permission(request.auth, "tickets.view")
     return get_visible_or_404(
         Ticket.objects.select_related(
@@ -282,8 +282,8 @@ class FcrOut(Schema):
 
 
 class ReportPeriod(Schema):
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
 
 
 @router.get(
@@ -341,7 +341,7 @@ class ReplyOut(Schema):
     response=list[ReplyOut],
     summary="Canned replies filled in for this ticket",
 )
-def ticket_replies(request: HttpRequest, ticket_id: int) -> Any:
+def ticket_replies(request: HttpRequest, ticket_id: Id) -> Any:
     from .replies import replies_for
 
     ticket = _ticket(request, ticket_id)
@@ -349,7 +349,7 @@ def ticket_replies(request: HttpRequest, ticket_id: int) -> Any:
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")
-def detail(request: HttpRequest, ticket_id: int) -> Any:
+def detail(request: HttpRequest, ticket_id: Id) -> Any:
     return _ticket(request, ticket_id)
 
 
@@ -357,7 +357,7 @@ class TicketFilter(Schema):
     status: str | None = None
     reason: str | None = Field(None, description="reason code (and its sub-reasons)")
     branch: str | None = None
-    assignee: int | None = None
+    assignee: Int64 | None = None
     q: str | None = Field(None, description="words in the subject or description")
     breached: bool | None = Field(None, description="only tickets past a deadline")
 
@@ -419,9 +419,7 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     description="Body: JSON fields of the step (see the module documentation). "
     "409 when the ticket's state does not allow the step.",
 )
-def act(
-    request: HttpRequest, ticket_id: int, action: str, body: Body[dict[str, Any]] = None
-) -> Any:
+def act(request: HttpRequest, ticket_id: Id, action: str, body: Body[dict[str, Any]] = None) -> Any:
     ticket = _ticket(request, ticket_id)
     try:
         run_step(request.auth, ticket, action, body or {})
