@@ -184,7 +184,7 @@ def reveal_personal_data(actor: Any, obj: Any, field: str, *, reason: str = "") 
     if field not in personal:
         raise ValidationError(_("%(field)s is not a personal data field.") % {"field": field})
     value = getattr(obj, field) or ""
-    branch_id = getattr(obj, "branch_id", None)
+    branch_id = audit.branch_of(obj)
     if isinstance(obj, Staff):
         branch_id = obj.branches.values_list("pk", flat=True).first()
     with transaction.atomic():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from django.db import models
 
 from manyi.core import clock
+from manyi.core.masking import mask
 
 from .models import AuditEntry
 from .scoping import AllBranches, staff_of, visible_branch_ids
@@ -51,6 +53,36 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
     return state
 
 
+_PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?!\d)")
+
+
+def masked_repr(obj: models.Model) -> str:
+    """What the entry calls the object, with its personal fields masked (an entry is read by
+    supervisors who may not see them): the model's `PERSONAL_FIELDS`, and any mobile or ID
+    number left in the text (typed into a name) as a safety net."""
+    text = str(obj)
+    for field, kind in (getattr(type(obj), "PERSONAL_FIELDS", None) or {}).items():
+        value = getattr(obj, field, None)
+        if value:
+            text = text.replace(str(value), mask(kind, str(value)))
+    return _PHONE_OR_ID.sub(
+        lambda m: mask("phone" if len(m.group()) == 11 else "id_number", m.group()), text
+    )
+
+
+def branch_of(obj: models.Model) -> int | None:
+    """The branch an entry concerns: the object's own, or its customer's or ticket's (a
+    contact, a reply), so the branch's supervisor finds it in the audit search."""
+    branch_id = getattr(obj, "branch_id", None)
+    if branch_id is not None:
+        return branch_id
+    for parent in ("customer", "ticket", "questionnaire"):
+        related = getattr(obj, parent, None) if hasattr(obj, f"{parent}_id") else None
+        if related is not None and getattr(related, "branch_id", None) is not None:
+            return related.branch_id
+    return None
+
+
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
     """Only the keys whose values differ, so an entry says what actually changed."""
     keys = [k for k in after if before.get(k) != after.get(k)]
@@ -76,7 +108,7 @@ def record(
     elif isinstance(actor, str):
         actor_name = actor  # a system actor such as "system:demo"
     if branch_id is None and obj is not None:
-        branch_id = getattr(obj, "branch_id", None)
+        branch_id = branch_of(obj)
     return AuditEntry.objects.create(
         at=clock.now(),
         actor=actor_user,
@@ -84,7 +116,7 @@ def record(
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:300] if obj is not None else "",
+        object_repr=masked_repr(obj)[:300] if obj is not None else "",
         branch_id=branch_id,
         before=_plain(before) if before is not None else None,
         after=_plain(after) if after is not None else None,
