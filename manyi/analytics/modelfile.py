@@ -258,10 +258,65 @@ def parse_model(document: Mapping[str, Any]) -> IndexModel:
     )
 
 
+MAX_MODEL_CHARS = 1_000_000
+MAX_NESTING = 50
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A model file needs no YAML aliases; refusing them stops a few lines of nested
+    aliases from expanding into gigabytes (the "billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise PLSError(
+                f"line {self.peek_event().start_mark.line + 1}: YAML aliases (*name) are not "
+                "allowed in a model file; write the items out",
+                zh=f"第 {self.peek_event().start_mark.line + 1} 行：模型文件不允许使用 YAML 别名"
+                "（*名称），请直接写出题项",
+            )
+        return super().compose_node(parent, index)
+
+
+def _depth(node: Any, limit: int) -> int:
+    depth, level = 0, [node]
+    while level:
+        depth += 1
+        if depth > limit:
+            return depth
+        children: list[Any] = []
+        for item in level:
+            if isinstance(item, yaml.MappingNode):
+                children.extend(v for pair in item.value for v in pair)
+            elif isinstance(item, yaml.SequenceNode):
+                children.extend(item.value)
+        level = children
+    return depth
+
+
 def load_model(text: str) -> IndexModel:
     """Parse a model file's text; YAML mistakes are reported with their line."""
+    if len(text) > MAX_MODEL_CHARS:
+        raise PLSError(
+            f"the model file is longer than {MAX_MODEL_CHARS:,} characters",
+            zh=f"模型文件超过 {MAX_MODEL_CHARS:,} 个字符",
+        )
     try:
-        document = yaml.safe_load(text)
+        loader = _NoAliasLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _depth(node, MAX_NESTING) > MAX_NESTING:
+                raise PLSError(
+                    f"the model file is nested more than {MAX_NESTING} levels deep",
+                    zh=f"模型文件的嵌套超过 {MAX_NESTING} 层",
+                )
+            document = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except RecursionError:
+        raise PLSError(
+            f"the model file is nested more than {MAX_NESTING} levels deep",
+            zh=f"模型文件的嵌套超过 {MAX_NESTING} 层",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" on line {mark.line + 1}" if mark else ""

@@ -3,8 +3,10 @@
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from manyi.api import ApiError
 from manyi.core.schemas import IsoDateTime
 from manyi.org.models import Branch
 from manyi.org.scoping import get_visible_or_404
@@ -89,8 +91,17 @@ def add_business_hours(request: HttpRequest, code: str, payload: AddIn):
     return {"start": start, "due": due, "warnings": _warnings(calendar)}
 
 
-@router.get("/branches/{code}/between", response=BetweenOut)
+MAX_SPAN = dt.timedelta(days=366 * 5)
+
+
+@router.get(
+    "/branches/{code}/between",
+    response=BetweenOut,
+    summary="Business seconds between two instants (at most five years apart)",
+)
 def business_between(request: HttpRequest, code: str, start: IsoDateTime, end: IsoDateTime):
+    if abs(end - start) > MAX_SPAN:
+        raise ApiError(422, "validation_error", _("The two times may be at most five years apart."))
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
     start, end = _beijing(start), _beijing(end)

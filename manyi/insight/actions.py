@@ -196,6 +196,28 @@ def start_run(
     return run
 
 
+def start_run_on_upload(
+    actor: Any,
+    *,
+    name: str,
+    filename: str,
+    content: bytes,
+    branch: Branch | None,
+    model_yaml: str,
+    options: dict[str, Any],
+    title: str = "",
+) -> AnalysisRun:
+    """Store an uploaded file and start a run on it, as one change: when the model or the
+    options are refused, the upload is not kept either."""
+    with transaction.atomic():
+        dataset = upload_dataset(
+            actor, name=name, filename=filename, content=content, branch=branch
+        )
+        return start_run(
+            actor, dataset=dataset, model_yaml=model_yaml, options=options, title=title
+        )
+
+
 def group_samples(bootstrap: int) -> int:
     return min(max(bootstrap, 200), 1000)
 

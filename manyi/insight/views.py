@@ -57,26 +57,28 @@ def run_new(request: HttpRequest) -> HttpResponse:
         form = AnalysisForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
+            options = {
+                k: data[k] for k in ("scheme", "missing", "bootstrap", "seed", "target", "group")
+            }
             try:
-                dataset = data["dataset"]
-                if dataset is None:
+                if data["dataset"] is None:
                     upload = data["file"]
-                    dataset = actions.upload_dataset(
+                    run = actions.start_run_on_upload(
                         request.user,
                         name=data["name"] or upload.name,
                         filename=upload.name,
                         content=upload.read(),
                         branch=data["branch"],
+                        model_yaml=data["model_yaml"],
+                        options=options,
                     )
-                run = actions.start_run(
-                    request.user,
-                    dataset=dataset,
-                    model_yaml=data["model_yaml"],
-                    options={
-                        k: data[k]
-                        for k in ("scheme", "missing", "bootstrap", "seed", "target", "group")
-                    },
-                )
+                else:
+                    run = actions.start_run(
+                        request.user,
+                        dataset=data["dataset"],
+                        model_yaml=data["model_yaml"],
+                        options=options,
+                    )
             except ValidationError as error:
                 form.add_error(None, error)
             except PermissionDenied:

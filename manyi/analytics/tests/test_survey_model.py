@@ -141,3 +141,24 @@ def test_files_in_chinese_encodings_and_excel():
         read_bytes(b"x", "a.pdf")
     with pytest.raises(PLSError, match="cannot be read"):
         read_bytes(b"not a workbook", "a.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b]\n",
+            "aliases",
+        ),
+        ("[" * 5000 + "]" * 5000, "nested"),
+        ("constructs:\n" + "".join("  " * i + "- \n" for i in range(1, 80)), "nested"),
+        ("x" * 1_000_001, "longer"),
+    ],
+)
+def test_model_files_that_would_exhaust_memory_are_refused(text, message):
+    """A few lines of nested aliases expand to gigabytes; deep nesting overflows the stack."""
+    from manyi.analytics.modelfile import load_model
+
+    with pytest.raises(PLSError, match=message) as refused:
+        load_model(text)
+    assert refused.value.zh and refused.value.zh != str(refused.value)

@@ -283,3 +283,26 @@ def _file(name: str, content: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+@pytest.mark.django_db
+def test_a_refused_analysis_keeps_no_upload(org, login, mobi_bytes):
+    """A new file with a model or options that are refused leaves no data set behind."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(org.analyst)
+    refusals = [
+        {"model_yaml": "blocks: [oops"},
+        {"model_yaml": ECSI_YAML.replace("IMAG1", "形象1")},
+        {"model_yaml": "a: &a [x,x]\nb: [*a,*a]\n"},
+        {"model_yaml": "[" * 3000 + "]" * 3000},
+        {"model_yaml": ECSI_YAML, "group": "no_such_column"},
+    ]
+    for refused in refusals:
+        fields = {"scheme": "path", "bootstrap": 0, "seed": 1, **refused}
+        fields["file"] = SimpleUploadedFile("mobi.csv", mobi_bytes, content_type="text/csv")
+        answer = client.post("/insight/new/", fields)
+        assert answer.status_code == 200, refused
+        assert 'class="errorlist' in answer.content.decode() or "error" in answer.content.decode()
+    assert not Dataset.objects.exists() and not AnalysisRun.objects.exists()
+    assert not AuditEntry.objects.filter(action="insight.dataset.upload").exists()
