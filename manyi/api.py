@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -168,6 +168,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         429: "rate_limited",
     }
     return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(request, 413, "too_large", _("The request is too large."))
 
 
 @api.exception_handler(OverflowError)

@@ -25,6 +25,13 @@ class SearchForm(forms.Form):
     branch = forms.CharField(label=_("Branch code"), required=False, max_length=32)
 
 
+class TimelinePageForm(forms.Form):
+    """The customer page's "older" link: entries before this time (Beijing time when it
+    carries no time zone); anything unreadable shows the newest entries."""
+
+    before = forms.DateTimeField(required=False)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("File (.xlsx, .xls or .csv)"))
     branch = forms.ModelChoiceField(

@@ -232,7 +232,20 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    yield from enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    reader = csv.reader(io.StringIO(text), dialect)
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field over the csv module's limit, a stray quote...
+            raise ValidationError(
+                _("Row %(row)d cannot be read: a field is too long or its quotes do not match.")
+                % {"row": number + 1}
+            ) from exc
+        number += 1
+        yield number, row
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +21,7 @@ from . import actions, segments
 from .card import figures_for
 from .duplicates import find_duplicates
 from .export import export_customers
-from .forms import ImportForm, SearchForm, SegmentForm
+from .forms import ImportForm, SearchForm, SegmentForm, TimelinePageForm
 from .importer import import_file
 from .models import Contact, Customer, Segment
 from .search import search_customers
@@ -70,12 +68,8 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
-    before = None
-    if request.GET.get("before"):
-        try:
-            before = dt.datetime.fromisoformat(request.GET["before"])
-        except ValueError:
-            before = None
+    page = TimelinePageForm(request.GET)
+    before = page.cleaned_data["before"] if page.is_valid() else None
     items = timeline_for(customer, before=before, limit=50)
     return render(
         request,

@@ -106,8 +106,15 @@ def import_xlsform(
         path.write_bytes(content)
         try:
             form = read_xlsform(path)
+            # what pyxform lets through but no respondent could answer: no question at all,
+            # calculations that wait on each other in a loop
+            check_form(normalise(form))
         except XLSFormError as exc:
             raise ValidationError(exc.zh if _is_chinese() else str(exc)) from None
+        except RecursionError:
+            raise ValidationError(
+                _("An expression of the form is nested too deeply to be read.")
+            ) from None
     code = (code or form.form_id or "").strip()
     if not code:
         raise ValidationError(_("The questionnaire needs a code (form_id in the settings sheet)."))
@@ -160,6 +167,10 @@ def edit_questionnaire(
     try:
         form = normalise(form_from_dict(definition))
         check_form(form)
+    except RecursionError:
+        raise ValidationError(
+            _("An expression of the form is nested too deeply to be read.")
+        ) from None
     except XLSFormError as exc:
         raise ValidationError(exc.zh if _is_chinese() else str(exc)) from None
     except (KeyError, TypeError, ValueError, AttributeError):

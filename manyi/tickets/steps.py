@@ -41,11 +41,26 @@ class UnknownStep(LookupError):
     pass
 
 
+def _body_id(body: dict[str, Any], key: str) -> int:
+    """A record id from a step's body: a whole number, or a clear refusal (never a 500)."""
+    value = body.get(key)
+    if isinstance(value, bool):
+        value = None
+    try:
+        number = int(str(value).strip()) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        number = -1
+    if not 0 < number < 2**63:
+        raise ValidationError(
+            _("%(field)s must be the number of an existing record.") % {"field": key}
+        )
+    return number
+
+
 def _body_staff(user: Any, body: dict[str, Any], key: str) -> Staff:
-    staff_id = body.get(key)
-    if not staff_id:
+    if not body.get(key):
         raise ValidationError(_("Choose who handles the ticket."))
-    return get_visible_or_404(Staff, user, pk=staff_id)
+    return get_visible_or_404(Staff, user, pk=_body_id(body, key))
 
 
 def _decode(body: dict[str, Any], key: str) -> bytes:
@@ -55,7 +70,9 @@ def _decode(body: dict[str, Any], key: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True) if value else b""
     except (binascii.Error, ValueError):
-        raise ValidationError(f"{key} must be base64") from None
+        raise ValidationError(
+            _("%(field)s must be a file encoded in base64.") % {"field": key}
+        ) from None
 
 
 def _when(body: dict[str, Any], key: str) -> dt.datetime:
@@ -76,9 +93,11 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
     elif action == "investigate":
         reason = None
         if body.get("reason"):
-            reason = ReasonCode.objects.filter(code=body["reason"]).first()
+            reason = ReasonCode.objects.filter(code=str(body["reason"])[:50]).first()
             if reason is None:
-                raise ValidationError(f"unknown reason {body['reason']}")
+                raise ValidationError(
+                    _("Unknown reason code %(code)s.") % {"code": str(body["reason"])[:50]}
+                )
         fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
         actions.investigate(user, ticket, reason=reason, **fields)
     elif action == "propose":
@@ -96,7 +115,7 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
             signature=_decode(body, "signature"),
         )
     elif action == "complete_order":
-        actions.complete_order(user, ticket, order_id=int(body.get("order_id") or 0), note=text)
+        actions.complete_order(user, ticket, order_id=_body_id(body, "order_id"), note=text)
     elif action == "follow_up":
         satisfied = body.get("satisfied")
         if isinstance(satisfied, str):
@@ -117,7 +136,7 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
             from .models import CannedReply
             from .replies import render
 
-            reply = CannedReply.objects.filter(pk=body["reply"], active=True).first()
+            reply = CannedReply.objects.filter(pk=_body_id(body, "reply"), active=True).first()
             if reply is None:
                 raise ValidationError(_("Unknown canned reply."))
             text = (text + "\n" if text else "") + render(reply, ticket)

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from manyi.customers.importer import import_file, parse_date
@@ -255,3 +256,29 @@ def test_duplicates_page_merges(org, login):
     assert response.status_code == 302
     assert Customer.objects.get(pk=second.pk).merged_into_id == first.pk
     assert "没有疑似重复的客户" in client.get("/customers/duplicates/").content.decode()
+
+
+def test_a_field_longer_than_the_csv_limit_is_refused_with_its_row(org, login, tmp_path):
+    """Python's csv module stops at 131,072 characters a field: a clear refusal, in the page
+    and the command, and nothing half-imported."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import CommandError, call_command
+
+    text = "客户编号,姓名,手机,网点\r\nL1,刘一,13800138000,A1\r\nL2," + "长" * 140_000 + ",,A1\r\n"
+    data = text.encode("utf-8")
+    with pytest.raises(ValidationError, match=r"第 3 行|Row 3"):
+        import_file(SYSTEM, data, filename="long.csv")
+    client = login(org.admin)
+    page = client.post(
+        "/customers/import/",
+        {
+            "file": SimpleUploadedFile("long.csv", data, content_type="text/csv"),
+            "branch": org.a1.pk,
+        },
+    )
+    assert page.status_code == 200 and "第 3 行" in page.content.decode()
+    path = tmp_path / "long.csv"
+    path.write_bytes(data)
+    with pytest.raises(CommandError, match=r"第 3 行|Row 3"):
+        call_command("import", "customers", str(path))
+    assert not Customer.objects.exists()

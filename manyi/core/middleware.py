@@ -1,0 +1,43 @@
+"""Request limits every page and endpoint shares: an over-large body is refused with 413
+before anything reads it, and pages are never kept in a shared cache."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+# The largest file a person may upload (an analysis data set, 100 MB) with room for the form.
+MAX_REQUEST_BYTES = 101 * 1024 * 1024
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    message = _("The request is too large.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "too_large", "message": message}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class RequestLimits:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = request.content_type == "multipart/form-data"
+        limit = MAX_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            return too_large(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
+        if isinstance(exception, RequestDataTooBig | TooManyFieldsSent):
+            return too_large(request)
+        return None
