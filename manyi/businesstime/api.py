@@ -101,7 +101,7 @@ MAX_SPAN = dt.timedelta(days=366 * 5)
 )
 def business_between(request: HttpRequest, code: str, start: IsoDateTime, end: IsoDateTime):
     if abs(end - start) > MAX_SPAN:
-        raise ApiError(422, "validation_error", _("The two times may be at most five years apart."))
+        raise ApiError(400, "invalid", _("The two times may be at most five years apart."))
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
     start, end = _beijing(start), _beijing(end)

@@ -1,5 +1,5 @@
 """Request limits every page and endpoint shares: an over-large body is refused with 413
-before anything reads it, and pages are never kept in a shared cache."""
+before anything reads it; a path holding a NUL character names nothing (404)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,20 @@ def too_large(request: HttpRequest) -> HttpResponse:
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
 
+def not_found(request: HttpRequest) -> HttpResponse:
+    message = _("Not found.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": message}, status=404)
+    return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+
+
 class RequestLimits:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:  # no record is named with a NUL (PostgreSQL cannot hold one)
+            return not_found(request)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -13,7 +13,6 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 
-
 FUZZ_EXAMPLES = int(os.environ.get("MANYI_FUZZ_EXAMPLES", "12"))
 
 # A schema-valid request may still be refused by a business rule (400, with a message that
