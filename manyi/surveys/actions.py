@@ -260,6 +260,8 @@ def create_link(
         raise ValidationError(_("Unknown channel %(c)s.") % {"c": channel})
     if questionnaire.current_version() is None:
         raise ValidationError(_("This questionnaire has no version to answer yet."))
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationError(_("The link would expire before anyone could open it."))
     token = secrets.token_urlsafe(16)  # 128 bits: unguessable
     with transaction.atomic():
         link = SurveyLink.objects.create(
@@ -482,6 +484,8 @@ def create_campaign(actor: Any, **fields: Any) -> Campaign:
         raise ValidationError(_("A full cell cannot be diverted to the same questionnaire."))
     if "{链接}" not in campaign.message and "{link}" not in campaign.message:
         raise ValidationError(_("The message must contain {链接}, where the survey link goes."))
+    if campaign.expires_at is not None and campaign.expires_at <= clock.now():
+        raise ValidationError(_("The link would expire before anyone could open it."))
     with transaction.atomic():
         campaign.full_clean(exclude=["created_by"])
         campaign.save()
@@ -549,6 +553,8 @@ def launch_campaign(
         raise ValidationError(_("Choose the segment to invite."))
     if campaign.state == Campaign.State.CLOSED:
         raise ValidationError(_("This campaign is closed."))
+    if campaign.expires_at is not None and campaign.expires_at <= clock.now():
+        raise ValidationError(_("The campaign's links have expired: set a later expiry first."))
     waiting = (
         segment_customers(actor, campaign.segment)
         .exclude(pk__in=campaign.invitations.values("customer_id"))

@@ -42,3 +42,24 @@ def test_a_relevant_nested_five_thousand_deep_is_refused_not_a_crash(tmp_path):
     with pytest.raises(ValidationError):
         _import(tmp_path, rows)
     assert not Questionnaire.objects.exists()
+
+
+def test_links_created_already_expired_are_refused(org, api, tmp_path):
+    import datetime as dt
+
+    from manyi.core import clock
+
+    _import(tmp_path, [["integer", "age", "年龄", "", ""]])
+    questionnaire = Questionnaire.objects.get()
+    past = clock.now() - dt.timedelta(minutes=1)
+    with pytest.raises(ValidationError, match=r"过期"):
+        actions.create_link(SYSTEM, questionnaire, expires_at=past)
+    answer = api(org.manager).post(
+        f"/surveys/questionnaires/{questionnaire.code}/links",
+        {"expires_at": past.isoformat()},
+    )
+    assert answer.status_code == 400
+    link, _token = actions.create_link(
+        SYSTEM, questionnaire, expires_at=clock.now() + dt.timedelta(days=7)
+    )
+    assert link.pk
