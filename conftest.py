@@ -69,6 +69,9 @@ def _fast_and_synchronous(settings, monkeypatch):
     from manyi.core.configcache import clear_all
 
     clear_all()
+    from django.core.cache import cache
+
+    cache.clear()  # rate limits and other counts start afresh in every test
 
 
 @dataclass

@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from manyi.api import api, api_not_found
 from manyi.core import views as core_views
+from manyi.org.forms import LoginForm
 from manyi.surveys import views as survey_views
 
 admin.site.site_header = "Manyi 满意"
@@ -11,7 +12,13 @@ admin.site.site_header = "Manyi 满意"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=LoginForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("manyi.org.urls")),

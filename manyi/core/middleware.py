@@ -1,5 +1,6 @@
 """Request limits every page and endpoint shares: an over-large body is refused with 413
-before anything reads it; a path holding a NUL character names nothing (404)."""
+before anything reads it; a path holding a NUL character names nothing (404); what a
+signed-in person is shown is never stored by a cache."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 # The largest file a person may upload (an analysis data set, 100 MB) with room for the form.
@@ -44,7 +46,12 @@ class RequestLimits:
         limit = MAX_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
             return too_large(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Expires"):
+            # pages and answers for staff carry personal data: never kept by a cache
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> Any:
         if isinstance(exception, RequestDataTooBig | TooManyFieldsSent):

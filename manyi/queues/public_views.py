@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from manyi.core import ratelimit
 from manyi.core.qr import qr_svg
 from manyi.customers.models import Contact
 from manyi.org.models import Branch
@@ -106,6 +107,10 @@ def _take(request: HttpRequest, settings: QueueSettings, channel: str) -> tuple[
 def kiosk(request: HttpRequest, key: str) -> HttpResponse:
     settings = _settings(kiosk_key=key)
     context: dict[str, Any] = {"settings": settings, "branch": settings.branch}
+    if request.method == "POST" and ratelimit.hit(ratelimit.NUMBERS_PER_KIOSK, key):
+        context["problem"] = _("Numbers are being taken too fast here: wait a moment.")
+        context["services"] = _services(settings.branch)
+        return render(request, "queues/kiosk.html", context, status=429)
     if request.method == "POST":
         try:
             ticket, token = _take(request, settings, QueueTicket.Channel.KIOSK)

@@ -30,6 +30,7 @@ from ninja.files import UploadedFile
 
 from manyi.analytics.xlsform import form_from_dict
 from manyi.api import ApiError, error_response
+from manyi.core import ratelimit
 from manyi.core.schemas import Id, Int64, IsoDateTime
 from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
@@ -136,24 +137,35 @@ def create_link(request: HttpRequest, code: str, payload: LinkIn) -> Any:
     return Status(201, {"token": token, "url": request.build_absolute_uri(f"/s/{token}/")})
 
 
-def _unusable(exc: actions.LinkUnusable) -> ApiError:
+def _unusable(request: HttpRequest, exc: actions.LinkUnusable) -> ApiError:
+    if exc.code == "unknown":  # a wrong token: count it against guessing
+        ratelimit.hit(ratelimit.BAD_TOKENS_PER_ADDRESS, ratelimit.address(request))
     return ApiError(exc.status, f"link_{exc.code}", " ".join(exc.messages))
 
 
-def _open(token: str) -> Any:
+def _not_guessing(request: HttpRequest) -> None:
+    """An address that sent many wrong survey tokens waits before it may try more."""
+    if ratelimit.exceeded(ratelimit.BAD_TOKENS_PER_ADDRESS, ratelimit.address(request)):
+        raise ApiError(
+            429, "rate_limited", _("Too many wrong survey links: please try again later.")
+        )
+
+
+def _open(request: HttpRequest, token: str) -> Any:
+    _not_guessing(request)
     try:
         return actions.open_link(token)
     except actions.LinkUnusable as exc:
-        raise _unusable(exc) from None
+        raise _unusable(request, exc) from None
 
 
 @router.get("/surveys/s/{token}", auth=None, summary="The questionnaire behind a link")
 def questionnaire_for_link(request: HttpRequest, token: str, lang: str = "") -> Any:
-    link = _open(token)
+    link = _open(request, token)
     try:
         version = actions.version_for(link)
     except actions.LinkUnusable as exc:
-        raise _unusable(exc) from None
+        raise _unusable(request, exc) from None
     form = form_from_dict(version.definition)
     return {
         "title": form.title,
@@ -171,7 +183,7 @@ class DraftIn(Schema):
 
 @router.put("/surveys/s/{token}/draft", auth=None, summary="Save unfinished answers")
 def save_draft(request: HttpRequest, token: str, payload: DraftIn) -> Any:
-    _open(token)
+    _open(request, token)
     link = actions.save_draft(token, payload.answers)
     return {"saved_at": link.draft_saved_at}
 
@@ -200,6 +212,7 @@ class SubmittedOut(Schema):
     summary="Submit the answers",
 )
 def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
+    _not_guessing(request)
     try:
         response, created = actions.submit(
             token,
@@ -214,7 +227,7 @@ def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
             request, 422, "invalid_answers", exc.messages[0], problems=exc.problems
         )
     except actions.LinkUnusable as exc:
-        raise _unusable(exc) from None
+        raise _unusable(request, exc) from None
     except ValidationError as exc:
         raise ApiError(422, "invalid", " ".join(exc.messages)) from None
     return Status(201 if created else 200, {"id": response.pk, "created": created})
@@ -222,10 +235,11 @@ def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
 
 @router.post("/surveys/s/{token}/opt-out", auth=None, summary="No more surveys for me")
 def opt_out(request: HttpRequest, token: str) -> Any:
+    _not_guessing(request)
     try:
         actions.opt_out(token)
     except actions.LinkUnusable as exc:
-        raise _unusable(exc) from None
+        raise _unusable(request, exc) from None
     return {"opted_out": True}
 
 

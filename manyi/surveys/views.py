@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from manyi.core import ratelimit
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch
 
@@ -23,10 +24,19 @@ from .models import Feedback, SurveyLink
 
 @never_cache
 def answer(request: HttpRequest, token: str) -> HttpResponse:
+    who = ratelimit.address(request)
+    if ratelimit.exceeded(ratelimit.BAD_TOKENS_PER_ADDRESS, who):
+        context = {
+            "title": _("Survey"),
+            "unusable": _("Too many wrong survey links: please try again later."),
+        }
+        return render(request, "surveys/answer.html", context, status=429)
     try:
         link = actions.open_link(token)
         version = actions.version_for(link)
     except actions.LinkUnusable as exc:
+        if exc.code == "unknown":
+            ratelimit.hit(ratelimit.BAD_TOKENS_PER_ADDRESS, who)
         context = {"title": _("Survey"), "unusable": " ".join(exc.messages)}
         return render(request, "surveys/answer.html", context, status=exc.status)
     definition = version.definition
@@ -104,6 +114,13 @@ def respondent_texts() -> dict[str, str]:
     }
 
 
+def _too_many() -> HttpResponse:
+    message = _("Too many requests from your address: please try again in a few minutes.")
+    response = JsonResponse({"code": "rate_limited", "message": message}, status=429)
+    response["Retry-After"] = "600"
+    return response
+
+
 def _cors(response: HttpResponse) -> HttpResponse:
     """The widget sits on the company's own web pages, another origin than Manyi's."""
     response["Access-Control-Allow-Origin"] = "*"
@@ -120,6 +137,8 @@ def widget_feedback(request: HttpRequest) -> HttpResponse:
         return _cors(HttpResponse(status=204))
     if request.method != "POST":
         return _cors(JsonResponse({"code": "method_not_allowed"}, status=405))
+    if ratelimit.hit(ratelimit.FEEDBACK_PER_ADDRESS, ratelimit.address(request)):
+        return _cors(_too_many())
     try:
         body = json.loads(request.body or b"{}")
         if not isinstance(body, dict):

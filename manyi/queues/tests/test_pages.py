@@ -191,3 +191,15 @@ def test_the_board_feed_under_asgi_streams_without_a_thread(org, hall, at_ten, m
     assert [(c["number"], c["counter"], c["recall"]) for c in calls] == [("A001", 3, False)]
     _is_async, again = async_to_sync(read)(calls[-1]["id"])
     assert "data:" not in again
+
+
+def test_a_kiosk_issuing_numbers_faster_than_a_rush_is_slowed(client, org, hall, monkeypatch):
+    """Generous enough for a real rush (60 a minute by default), not for a script."""
+    from manyi.core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "NUMBERS_PER_KIOSK", ratelimit.Limit("queues:kiosk", 3, 60))
+    url = f"/q/kiosk/{actions.settings_for(org.a1).kiosk_key}/"
+    assert [client.post(url, {"service": "A"}).status_code for _ in range(3)] == [200] * 3
+    refused = client.post(url, {"service": "A"})
+    assert refused.status_code == 429 and "请稍等" in refused.content.decode()
+    assert QueueTicket.objects.count() == 3
