@@ -168,7 +168,8 @@ def api(client):
 
             if data is not None:
                 kwargs.update(data=json.dumps(data), content_type="application/json")
-            return getattr(client, method)(f"/api/v1{path}", headers=self.headers, **kwargs)
+            headers = {**self.headers, **kwargs.pop("headers", {})}
+            return getattr(client, method)(f"/api/v1{path}", headers=headers, **kwargs)
 
         def get(self, path, **kwargs):
             return self._call("get", path, **kwargs)

@@ -242,6 +242,32 @@ REGISTRATION_FIELDS = (
 )
 
 
+def register_once(actor: Any, key: str, **registration: Any) -> tuple[Ticket, bool]:
+    """`create_ticket` under a client's `Idempotency-Key`: (ticket, created). The same key
+    from the same person returns the ticket made the first time, even when the two
+    requests arrive at once (the key is unique in the database)."""
+    from django.db import IntegrityError
+
+    from .models import RegistrationKey
+
+    key = key.strip()
+    if not 1 <= len(key) <= 100:
+        raise ValidationError(_("An Idempotency-Key has 1 to 100 characters."))
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if user is None:
+        return create_ticket(actor, **registration), True
+    earlier = RegistrationKey.objects.filter(user=user, key=key).select_related("ticket")
+    if (found := earlier.first()) is not None:
+        return found.ticket, False
+    try:
+        with transaction.atomic():
+            ticket = create_ticket(actor, **registration)
+            RegistrationKey.objects.create(user=user, key=key, ticket=ticket)
+    except IntegrityError:  # the same key registered a moment ago by a concurrent retry
+        return earlier.get().ticket, False
+    return ticket, True
+
+
 def create_ticket(
     actor: Any,
     *,

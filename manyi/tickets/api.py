@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Body, Field, Query, Router, Schema, Status
+from ninja import Body, Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.api import ApiError
@@ -238,8 +238,21 @@ def _ticket(request: HttpRequest, ticket_id: Id) -> Ticket:
     )
 
 
-@router.post("/tickets", response={201: TicketOut}, summary="Register a contact or complaint")
-def create(request: HttpRequest, payload: TicketIn) -> Any:
+@router.post(
+    "/tickets",
+    response={200: TicketOut, 201: TicketOut},
+    summary="Register a contact or complaint",
+    description="Send an `Idempotency-Key` header (any text up to 100 characters, new for "
+    "each registration) so that a retried request makes one ticket: the retry answers 200 "
+    "with the ticket the first request made.",
+)
+def create(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: str = Header(
+        "", alias="Idempotency-Key", max_length=100, pattern="^[^\\u0000]*$"
+    ),
+) -> Any:
     data = payload.dict()
     branch = visible_branch_by_code(request.auth, data.pop("branch"))
     customer_id = data.pop("customer_id")
@@ -248,15 +261,18 @@ def create(request: HttpRequest, payload: TicketIn) -> Any:
         if customer_id
         else None
     )
-    ticket = actions.create_ticket(
-        request.auth,
-        branch=branch,
-        customer=customer,
-        new_customer=data.pop("new_customer"),
-        reason=data.pop("reason"),
+    registration = {
+        "branch": branch,
+        "customer": customer,
+        "new_customer": data.pop("new_customer"),
+        "reason": data.pop("reason"),
         **data,
-    )
-    return Status(201, _fresh(ticket))
+    }
+    if idempotency_key:
+        ticket, created = actions.register_once(request.auth, idempotency_key, **registration)
+    else:
+        ticket, created = actions.create_ticket(request.auth, **registration), True
+    return Status(201 if created else 200, _fresh(ticket))
 
 
 class RepeatOut(Schema):

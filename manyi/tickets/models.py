@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -679,3 +680,23 @@ __all__ = [
     "Ticket",
     "TicketType",
 ]
+
+
+class RegistrationKey(models.Model):
+    """An `Idempotency-Key` a client sent with a registration: the same key from the same
+    person gives back the ticket it made, so a retried request makes one ticket."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("key"), max_length=100)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("registration key")
+        verbose_name_plural = _("registration keys")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="uniq_registration_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -49,3 +49,23 @@ def test_spraying_passwords_across_user_names_is_stopped(org, client, settings):
 def test_pages_for_staff_are_never_cached(org, login):
     answer = login(org.manager).get("/customers/")
     assert "no-store" in answer["Cache-Control"] and "private" in answer["Cache-Control"]
+
+
+def test_a_retried_registration_makes_one_ticket(org, api):
+    from manyi.customers import actions as customer_actions
+    from manyi.org.actions import SYSTEM
+    from manyi.tickets.models import Ticket
+
+    customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="周九")
+    client = api(org.manager)
+    body = {"branch": "A1", "customer_id": customer.pk, "channel": "phone", "subject": "重试"}
+    first = client.post("/tickets", body, headers={"Idempotency-Key": "reg-0001"})
+    again = client.post("/tickets", body, headers={"Idempotency-Key": "reg-0001"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"] and Ticket.objects.count() == 1
+    other = client.post("/tickets", body, headers={"Idempotency-Key": "reg-0002"})
+    assert other.status_code == 201 and Ticket.objects.count() == 2
+    # another person's key is theirs: the same text makes their own ticket
+    assert api(org.admin).post("/tickets", body, headers={"Idempotency-Key": "reg-0001"})
+    assert Ticket.objects.count() == 3
+    assert client.post("/tickets", body).status_code == 201  # no key: a new ticket each time
