@@ -212,7 +212,7 @@ def bootstrap(
     batch: int | None = None,
 ) -> BootstrapResult:
     if scheme not in SCHEMES:
-        raise PLSError(f"unknown weighting scheme {scheme!r}")
+        raise PLSError(f"unknown weighting scheme {scheme!r}", zh=f"未知的内部权重方案 {scheme!r}")
     if samples < 10:
         raise PLSError(
             f"{samples} bootstrap samples are too few (use 500 or more; 10 at the least)",

@@ -70,7 +70,11 @@ def _corr(items: pd.DataFrame) -> np.ndarray:
     std = items.std(ddof=1)
     constant = std[~(std > 0)].index.tolist()
     if constant:
-        raise PLSError(f"items without variance cannot be used: {', '.join(map(str, constant))}")
+        names = ", ".join(map(str, constant))
+        raise PLSError(
+            f"items without variance cannot be used: {names}",
+            zh=f"题项没有变化（所有人的回答都相同），无法使用：{names}",
+        )
     return items.corr().to_numpy()
 
 

@@ -254,10 +254,28 @@ def test_command_line_fit_and_compare(tmp_path):
     assert openpyxl.load_workbook(report).sheetnames[0] == "概览"
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(model.read_text(encoding="utf-8").replace("PERQ1", "质量1"), encoding="utf-8")
+    english = ["--language", "en"]
     with pytest.raises(CommandError, match="not in the data: 质量1"):
-        call_command("index", "fit", "--data", str(DATA), "--model", str(wrong))
+        call_command("index", "fit", "--data", str(DATA), "--model", str(wrong), *english)
     with pytest.raises(CommandError, match="file not found"):
+        none = str(tmp_path / "none.yaml")
+        call_command("index", "fit", "--data", str(DATA), "--model", none, *english)
+    # Chinese by default: every message the analyst can cause
+    with pytest.raises(CommandError, match="找不到文件"):
         call_command("index", "fit", "--data", str(DATA), "--model", str(tmp_path / "none.yaml"))
+    with pytest.raises(CommandError, match="质量1") as refused:
+        call_command("index", "fit", "--data", str(DATA), "--model", str(wrong))
+    assert "not in the data" not in str(refused.value)
+    constant = tmp_path / "constant.csv"
+    flat = pd.read_csv(DATA)
+    flat["PERQ1"] = 7
+    flat.to_csv(constant, index=False)
+    with pytest.raises(CommandError, match="方差为零"):
+        call_command("index", "fit", "--data", str(constant), "--model", str(model))
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("[" * 3000 + "]" * 3000, encoding="utf-8")
+    with pytest.raises(CommandError, match="嵌套"):
+        call_command("index", "fit", "--data", str(DATA), "--model", str(nested))
     grouped = tmp_path / "grouped.csv"
     frame = pd.read_csv(DATA)
     frame["wave"] = ["w1" if i < 125 else "w2" for i in range(250)]

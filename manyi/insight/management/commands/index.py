@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from manyi.analytics.analysis import analyse
 from manyi.analytics.mga import compare_groups
@@ -56,9 +57,16 @@ class Command(BaseCommand):
         try:
             getattr(self, f"_{options['action']}")(options)
         except PLSError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(error.message(self._language(options))) from None
         except FileNotFoundError as error:
+            if self._language(options).startswith("zh"):
+                raise CommandError(f"找不到文件：{error.filename}") from None
             raise CommandError(f"file not found: {error.filename}") from None
+
+    @staticmethod
+    def _language(options: dict[str, Any]) -> str:
+        """`--language` where the command has it, else the session's (Chinese by default)."""
+        return options.get("language") or translation.get_language() or "zh"
 
     def _load(self, options: dict[str, Any]):
         return read_table(options["data"]), read_model(options["model"])
