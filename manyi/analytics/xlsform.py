@@ -168,7 +168,8 @@ def read_xlsform(path: str | Path) -> Form:
         create_survey_element_from_dict(data).to_xml(validate=False)
     except PyXFormError as exc:
         raise XLSFormError(
-            f"the XLSForm is not valid: {exc}", zh=f"XLSForm 文件有误：{exc}"
+            f"the XLSForm is not valid: {exc}",
+            zh=f"XLSForm 文件有误：{pyxform_in_chinese(str(exc))}",
         ) from None
     except Exception as exc:  # a broken or foreign file
         raise XLSFormError(
@@ -176,6 +177,62 @@ def read_xlsform(path: str | Path) -> Form:
             zh=f"无法作为 XLSForm 读取该文件：{exc}",
         ) from None
     return _form(data)
+
+
+# pyxform speaks English only: its messages a questionnaire author meets most, in Chinese.
+# A message not listed keeps pyxform's English after the Chinese row number.
+_PYXFORM_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Unknown question type '(?P<v>[^']*)'\.?"), "未知的题型“{v}”。"),
+    (
+        re.compile(
+            r"On the '(?P<sheet>\w+)' sheet, the 'name' value '(?P<v>[^']*)' is invalid\. "
+            r"Questions, groups, and repeats must be unique.*"
+        ),
+        "{sheet} 表中的名称“{v}”重复：同一题组内的题目、题组的名称必须唯一。",
+    ),
+    (re.compile(r"Question or group with no name\.?"), "题目或题组缺少名称（name）。"),
+    (
+        re.compile(
+            r"On the '(?P<sheet>\w+)' sheet, the 'name' value is invalid\. Names must "
+            r"begin with a letter or underscore.*"
+        ),
+        "{sheet} 表中的名称无效：名称须以字母或下划线开头，"
+        "其后只能是字母、数字、下划线、连字符或句点。",
+    ),
+    (
+        re.compile(
+            r"On the '(?P<sheet>\w+)' sheet, the '(?P<col>\w+)' value is invalid\. "
+            r"Reference variables must contain a name from the '\w+' sheet\. Could not "
+            r"find the name '(?P<v>[^']*)'\.?"
+        ),
+        "{sheet} 表的 {col} 列有误：引用的 ${{{v}}} 不是本问卷中的题目。",
+    ),
+    (
+        re.compile(
+            r"Unmatched '(?P<a>\w+)'\. No matching '(?P<b>\w+)' was found for the name "
+            r"'(?P<v>[^']*)'\.?"
+        ),
+        "“{a}”没有配对的“{b}”（名称 {v}）。",
+    ),
+    (re.compile(r"List name not in choices sheet: (?P<v>.+)"), "choices 表中没有选项列表“{v}”。"),
+    (
+        re.compile(r"The survey element named '(?P<v>[^']*)' has no label or hint\.?"),
+        "题目“{v}”没有题目文字（label）或提示（hint）。",
+    ),
+]
+_ROW = re.compile(r"^\[row : (?P<row>\d+)\]\s*")
+
+
+def pyxform_in_chinese(message: str) -> str:
+    """pyxform's message in Chinese where it is one we know; its row number always."""
+    row = _ROW.match(message)
+    prefix = f"第 {row.group('row')} 行：" if row else ""
+    rest = message[row.end() :] if row else message
+    for pattern, chinese in _PYXFORM_ZH:
+        found = pattern.fullmatch(rest.strip())
+        if found:
+            return prefix + chinese.format(**found.groupdict())
+    return prefix + rest
 
 
 def _form(data: dict[str, Any]) -> Form:

@@ -371,3 +371,27 @@ def test_choices_from_a_file_or_earlier_answers_are_listed(tmp_path: Path) -> No
         "from_file: choices from “banks.csv”",
         "again: choices from “${pick}”",
     ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "chinese"),
+    [
+        ([["foo", "a", "A", "", ""]], "未知的题型“foo”"),
+        (
+            [["integer", "a", "A", "", ""], ["integer", "a", "B", "", ""]],
+            "第 3 行：survey 表中的名称“a”重复",
+        ),
+        ([["integer", "", "A", "", ""]], "缺少名称"),
+        ([["integer", "a", "A", "${zz} > 1", ""]], "${zz} 不是本问卷中的题目"),
+        ([["begin_group", "g", "G", "", ""], ["integer", "a", "A", "", ""]], "没有配对"),
+        ([["select_one nolist", "a", "A", "", ""]], "没有选项列表“nolist”"),
+        ([["integer", "a", "", "", ""]], "没有题目文字"),
+    ],
+)
+def test_pyxform_errors_read_in_chinese(tmp_path: Path, rows, chinese) -> None:
+    """pyxform speaks English: the mistakes authors make most come in Chinese too."""
+    header = ["type", "name", "label::Chinese (zh)", "relevant", "calculation"]
+    with pytest.raises(XLSFormError) as refused:
+        read_xlsform(workbook(tmp_path / "f.xlsx", [header, *rows], CHOICES))
+    assert chinese in refused.value.zh
+    assert not any(word in refused.value.zh for word in ("sheet", "Unknown", "Unmatched"))
