@@ -17,18 +17,15 @@ from django.utils.translation import gettext as _
 MAX_REQUEST_BYTES = 101 * 1024 * 1024
 
 
+def refuse(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """The API's JSON error shape under /api/, plain text in the person's language elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
 def too_large(request: HttpRequest) -> HttpResponse:
-    message = _("The request is too large.")
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "too_large", "message": message}, status=413)
-    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
-
-
-def not_found(request: HttpRequest) -> HttpResponse:
-    message = _("Not found.")
-    if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "message": message}, status=404)
-    return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+    return refuse(request, 413, "too_large", _("The request is too large."))
 
 
 class RequestLimits:
@@ -37,7 +34,7 @@ class RequestLimits:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path:  # no record is named with a NUL (PostgreSQL cannot hold one)
-            return not_found(request)
+            return refuse(request, 404, "not_found", _("Not found."))
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -28,6 +28,10 @@ NUMBERS_PER_KIOSK = Limit("queues:kiosk", 60, 60)
 BAD_TOKENS_PER_ADDRESS = Limit("surveys:badtoken:ip", 20, 600)
 # Spraying passwords across user names from one address (axes locks a name per address).
 FAILED_LOGINS_PER_ADDRESS = Limit("login:failed:ip", 20, 900)
+# A QR code at the branch door or a remote check-in: a few numbers per phone, more per
+# address (a family, a shared network).
+NUMBERS_PER_PHONE = Limit("queues:take:phone", 3, 600)
+NUMBERS_PER_ADDRESS = Limit("queues:take:ip", 30, 600)
 
 
 def address(request: HttpRequest) -> str:

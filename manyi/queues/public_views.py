@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -27,8 +26,6 @@ from .models import Priority, QueueSettings, QueueTicket, ServiceType
 
 # Numbers one phone number, or one address, may take in ten minutes (an address is often a
 # whole branch's Wi-Fi, hence the larger figure).
-PHONE_LIMIT = 3
-ADDRESS_LIMIT = 30
 
 
 def _settings(**key: str) -> QueueSettings:
@@ -63,13 +60,9 @@ def _status_url(request: HttpRequest, token: str) -> str:
 def _too_many(request: HttpRequest, phone: str) -> bool:
     """A QR code at the door or a remote check-in can be abused from anywhere: a phone
     number or an address takes a few numbers in ten minutes at most."""
-    limits = {f"queues:take:ip:{request.META.get('REMOTE_ADDR', '')}": ADDRESS_LIMIT}
+    over = ratelimit.hit(ratelimit.NUMBERS_PER_ADDRESS, ratelimit.address(request))
     if phone:
-        limits[f"queues:take:phone:{phone}"] = PHONE_LIMIT
-    over = False
-    for key, limit in limits.items():
-        cache.add(key, 0, timeout=600)
-        over = cache.incr(key) > limit or over
+        over = ratelimit.hit(ratelimit.NUMBERS_PER_PHONE, phone) or over
     return over
 
 
