@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Install the Debian packages Manyi needs, once: gettext (msgfmt, to compile translations)
-# and, for the browser tests, chromium and chromium-driver. Needs root (or sudo).
+# and, for the browser tests, chromium, chromium-driver and a CJK font (fonts-noto-cjk).
+# Needs root (or sudo).
 set -euo pipefail
 want=()
 for group in "$@"; do
   case "$group" in
     gettext) command -v msgfmt >/dev/null || want+=(gettext) ;;
-    chromium) [ -x /usr/bin/chromium ] || want+=(chromium chromium-driver) ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || want+=(chromium chromium-driver)
+      # Chinese text in screenshots and browser tests (boxes without a CJK font)
+      [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || want+=(fonts-noto-cjk) ;;
     *) echo "sysdeps: unknown group $group" >&2; exit 2 ;;
   esac
 done
