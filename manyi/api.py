@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from manyi.core import openapi
 from manyi.core.middleware import too_large
+from manyi.core.versioning import EditConflict
 from manyi.org.actions import authenticate_token
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,19 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     return error_response(
         request, 422, "validation_error", _("The request is not valid."), details=exc.errors
+    )
+
+
+@api.exception_handler(EditConflict)
+def _edit_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
+    """An edit made from an older version meets a newer change of the same field."""
+    return error_response(
+        request,
+        409,
+        "edit_conflict",
+        " ".join(exc.messages),
+        details=[{"field": name, "label": str(label)} for name, label in exc.labelled()],
+        version=exc.version,
     )
 
 

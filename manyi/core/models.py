@@ -52,3 +52,18 @@ class EventDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} -> {self.subscriber} ({self.status})"
+
+
+class Versioned(models.Model):
+    """A record several people edit: a version counted up on every change, and for each
+    field the version that last changed it, so an edit made from an older version is
+    refused only where it meets a newer change of the same field
+    (`manyi.core.versioning`)."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    field_versions = models.JSONField(
+        _("versions of the fields"), default=dict, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True

@@ -31,6 +31,10 @@ ERROR_SCHEMA = {
         "code": {"type": "string", "description": "stable, machine-readable"},
         "message": {"type": "string", "description": "in the request's language"},
         "details": {"type": "array", "items": {"type": "object"}},
+        "version": {
+            "type": "integer",
+            "description": "edit_conflict: the record's version now (its ETag)",
+        },
     },
     "required": ["code", "message"],
 }

@@ -139,3 +139,15 @@ DecimalIn = Annotated[
         }
     ),
 ]
+
+
+def if_match_header() -> Any:
+    """The `If-Match` header of an edit: the ETag of the version it was made from."""
+    from ninja import Header
+
+    return Header(
+        None,
+        alias="If-Match",
+        max_length=40,
+        description='The ETag of the version you edited, such as "7" (from GET).',
+    )

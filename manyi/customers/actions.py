@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from manyi.analytics.text import pinyin_keys
 from manyi.core.events import emit
+from manyi.core.versioning import apply_changes
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch
@@ -125,31 +126,41 @@ def create_customer(
     return customer
 
 
-def update_customer(actor: Any, customer: Customer, **changes: Any) -> Customer:
+def update_customer(
+    actor: Any, customer: Customer, *, seen: int | None = None, **changes: Any
+) -> Customer:
+    """Change the fields given, and only those. `seen` is the version the edit was made
+    from: a field someone else changed since is refused (`EditConflict`), not overwritten."""
     unknown = set(changes) - set(PROFILE_FIELDS) - {"tags"}
     if unknown:
         raise ValidationError(
             _("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
-    if actor != SYSTEM:
-        customer = get_visible_or_404(Customer, actor, pk=customer.pk)
-    _check(actor, "customers.change", customer.branch_id)
-    if "branch" in changes:
-        _check(actor, "customers.change", changes["branch"].pk)
     tags = changes.pop("tags", None)
     with transaction.atomic():
+        locked = Customer.objects.select_for_update()
+        if actor != SYSTEM:
+            customer = get_visible_or_404(locked, actor, pk=customer.pk)
+        else:
+            customer = locked.get(pk=customer.pk)
+        _check(actor, "customers.change", customer.branch_id)
+        if "branch" in changes:
+            _check(actor, "customers.change", changes["branch"].pk)
         before = _audited(customer)
         before_tags = sorted(customer.tags.values_list("name", flat=True))
-        for field, value in changes.items():
-            setattr(customer, field, value)
-        if "name" in changes:
+        wanted_tags = sorted({n.strip()[:50] for n in tags or [] if n and n.strip()})
+        tags_changed = tags is not None and wanted_tags != before_tags
+        fields = apply_changes(customer, changes, seen=seen, also=["tags"] if tags_changed else [])
+        if "name" in fields:
             _fill_search_keys(customer)
+            fields += ["name_pinyin", "name_initials"]
         customer.full_clean(exclude=["account_manager", "branch", "merged_into"])
-        customer.save()
+        if fields:
+            customer.save(update_fields=fields)
         after = _audited(customer)
-        if tags is not None:
-            customer.tags.set(_tags(tags))
-            before["tags"], after["tags"] = before_tags, sorted(set(tags))
+        if tags_changed:
+            customer.tags.set(_tags(wanted_tags))
+            before["tags"], after["tags"] = before_tags, wanted_tags
         old, new = audit.changed(before, after)
         if new or old:
             audit.record(actor, "customers.customer.update", customer, before=old, after=new)

@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -18,7 +18,9 @@ from manyi.core.schemas import (
     MaskedAddress,
     MaskedIdNumber,
     MaskedPhone,
+    if_match_header,
 )
+from manyi.core.versioning import etag, parse_version
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404
@@ -91,6 +93,9 @@ class CustomerOut(Schema):
     f_score: int | None
     m_score: int | None
     merged_into: int | None = Field(None, alias="merged_into_id")
+    version: int = Field(
+        ..., description="Counts every change; send it back as If-Match to edit safely."
+    )
 
     @staticmethod
     def resolve_tags(obj: Customer) -> list[str]:
@@ -251,15 +256,36 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut)
-def get_customer(request: HttpRequest, customer_id: Id):
-    return _customer(request, customer_id)
-
-
-@router.patch("/customers/{customer_id}", response=CustomerOut)
-def update_customer(request: HttpRequest, customer_id: Id, payload: CustomerPatch):
+def get_customer(request: HttpRequest, customer_id: Id, response: HttpResponse):
     customer = _customer(request, customer_id)
-    actions.update_customer(request.user, customer, **payload.dict(exclude_unset=True))
-    return _customers().get(pk=customer.pk)
+    response["ETag"] = etag(customer)
+    return customer
+
+
+@router.patch(
+    "/customers/{customer_id}",
+    response=CustomerOut,
+    description="Only the fields sent are changed. Send the ETag of the version you edited "
+    "as If-Match: a field someone else changed since is refused with 409 (edit_conflict, "
+    "naming the field), not overwritten; changes to other fields are kept.",
+)
+def update_customer(
+    request: HttpRequest,
+    customer_id: Id,
+    payload: CustomerPatch,
+    response: HttpResponse,
+    if_match: str | None = if_match_header(),
+):
+    customer = _customer(request, customer_id)
+    actions.update_customer(
+        request.user,
+        customer,
+        seen=parse_version(if_match),
+        **payload.dict(exclude_unset=True),
+    )
+    customer = _customers().get(pk=customer.pk)
+    response["ETag"] = etag(customer)
+    return customer
 
 
 @router.get("/customers/{customer_id}/figures", response=FiguresOut)

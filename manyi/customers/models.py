@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core.models import Versioned
 from manyi.org.models import Branch, Staff
 from manyi.org.scoping import ScopedQuerySet
 
@@ -24,7 +25,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Customer(models.Model):
+class Customer(Versioned):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
         ORGANISATION = "organisation", _("Organisation")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from manyi.analytics.modelfile import template_names
@@ -66,6 +67,9 @@ class AnalysisForm(forms.Form):
         self.fields["template"].choices = [("", _("— keep the text below —"))] + [
             (name, TEMPLATE_TITLES.get(name, name)) for name in template_names()
         ]
+        self.fields["template"].widget.attrs["data-templates"] = (
+            reverse("insight:list") + "templates/"
+        )
 
     def clean_file(self):
         from .actions import MAX_UPLOAD_BYTES

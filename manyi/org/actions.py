@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
 from manyi.core.masking import mask
+from manyi.core.versioning import apply_changes
 
 from . import audit
 from .events import ApiTokenCreated, ApiTokenRevoked, StaffCreated, StaffUpdated
@@ -131,8 +132,9 @@ def create_staff(
     return staff
 
 
-def update_staff(actor: Any, staff: Staff, **changes: Any) -> Staff:
-    """Change a staff member's name, role, scope, department, phone, branches or regions."""
+def update_staff(actor: Any, staff: Staff, *, seen: int | None = None, **changes: Any) -> Staff:
+    """Change a staff member's name, role, scope, department, phone, branches or regions:
+    only those given; one someone else changed after version `seen` is refused."""
     _require(actor, "org.manage_staff")
     allowed = {"name", "role", "scope", "department", "phone", "branches", "regions"}
     unknown = set(changes) - allowed
@@ -141,21 +143,31 @@ def update_staff(actor: Any, staff: Staff, **changes: Any) -> Staff:
             _("These fields cannot be changed here: %(fields)s")
             % {"fields": ", ".join(sorted(unknown))}
         )
-    if actor != SYSTEM:
-        staff = get_visible_or_404(Staff.objects.filter(pk=staff.pk), actor, pk=staff.pk)
-        for branch in changes.get("branches", []):
-            require_branch(actor, branch.pk)
     with transaction.atomic():
+        locked = Staff.objects.select_for_update()
+        if actor != SYSTEM:
+            staff = get_visible_or_404(locked, actor, pk=staff.pk)
+            for branch in changes.get("branches", []):
+                require_branch(actor, branch.pk)
+        else:
+            staff = locked.get(pk=staff.pk)
         before = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
+        sets = {}
         for field in ("branches", "regions"):
             if field in changes:
-                getattr(staff, field).set(changes.pop(field))
+                wanted = list(changes.pop(field))
+                if sorted(x.pk for x in wanted) != sorted(
+                    getattr(staff, field).values_list("pk", flat=True)
+                ):
+                    sets[field] = wanted
         if "role" in changes:
             changes["role"] = Role(changes["role"])
-        for field, value in changes.items():
-            setattr(staff, field, value)
+        fields = apply_changes(staff, changes, seen=seen, also=sorted(sets))
+        for field, wanted in sets.items():
+            getattr(staff, field).set(wanted)
         staff.full_clean(exclude=["user", "company"])
-        staff.save()
+        if fields:
+            staff.save(update_fields=fields)
         after = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
         before["phone"], after["phone"] = mask("phone", before["phone"]), mask("phone", staff.phone)
         old, new = audit.changed(before, after)

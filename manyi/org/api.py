@@ -2,12 +2,13 @@
 
 import datetime as dt
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.core.pagination import Page
-from manyi.core.schemas import Id, IsoDate, MaskedIdNumber, MaskedPhone
+from manyi.core.schemas import Id, IsoDate, MaskedIdNumber, MaskedPhone, if_match_header
+from manyi.core.versioning import etag, parse_version
 
 from . import actions, audit
 from .models import Branch, Region, Staff
@@ -41,6 +42,9 @@ class StaffOut(Schema):
     id_number: MaskedIdNumber
     branches: list[str]
     regions: list[str]
+    version: int = Field(
+        ..., description="Counts every change; send it back as If-Match to edit safely."
+    )
 
     @staticmethod
     def resolve_branches(obj: Staff) -> list[str]:
@@ -145,8 +149,10 @@ def list_staff(request: HttpRequest, branch: str | None = None, role: Role | Non
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
-def get_staff(request: HttpRequest, staff_id: Id):
-    return get_visible_or_404(_staff_queryset(), request.user, pk=staff_id)
+def get_staff(request: HttpRequest, staff_id: Id, response: HttpResponse):
+    staff = get_visible_or_404(_staff_queryset(), request.user, pk=staff_id)
+    response["ETag"] = etag(staff)
+    return staff
 
 
 @router.post("/staff", response={201: StaffOut})
@@ -166,14 +172,27 @@ def create_staff(request: HttpRequest, payload: StaffCreateIn):
     return Status(201, _staff_queryset().get(pk=staff.pk))
 
 
-@router.patch("/staff/{staff_id}", response=StaffOut)
-def update_staff(request: HttpRequest, staff_id: Id, payload: StaffPatchIn):
+@router.patch(
+    "/staff/{staff_id}",
+    response=StaffOut,
+    description="Only the fields sent are changed; with If-Match, a field someone else "
+    "changed since that version is refused with 409 (edit_conflict).",
+)
+def update_staff(
+    request: HttpRequest,
+    staff_id: Id,
+    payload: StaffPatchIn,
+    response: HttpResponse,
+    if_match: str | None = if_match_header(),
+):
     staff = get_visible_or_404(Staff, request.user, pk=staff_id)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
     if "branches" in changes:
         changes["branches"] = _branches(changes["branches"], request.user)
-    actions.update_staff(request.user, staff, **changes)
-    return _staff_queryset().get(pk=staff.pk)
+    actions.update_staff(request.user, staff, seen=parse_version(if_match), **changes)
+    staff = _staff_queryset().get(pk=staff.pk)
+    response["ETag"] = etag(staff)
+    return staff
 
 
 @router.post(

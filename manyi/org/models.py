@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core.models import Versioned
+
 from .roles import Role, Scope
 from .scoping import ScopedQuerySet
 
@@ -96,7 +98,7 @@ class Department(models.Model):
         return self.name
 
 
-class Staff(models.Model):
+class Staff(Versioned):
     """A person working for the company; the login is Django's user."""
 
     user = models.OneToOneField(

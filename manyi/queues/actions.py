@@ -25,6 +25,7 @@ from manyi.core import clock
 from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
 from manyi.core.tasks import periodic
+from manyi.core.versioning import apply_changes
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
@@ -162,17 +163,29 @@ def counter_profiles(branch_id: int, *, fresh: bool = False) -> dict[int, Counte
     return _PROFILES.get(branch_id, read, copied=False)
 
 
-def save_settings(actor: Any, branch: Branch, **fields: Any) -> QueueSettings:
+def save_settings(
+    actor: Any, branch: Branch, *, seen: int | None = None, **fields: Any
+) -> QueueSettings:
+    """Change the rules given, and only those; one someone else changed after version
+    `seen` (the page the manager edited) is refused rather than overwritten."""
     require_permission(actor, "queues.manage")
     require_branch(actor, branch.pk)
-    settings = settings_for(branch)
-    before = {name: getattr(settings, name) for name in fields}
-    for name, value in fields.items():
-        setattr(settings, name, value)
+    settings_pk = settings_for(branch).pk
     with transaction.atomic():
+        settings = QueueSettings.objects.select_for_update().get(pk=settings_pk)
+        before = {name: getattr(settings, name) for name in fields}
+        changed = apply_changes(settings, fields, seen=seen)
         settings.full_clean()
-        settings.save()
-        audit.record(actor, "queues.settings", settings, before=before, after=fields)
+        if changed:
+            settings.save(update_fields=changed)
+            names = [name for name in changed if name in fields]
+            audit.record(
+                actor,
+                "queues.settings",
+                settings,
+                before={name: before[name] for name in names},
+                after={name: getattr(settings, name) for name in names},
+            )
     return settings
 
 
@@ -191,9 +204,13 @@ def save_service_type(
     description: str = "",
     position: int = 0,
     active: bool = True,
+    seen: int | None = None,
 ) -> ServiceType:
     """A new kind of business (with its own number series) or a change to one. A business
-    customers are still waiting for is not retired: they are served or transferred first."""
+    customers are still waiting for is not retired: they are served or transferred first.
+    `seen`: the version the row was edited from; a value someone else changed since is
+    refused rather than overwritten (the row is posted whole, so even one the manager left
+    as shown)."""
     require_permission(actor, "queues.manage")
     require_branch(actor, branch.pk)
     prefix = prefix.strip().upper()
@@ -229,14 +246,20 @@ def save_service_type(
         "position": position,
         "active": active,
     }
-    before = {k: getattr(service, k) for k in fields} if service is not None else None
     with transaction.atomic():
         if service is None:
-            service = ServiceType(branch=branch)
-        for key, value in fields.items():
-            setattr(service, key, value)
-        service.full_clean()
-        service.save()
+            before = None
+            service = ServiceType(branch=branch, **fields)
+            service.full_clean()
+            service.save()
+        else:
+            service = ServiceType.objects.select_for_update().get(pk=service.pk)
+            before = {k: getattr(service, k) for k in fields}
+            changed = apply_changes(service, fields, seen=seen)
+            service.full_clean()
+            if not changed:
+                return service
+            service.save(update_fields=changed)
         audit.record(actor, "queues.service.save", service, before=before, after=fields)
     return service
 
@@ -281,6 +304,7 @@ def save_counter(
     name: str = "",
     active: bool = True,
     services: list[ServiceType],
+    seen: int | None = None,
 ) -> Counter:
     """A counter and the businesses it serves, most preferred first (it calls the first
     one's numbers before the second's). An open counter is closed before it is retired."""
@@ -329,10 +353,22 @@ def save_counter(
     }
     with transaction.atomic():
         if counter is None:
-            counter = Counter(branch=branch)
-        counter.number, counter.name, counter.active = number, name.strip(), active
-        counter.full_clean()
-        counter.save()
+            counter = Counter(branch=branch, number=number, name=name.strip(), active=active)
+            counter.full_clean()
+            counter.save()
+        else:
+            counter = Counter.objects.select_for_update().get(pk=counter.pk)
+            reordered = before is not None and before["services"] != after["services"]
+            changed = apply_changes(
+                counter,
+                {"number": number, "name": name.strip(), "active": active},
+                seen=seen,
+                also=["services"] if reordered else [],
+            )
+            counter.full_clean()
+            if not changed:
+                return counter
+            counter.save(update_fields=changed)
         wanted = {s.pk: preference for preference, s in enumerate(services, start=1)}
         for row in list(CounterService.objects.filter(counter=counter)):
             if row.service_id not in wanted:

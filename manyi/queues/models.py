@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core.models import Versioned
 from manyi.customers.models import Customer
 from manyi.org.models import Branch, Staff
 from manyi.org.scoping import ScopedQuerySet
@@ -23,7 +24,7 @@ class Priority(models.TextChoices):
     ORDINARY = "ordinary", _("Ordinary")
 
 
-class QueueSettings(models.Model):
+class QueueSettings(Versioned):
     """A branch's queue rules: shown to staff, explained to customers, used by the counters,
     the wait estimate and the simulation alike (`manyi.analytics.queue_policy`)."""
 
@@ -63,7 +64,7 @@ class QueueSettings(models.Model):
         return f"{self.branch.code} queue settings"
 
 
-class ServiceType(models.Model):
+class ServiceType(Versioned):
     """A kind of business with its own number series (A001, B001...)."""
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="service_types")
@@ -89,7 +90,7 @@ class ServiceType(models.Model):
         return f"{self.prefix} {self.name}"
 
 
-class Counter(models.Model):
+class Counter(Versioned):
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="counters")
     number = models.PositiveSmallIntegerField(_("counter number"))
     name = models.CharField(_("name"), max_length=100, blank=True)

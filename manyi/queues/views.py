@@ -18,16 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from manyi.core import clock
+from manyi.core.versioning import EditConflict
 from manyi.org.models import Branch
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import staff_of
 
 from . import actions, live
+from .forms import QueueRulesForm, RowVersionForm
 from .models import (
     Appointment,
     Counter,
     CounterService,
     Priority,
+    QueueSettings,
     QueueTicket,
     ServiceType,
     StaffSession,
@@ -227,26 +230,14 @@ def rules(request: HttpRequest) -> HttpResponse:
     if branch is None:
         return redirect("queues:home")
     settings = actions.settings_for(branch)
-    if request.method == "POST":
-        fields = {}
+    form = QueueRulesForm(request.POST or None, instance=QueueSettings.objects.get(pk=settings.pk))
+    if request.method == "POST" and form.is_valid():
         try:
-            for name in (
-                "vip_head_start_s",
-                "elderly_head_start_s",
-                "appointment_early_s",
-                "appointment_late_s",
-                "recall_limit",
-                "target_wait_minutes",
-            ):
-                fields[name] = int(request.POST.get(name) or 0)
-            fields["by_preference"] = request.POST.get("by_preference") == "on"
-            fields["remote_check_in"] = request.POST.get("remote_check_in") == "on"
-            fields["running_text"] = request.POST.get("running_text", "")[:300]
-            actions.save_settings(request.user, branch, **fields)
-        except ValueError:
-            messages.error(request, _("Give the times as whole numbers of seconds."))
+            actions.save_settings(request.user, branch, seen=form.seen, **form.changes())
+        except EditConflict as conflict:
+            form.rebase(QueueSettings.objects.get(pk=settings.pk), conflict)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            form.add_error(None, exc)
         else:
             messages.success(request, _("The rules are saved."))
             return redirect("queues:rules")
@@ -256,6 +247,7 @@ def rules(request: HttpRequest) -> HttpResponse:
         {
             "branch": branch,
             "settings": settings,
+            "form": form,
             "may_manage": has_permission(request.user, "queues.manage"),
         },
     )
@@ -332,6 +324,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     description=post.get("description", ""),
                     position=int(post.get("position") or 0),
                     active=post.get("active") == "on",
+                    seen=RowVersionForm(post).seen(),
                 )
                 messages.success(request, _("The business is saved."))
             elif post.get("kind") == "counter":
@@ -343,6 +336,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                     name=post.get("name", ""),
                     active=post.get("active") == "on",
                     services=_counter_services(request, services),
+                    seen=RowVersionForm(post).seen(),
                 )
                 messages.success(request, _("The counter is saved."))
         except ValueError:

@@ -9,6 +9,7 @@ submission only once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import tempfile
@@ -154,14 +155,42 @@ def import_xlsform(
     return version, form.unsupported
 
 
+def definition_digest(definition: dict[str, Any]) -> str:
+    """Fingerprint of a stored definition: tells an editor someone saved meanwhile."""
+    text = json.dumps(definition, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class QuestionnaireChanged(ValidationError):
+    """Someone saved the questionnaire after the editor opened it."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        super().__init__(
+            _(
+                "Someone else changed this questionnaire while you were editing it (it is "
+                "now version %(n)d). Check your changes and save again to keep them."
+            )
+            % {"n": number},
+            code="edit_conflict",
+        )
+
+
 def edit_questionnaire(
-    actor: Any, questionnaire: Questionnaire, definition: dict[str, Any], *, note: str = ""
+    actor: Any,
+    questionnaire: Questionnaire,
+    definition: dict[str, Any],
+    *,
+    note: str = "",
+    base: str | None = None,
 ) -> QuestionnaireVersion:
     """Publish a questionnaire edited in the product (the editing page, scripts), checked
     as strictly as an uploaded workbook. Like `import_xlsform`, a current version that has
     answers stays as it is and the edit becomes the next version (the answers keep
     theirs); one without answers is changed in place. An edit that changes nothing stores
-    nothing and returns the current version."""
+    nothing and returns the current version. `base`: the digest of the definition the
+    editor started from; when someone saved since, the edit is refused
+    (`QuestionnaireChanged`), checked under the questionnaire's lock."""
     if actor != SYSTEM:
         require_permission(actor, "surveys.design")
     try:
@@ -185,6 +214,9 @@ def edit_questionnaire(
     with transaction.atomic():
         questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
         current = questionnaire.current_version()
+        stale = base is not None and current is not None
+        if stale and definition_digest(current.definition) != base:
+            raise QuestionnaireChanged(current.number)
         before: Any = None
         if current is not None:
             try:

@@ -11,7 +11,6 @@ previewed on the respondent's page, and the current version downloaded as an XLS
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -80,10 +79,7 @@ PREVIEW_KEY = "surveys.preview.%s"
 
 
 # -- the draft: a Form read from the page's fields, and shown in them -----------------------
-def digest(definition: dict[str, Any]) -> str:
-    """Fingerprint of a stored definition: tells the page someone saved meanwhile."""
-    text = json.dumps(definition, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+digest = actions.definition_digest
 
 
 def _shown(texts: dict[str, str]) -> dict[str, str]:
@@ -454,15 +450,6 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
         return _page(
             request, questionnaire, current, draft, base_digest=posted_digest, anchor=anchor
         )
-    if current is not None and posted_digest != current_digest:
-        # Someone saved while this page was open: say so once, then let a second save win.
-        error = _(
-            "Someone else changed this questionnaire while you were editing it (it is now "
-            "version %(n)d). Check your changes and save again to keep them."
-        ) % {"n": current.number}
-        return _page(
-            request, questionnaire, current, draft, base_digest=current_digest, error=error
-        )
     before = current.number if current else 0
     try:
         version = actions.edit_questionnaire(
@@ -470,6 +457,18 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             questionnaire,
             form_to_dict(draft),
             note=request.POST.get("note", "")[:300],
+            base=posted_digest if current is not None else None,
+        )
+    except actions.QuestionnaireChanged as changed:
+        # Someone saved while this page was open: say so once, then let a second save win.
+        current, _base_form = _base(questionnaire)
+        return _page(
+            request,
+            questionnaire,
+            current,
+            draft,
+            base_digest=digest(current.definition) if current else "",
+            error=" ".join(changed.messages),
         )
     except ValidationError as exc:
         return _page(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from manyi.businesstime.services import calendar_for_branch
 from manyi.core import clock
 from manyi.core.events import emit
+from manyi.core.versioning import apply_changes, mark_changed
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
@@ -479,8 +480,15 @@ ANALYSIS_FIELDS = (
 
 
 def investigate(
-    actor: Any, ticket: Ticket, *, reason: ReasonCode | None = None, **analysis: Any
+    actor: Any,
+    ticket: Ticket,
+    *,
+    reason: ReasonCode | None = None,
+    seen: int | None = None,
+    **analysis: Any,
 ) -> Ticket:
+    """Record the analysis: only the fields given change, and one someone else changed
+    after version `seen` (the page the agent worked from) is refused, not overwritten."""
     unknown = set(analysis) - set(ANALYSIS_FIELDS)
     if unknown:
         raise ValidationError(
@@ -490,10 +498,8 @@ def investigate(
         ticket = _locked(actor, ticket)
         _check(actor, "tickets.work", ticket.branch_id)
         _require_state(ticket, "investigate")
-        for name, value in analysis.items():
-            setattr(ticket, name, value)
-        if reason is not None and reason.pk != ticket.reason_id:
-            ticket.reason = reason
+        changes = {**analysis, **({"reason": reason} if reason is not None else {})}
+        if "reason" in apply_changes(ticket, changes, seen=seen):
             ticket.repeat_of = _find_repeat(ticket)
         if not 1 <= int(ticket.severity) <= 4 or not 1 <= int(ticket.word_of_mouth_risk) <= 4:
             raise ValidationError(_("Severity and word-of-mouth risk run from 1 to 4."))
@@ -936,20 +942,57 @@ def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Tic
 
 # -- configuration: reason codes, SLA targets, approval limits, settings, replies, rules ------
 def save_configuration(
-    actor: Any, instance: Any, *, many: Mapping[str, Iterable[Any]] | None = None
+    actor: Any,
+    instance: Any,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    seen: int | None = None,
+    many: Mapping[str, Iterable[Any]] | None = None,
 ) -> Any:
-    """Create or change one configuration row (checked, audited); the caches that hold it
-    drop it at once through the model's save signal. `many` sets many-to-many fields
-    (an assignment rule's pool of people)."""
+    """Create one configuration row, or change one: with `changes`, only those fields of
+    the stored row change, and one someone else changed after version `seen` (the page
+    the person edited) is refused rather than overwritten. Checked and audited; the caches
+    that hold it drop it at once through the model's save signal. `many` sets
+    many-to-many fields (an assignment rule's pool of people)."""
     _check(actor, "tickets.configure", None)  # company-wide: only company-scope staff
     label = instance._meta.model_name
-    before = _config_snapshot(type(instance).objects.filter(pk=instance.pk).first())
+    model = type(instance)
     with transaction.atomic():
-        instance.full_clean()
-        instance.save()
+        if changes is not None and instance.pk is not None:
+            instance = model.objects.select_for_update().filter(pk=instance.pk).first()
+            if instance is None:
+                raise ValidationError(
+                    _("Someone else deleted this while you were editing it."), code="gone"
+                )
+            before = _config_snapshot(instance)
+            sets = {
+                name: list(values)
+                for name, values in (many or {}).items()
+                if sorted(v.pk for v in values)
+                != sorted(getattr(instance, name).values_list("pk", flat=True))
+            }
+            fields = apply_changes(instance, changes, seen=seen, also=sorted(sets))
+            instance.full_clean()
+            if fields:
+                instance.save(update_fields=fields)
+        else:
+            before = _config_snapshot(model.objects.filter(pk=instance.pk).first())
+            sets = {name: list(values) for name, values in (many or {}).items()}
+            instance.full_clean()
+            if before is not None:
+                mark_changed(  # a whole row written: every field is new
+                    instance,
+                    [
+                        f.name
+                        for f in instance._meta.concrete_fields
+                        if f.editable and not f.primary_key
+                    ],
+                )
+            instance.save()
         after = _config_snapshot(instance) or {}
-        for name, values in (many or {}).items():
-            getattr(instance, name).set(list(values))
+        for name, values in sets.items():
+            getattr(instance, name).set(values)
+        for name in many or {}:
             after[name] = sorted(v.pk for v in getattr(instance, name).all())
         if isinstance(instance, ApprovalRule):
             _check_approval_ladder()

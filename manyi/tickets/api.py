@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Body, Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.api import ApiError
 from manyi.core.pagination import Page
-from manyi.core.schemas import Id, Int64, IsoDate, IsoDateTime, MaskedPhone
+from manyi.core.schemas import Id, Int64, IsoDate, IsoDateTime, MaskedPhone, if_match_header
+from manyi.core.versioning import etag, parse_version
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
@@ -141,6 +142,9 @@ class TicketListOut(Schema):
 
 
 class TicketOut(TicketListOut):
+    version: int = Field(
+        ..., description="Counts every change; send it back as If-Match to edit safely."
+    )
     description: str
     phone: MaskedPhone
     first_response_due: dt.datetime | None
@@ -365,8 +369,10 @@ def ticket_replies(request: HttpRequest, ticket_id: Id) -> Any:
 
 
 @router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")
-def detail(request: HttpRequest, ticket_id: Id) -> Any:
-    return _ticket(request, ticket_id)
+def detail(request: HttpRequest, ticket_id: Id, response: HttpResponse) -> Any:
+    ticket = _ticket(request, ticket_id)
+    response["ETag"] = etag(ticket)
+    return ticket
 
 
 class TicketFilter(Schema):
@@ -433,14 +439,25 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     response=TicketOut,
     summary="Take a workflow step",
     description="Body: JSON fields of the step (see the module documentation). "
-    "409 when the ticket's state does not allow the step.",
+    "409 when the ticket's state does not allow the step. For `investigate`, send the "
+    "ETag of the version you worked from as If-Match: a field someone else changed since "
+    "is refused with 409 (edit_conflict) instead of overwritten.",
 )
-def act(request: HttpRequest, ticket_id: Id, action: str, body: Body[dict[str, Any]] = None) -> Any:
+def act(
+    request: HttpRequest,
+    ticket_id: Id,
+    action: str,
+    response: HttpResponse,
+    body: Body[dict[str, Any]] = None,
+    if_match: str | None = if_match_header(),
+) -> Any:
     ticket = _ticket(request, ticket_id)
     try:
-        run_step(request.auth, ticket, action, body or {})
+        run_step(request.auth, ticket, action, body or {}, seen=parse_version(if_match))
     except actions.TransitionRefused as refused:
         raise ApiError(409, "conflict", " ".join(refused.messages)) from None
     except UnknownStep:
         raise ApiError(404, "unknown_action", f"unknown action {action!r}") from None
-    return _ticket(request, ticket_id)
+    ticket = _ticket(request, ticket_id)
+    response["ETag"] = etag(ticket)
+    return ticket

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from manyi.core.versioning import EditConflict
 from manyi.org.permissions import require_permission
 from manyi.org.roles import Role
 
@@ -139,10 +140,22 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
     instance, form_class, title = _instance(kind, pk)
     form = form_class(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        changed = form.save(commit=False)
         many = {"pool": form.cleaned_data["pool"]} if kind == "assignment" else None
         try:
-            actions.save_configuration(request.user, changed, many=many)
+            if instance.pk is None:
+                actions.save_configuration(request.user, form.save(commit=False), many=many)
+            else:  # only what the person changed, from the version the page showed
+                changes = form.changes()
+                changes.pop("pool", None)
+                actions.save_configuration(
+                    request.user,
+                    instance,
+                    changes=changes,
+                    seen=form.seen,
+                    many=many if "pool" in form.changed_data else None,
+                )
+        except EditConflict as conflict:
+            form.rebase(type(instance).objects.get(pk=instance.pk), conflict)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -5,18 +5,27 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core.versioning import VersionedForm
 from manyi.org.models import Staff
 
-from .models import ApprovalRule, AssignmentRule, CannedReply, ReasonCode, Settings, SLAPolicy
+from .models import (
+    ApprovalRule,
+    AssignmentRule,
+    CannedReply,
+    ReasonCode,
+    Settings,
+    SLAPolicy,
+    Ticket,
+)
 
 
-class ReasonCodeForm(forms.ModelForm):
+class ReasonCodeForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = ReasonCode
         fields = ["code", "name", "parent", "active"]
 
 
-class SLAPolicyForm(forms.ModelForm):
+class SLAPolicyForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = SLAPolicy
         fields = [
@@ -40,7 +49,7 @@ class SLAPolicyForm(forms.ModelForm):
         return data
 
 
-class ApprovalRuleForm(forms.ModelForm):
+class ApprovalRuleForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = ApprovalRule
         fields = ["role", "rank", "max_amount", "max_severity", "two_step"]
@@ -52,7 +61,7 @@ class ApprovalRuleForm(forms.ModelForm):
         return value
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = Settings
         fields = ["repeat_window_days", "follow_up_after_minutes"]
@@ -64,13 +73,13 @@ class SettingsForm(forms.ModelForm):
         return value
 
 
-class CannedReplyForm(forms.ModelForm):
+class CannedReplyForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = CannedReply
         fields = ["title", "ticket_type", "body", "active"]
 
 
-class AssignmentRuleForm(forms.ModelForm):
+class AssignmentRuleForm(VersionedForm, forms.ModelForm):
     pool = forms.ModelMultipleChoiceField(
         label=_("People"),
         queryset=Staff.objects.filter(user__is_active=True).order_by("name"),
@@ -80,3 +89,33 @@ class AssignmentRuleForm(forms.ModelForm):
     class Meta:
         model = AssignmentRule
         fields = ["name", "branch", "reason", "strategy", "active"]
+
+
+class AnalysisForm(VersionedForm, forms.ModelForm):
+    """Step 3 on the ticket's page: it sends only what the agent changed, from the
+    version the page showed, so a colleague's change to another field is kept."""
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "cause",
+            "severity",
+            "company_fault",
+            "customer_demand",
+            "relationship",
+            "word_of_mouth_risk",
+        ]
+        widgets = {
+            "cause": forms.TextInput,
+            "customer_demand": forms.TextInput,
+            "severity": forms.NumberInput(attrs={"min": 1, "max": 4}),
+            "word_of_mouth_risk": forms.NumberInput(attrs={"min": 1, "max": 4}),
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for name in ("severity", "word_of_mouth_risk"):
+            value = data.get(name)
+            if value is not None and not 1 <= value <= 4:
+                self.add_error(name, _("From 1 to 4."))
+        return data

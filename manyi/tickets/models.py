@@ -16,13 +16,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from manyi.core.models import Versioned
 from manyi.customers.models import Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.roles import Role
 from manyi.org.scoping import ScopedQuerySet
 
 
-class ReasonCode(models.Model):
+class ReasonCode(Versioned):
     """The root cause of a contact (seed 004 "源头锁定"), as a configurable tree."""
 
     parent = models.ForeignKey(
@@ -86,7 +87,7 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class SLAPolicy(models.Model):
+class SLAPolicy(Versioned):
     """Targets in business hours for a ticket type and priority (blank = any)."""
 
     name = models.CharField(_("name"), max_length=100)
@@ -112,7 +113,7 @@ class SLAPolicy(models.Model):
         return bool(self.ticket_type) + bool(self.priority)
 
 
-class ApprovalRule(models.Model):
+class ApprovalRule(Versioned):
     """Who may approve how much (CNY) and how severe a case ("层次高一点").
 
     A proposal needs the approval of every level whose rule it exceeds the level below:
@@ -149,7 +150,7 @@ class ApprovalRule(models.Model):
         )
 
 
-class Ticket(models.Model):
+class Ticket(Versioned):
     class Fault(models.TextChoices):
         UNKNOWN = "", _("Not yet known")
         YES = "yes", _("Yes")
@@ -542,7 +543,7 @@ class Promise(models.Model):
         return False if timezone.now() > self.due_at else None
 
 
-class AssignmentRule(models.Model):
+class AssignmentRule(Versioned):
     """Who gets new tickets: a pool of people (those with the skill) for a branch and/or a
     reason (with its sub-reasons), taken in turn or by the lightest open workload."""
 
@@ -594,7 +595,7 @@ class SavedView(models.Model):
         return self.name
 
 
-class CannedReply(models.Model):
+class CannedReply(Versioned):
     """A reply agents reuse; {客户} {工单编号} {网点} {处理人} {答复期限} {解决期限} are filled
     in from the ticket (English names work too: {customer} {number} {branch} {agent}
     {reply_due} {resolution_due})."""
@@ -624,7 +625,7 @@ class CannedReply(models.Model):
             )
 
 
-class Settings(models.Model):
+class Settings(Versioned):
     """Company-wide ticket settings (one row)."""
 
     repeat_window_days = models.PositiveSmallIntegerField(

@@ -85,8 +85,12 @@ def _when(body: dict[str, Any], key: str) -> dt.datetime:
     return value
 
 
-def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> None:
-    """Take one workflow step with the fields of a JSON body or a submitted form."""
+def run_step(
+    user: Any, ticket: Ticket, action: str, body: dict[str, Any], *, seen: int | None = None
+) -> None:
+    """Take one workflow step with the fields of a JSON body or a submitted form. `seen`:
+    the ticket's version the edit was made from (the analysis refuses a field changed
+    since)."""
     text = str(body.get("note") or body.get("comment") or body.get("text") or "")
     if action == "assign":
         actions.assign(user, ticket, assignee=_body_staff(user, body, "assignee"))
@@ -99,7 +103,7 @@ def run_step(user: Any, ticket: Ticket, action: str, body: dict[str, Any]) -> No
                     _("Unknown reason code %(code)s.") % {"code": str(body["reason"])[:50]}
                 )
         fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
-        actions.investigate(user, ticket, reason=reason, **fields)
+        actions.investigate(user, ticket, reason=reason, seen=seen, **fields)
     elif action == "propose":
         actions.propose(user, ticket, remedies=body.get("remedies") or [], note=text)
     elif action == "approve":

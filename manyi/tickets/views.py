@@ -24,6 +24,7 @@ from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
+from .forms import AnalysisForm
 from .history import customer_history
 from .models import (
     Agreement,
@@ -293,6 +294,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "departments": Department.objects.filter(branch__in=[ticket.branch_id, None]),
             "methods": Agreement.Method.choices,
             "reasons": ReasonCode.objects.filter(active=True),
+            "analysis_form": AnalysisForm(instance=ticket),
             "replies": replies_for(ticket),
         },
     )
@@ -336,8 +338,19 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, _("Attachments may be at most 10 MB."))
             return redirect("tickets:detail", pk=pk)
         body.update(file_name=upload.name, content_type=upload.content_type, content=upload.read())
+    seen = None
+    if action == "investigate":
+        analysis = AnalysisForm(request.POST, instance=Ticket(pk=ticket.pk))
+        if not analysis.is_valid():
+            for field, errors in analysis.errors.items():
+                label = analysis.fields[field].label if field in analysis.fields else ""
+                for message in errors:
+                    messages.error(request, f"{label}：{message}" if label else message)
+            return redirect("tickets:detail", pk=pk)
+        body = {**analysis.changes(), **({"reason": body["reason"]} if body.get("reason") else {})}
+        seen = analysis.seen
     try:
-        run_step(request.user, ticket, action, body)
+        run_step(request.user, ticket, action, body, seen=seen)
     except UnknownStep:
         messages.error(request, _("Unknown step."))
     except (ValidationError, PermissionDenied) as error:

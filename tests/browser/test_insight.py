@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 
@@ -25,7 +27,7 @@ def test_upload_to_strategy_matrix(org, live_server, browser_page):
     page.fill("input[name=name]", "手机用户调查")
     page.select_option("select[name=template]", "ecsi")
     # Choosing the template loads its text into the editor.
-    page.wait_for_function("document.querySelector('#id_model_yaml').value.includes('IMAG1')")
+    expect(page.locator("#id_model_yaml")).to_have_value(re.compile("IMAG1"))
     page.fill("input[name=bootstrap]", "200")
     page.click("#run-analysis")
     page.wait_for_selector("#strategy-matrix svg")

@@ -3,9 +3,11 @@ keyboard, and the hall's board shows it within a second without reloading."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.test_tickets import login
 
@@ -51,17 +53,13 @@ def test_kiosk_counter_and_board(org, live_server, browser_page):
     called = time.monotonic()
     assert clerk.locator("#current-number").inner_text() == "A001"
     # the board shows it without a reload, well within a second of the call
-    board.wait_for_function(
-        "document.getElementById('current-number').textContent === 'A001'", timeout=1000
-    )
+    expect(board.locator("#current-number")).to_have_text("A001", timeout=1000)
     assert time.monotonic() - called < 1.0
     assert "3" in board.locator("#current-counter").inner_text()
     assert board.locator("#recent-calls tbody tr").first.inner_text().startswith("A001")
     # a recall reaches the board too
     clerk.keyboard.press("r")
-    board.wait_for_function(
-        "document.querySelectorAll('#recent-calls tbody tr').length === 2", timeout=1000
-    )
+    expect(board.locator("#recent-calls tbody tr")).to_have_count(2, timeout=1000)
     clerk.keyboard.press("s")
     clerk.wait_for_selector("#finish")
     clerk.keyboard.press("f")
@@ -84,10 +82,7 @@ def test_the_customer_follows_the_number_on_a_phone(org, live_server, browser_pa
     clerk = org.agent_a1
     actions.open_counter(clerk, counter)
     actions.call_next(clerk, counter)
-    page.wait_for_function(
-        "document.getElementById('status-message').classList.contains('calling')",
-        timeout=5000,
-    )
+    expect(page.locator("#status-message")).to_have_class(re.compile("calling"), timeout=5000)
     assert "3" in page.locator("#status-message").inner_text()
 
 

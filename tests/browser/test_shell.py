@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 
@@ -51,8 +52,6 @@ def test_supervisor_reveals_a_phone_and_it_is_audited(org, live_server, browser_
     phone = page.locator(".pii[data-field='phone']")
     assert phone.inner_text() == "139****1111"
     page.click("button.reveal >> nth=0")
-    page.wait_for_function(
-        "document.querySelector(\".pii[data-field='phone']\").textContent === '13900001111'"
-    )
+    expect(page.locator(".pii[data-field='phone']")).to_have_text("13900001111")
     page.goto(f"{live_server.url}/org/audit/?action=pii.reveal")
     assert "pii.reveal" in page.locator("table.table").inner_text()

@@ -4,6 +4,7 @@ disappearing with the answers, constraints checked while typing, the server's ve
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from manyi.analytics.tests.test_formlogic import CASES
 from manyi.analytics.tests.test_xlsform import workbook
@@ -73,7 +74,7 @@ def test_a_respondent_opts_out_from_the_page(org, live_server, browser_page, tmp
     page = browser_page
     page.goto(f"{live_server.url}/s/{token}/")
     page.click("#survey-opt-out")
-    page.wait_for_function("!document.querySelector('#survey-opt-out')")
+    expect(page.locator("#survey-opt-out")).to_have_count(0)
     assert OptOut.objects.count() == 1
 
 
@@ -147,7 +148,7 @@ def test_an_interviewer_completes_a_phone_interview(org, live_server, browser_pa
         page.click("#survey-next")
     page.click("#survey-next")
     page.wait_for_selector("#progress")
-    page.wait_for_function(f"!document.querySelector('[data-case=\"{second}\"]')")
+    expect(page.locator(f'[data-case="{second}"]')).to_have_count(0)
     case = CallCase.objects.get(pk=int(second))
     assert case.state == "completed"
     response = Response.objects.get(pk=case.response_id)
@@ -166,9 +167,7 @@ def test_the_feedback_widget_on_another_site(org, live_server, browser_page):
     page.click("#manyi-feedback-open")
     page.fill("#manyi-feedback textarea[name=text]", "网上银行转账页面打不开")
     page.click("#manyi-feedback button[type=submit]")
-    page.wait_for_function(
-        "document.querySelector('#manyi-feedback .status').textContent.length > 0"
-    )
+    expect(page.locator("#manyi-feedback .status")).not_to_be_empty()
     feedback = Feedback.objects.get()
     assert feedback.source == "widget" and feedback.branch == org.a1
 
@@ -407,7 +406,7 @@ def test_shuffled_choices_keep_one_order_per_respondent(org, live_server, browse
     assert sorted(seen["steps"]) == [f"s{n}" for n in range(1, 7)]
 
     page.check(f"input[name=bank][value={seen['bank'][0]}]")
-    page.wait_for_function("document.querySelector('#survey-status').textContent.length > 0")
+    expect(page.locator("#survey-status")).not_to_be_empty()
     page.reload()  # saved and resumed: the same order, the answer kept
     assert _orders(page) == seen
     assert page.locator(f"input[name=bank][value={seen['bank'][0]}]").is_checked()

@@ -195,7 +195,8 @@
      hidden. Each row keeps its own error line. */
   function gridBlock(grid, page) {
     const g = grid.group;
-    const node = el("div", { class: "question grid", "data-grid": g.name, style: "--columns: " + grid.choices.length });
+    const node = el("div", { class: "question grid", "data-grid": g.name });
+    node.style.setProperty("--columns", String(grid.choices.length)); // (CSSOM: allowed by the CSP)
     if (grid.choices.length > 6) node.classList.add("grid-wide");
     if (g.name !== page.group) { // the page's own group has its heading already
       if (label(g.labels)) node.append(el("p", { class: "label" }, [label(g.labels)]));
