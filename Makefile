@@ -8,7 +8,7 @@ export UV_PYTHON := $(CURDIR)/$(VENV)/bin/python
 MANYI := $(VENV)/bin/manyi
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install sysdeps run test test-sqlite test-postgres lint format bench messages clean
+.PHONY: install sysdeps run test test-sqlite test-postgres lint format bench probe messages clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: install
 	@echo "Manyi: http://127.0.0.1:8000/  (demo logins above; password manyi-demo-2026,"
 	@echo "       e.g. admin, manager, east, supervisor, agent)"
 	$(MANYI) serve --host 127.0.0.1 --port 8000
+
+## probe: the security and reliability probe of a throw-away demo (docs/security.md);
+## PROBE_DATABASE=postgres://postgres@127.0.0.1:5432/postgres runs it on PostgreSQL
+probe: install
+	$(VENV)/bin/python scripts/probe.py $(if $(PROBE_DATABASE),--database $(PROBE_DATABASE))
 
 ## test: every test, on SQLite and again (database-facing tests) on PostgreSQL
 test: install

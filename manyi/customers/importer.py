@@ -253,10 +253,21 @@ def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:
+        rows = iter(workbook.worksheets[0].iter_rows(values_only=True))
+    except Exception as exc:  # not a workbook, no sheet, a damaged part...
         raise ValidationError(_("The file is not a readable .xlsx workbook.")) from exc
-    sheet = workbook.worksheets[0]
-    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+    number = 0
+    while True:
+        try:  # read-only workbooks are read row by row: damage shows up on the way
+            row = next(rows)
+        except StopIteration:
+            break
+        except Exception as exc:
+            raise ValidationError(
+                _("Row %(row)d of the workbook cannot be read: the file is damaged.")
+                % {"row": number + 1}
+            ) from exc
+        number += 1
         yield number, list(row)
     workbook.close()
 
@@ -266,9 +277,9 @@ def _read_xls(data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
     try:
         book = xlrd.open_workbook(file_contents=data)
+        sheet = book.sheet_by_index(0)
     except Exception as exc:
         raise ValidationError(_("The file is not a readable .xls workbook.")) from exc
-    sheet = book.sheet_by_index(0)
     for index in range(sheet.nrows):
         cells = []
         for cell in sheet.row(index):

@@ -158,9 +158,13 @@ class TicketOut(TicketListOut):
     repeat_of: str | None = Field(None, alias="repeat_of.number")
     merged_into: str | None = Field(None, alias="merged_into.number")
     related: list[str]
+    cause: str
     severity: int
     company_fault: str
+    customer_demand: str
     relationship: str
+    word_of_mouth_risk: int
+    repeat_cause: str
     proposals: list[ProposalOut]
     orders: list[OrderOut]
     follow_ups: list[FollowUpOut]

@@ -112,6 +112,11 @@ class AnalysisForm(VersionedForm, forms.ModelForm):
             "word_of_mouth_risk": forms.NumberInput(attrs={"min": 1, "max": 4}),
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        relationship = self.fields["relationship"]
+        relationship.choices = [("", "—"), *list(relationship.choices)[1:]]
+
     def clean(self) -> dict:
         data = super().clean()
         for name in ("severity", "word_of_mouth_risk"):

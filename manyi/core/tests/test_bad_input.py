@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from manyi.customers import actions as customer_actions
@@ -103,3 +105,57 @@ def test_nul_characters_are_refused_everywhere(org, api, customer):
     assert client.get("/customers?q=a%00b").status_code == 422
     assert client.get("/org/branches/A%001").status_code == 404
     assert client.get("/org/audit?actor=%00").status_code == 422
+
+
+def _damaged_workbooks(count: int) -> list[bytes]:
+    """A good workbook with random bytes overwritten (the second probe's bad files: one of
+    them made the customer import answer 500)."""
+    import io
+    import random
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "手机"])
+    book.active.append(["张三", "13800138000"])
+    good = io.BytesIO()
+    book.save(good)
+    import re
+    import zipfile
+
+    sheetless = io.BytesIO()  # the probe's case: a workbook part that lists no sheet
+    with (
+        zipfile.ZipFile(io.BytesIO(good.getvalue())) as source,
+        zipfile.ZipFile(sheetless, "w") as target,
+    ):
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                content = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", content)
+            target.writestr(item, content)
+    rng = random.Random(15)
+    damaged = [sheetless.getvalue()]
+    for _ in range(count):
+        data = bytearray(good.getvalue())
+        for _hit in range(rng.randint(1, 40)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        damaged.append(bytes(data))
+    return damaged
+
+
+@pytest.mark.django_db
+def test_damaged_workbooks_are_refused_with_a_reason_by_every_reader(org):
+    from django.core.exceptions import ValidationError
+
+    from manyi.analytics.pls import PLSError
+    from manyi.analytics.survey import read_bytes
+    from manyi.customers.importer import import_file
+    from manyi.surveys import actions as survey_actions
+
+    for data in _damaged_workbooks(120):
+        with contextlib.suppress(ValidationError):
+            import_file(SYSTEM, data, filename="客户.xlsx", branch=org.a1)
+        with contextlib.suppress(ValidationError):
+            survey_actions.import_xlsform(SYSTEM, content=data, file_name="问卷.xlsx")
+        with contextlib.suppress(PLSError):
+            read_bytes(data, "数据.xlsx")
