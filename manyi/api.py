@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from manyi.core import openapi
 from manyi.core.middleware import too_large
+from manyi.core.schemas import describe_errors
 from manyi.core.versioning import EditConflict
 from manyi.org.actions import authenticate_token
 
@@ -88,9 +89,12 @@ def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(NinjaValidationError)
 def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return error_response(
-        request, 422, "validation_error", _("The request is not valid."), details=exc.errors
-    )
+    """422, with a message in the request's language that names each wrong field."""
+    reasons = describe_errors(list(exc.errors))
+    message = _("The request is not valid.")
+    if reasons:
+        message = f"{message} {' '.join(reasons[:10])}"
+    return error_response(request, 422, "validation_error", message, details=exc.errors)
 
 
 @api.exception_handler(EditConflict)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from .masking import mask_address, mask_email, mask_id_number, mask_name, mask_phone
@@ -151,3 +152,44 @@ def if_match_header() -> Any:
         max_length=40,
         description='The ETag of the version you edited, such as "7" (from GET).',
     )
+
+
+def _field(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in location if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts) or "?"
+
+
+def describe_errors(errors: list[dict[str, Any]]) -> list[str]:
+    """Pydantic's errors as sentences in the request's language, each naming its field."""
+    messages = []
+    for error in errors:
+        field, kind, context = (
+            _field(error.get("loc", ())),
+            error.get("type", ""),
+            error.get("ctx") or {},
+        )
+        if kind == "extra_forbidden":
+            text = _("Unknown field %(field)s.")
+        elif kind == "missing":
+            text = _("%(field)s is required.")
+        elif kind in ("enum", "literal_error"):
+            text = _("%(field)s must be one of: %(choices)s.")
+        elif kind.startswith("int_") or kind.startswith("decimal_") or kind.startswith("float_"):
+            text = _("%(field)s must be a number.")
+        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            text = _("%(field)s is out of range.")
+        elif kind == "string_too_long":
+            text = _("%(field)s is too long.")
+        elif kind in ("string_too_short", "too_short"):
+            text = _("%(field)s must not be empty.")
+        elif kind == "too_long":
+            text = _("%(field)s has too many entries.")
+        elif kind.startswith("bool_"):
+            text = _("%(field)s must be true or false.")
+        elif kind.startswith(("datetime_", "date_", "time_")):
+            text = _("%(field)s must be an ISO date and time, such as 2026-12-01T09:30:00+08:00.")
+        else:
+            text = _("%(field)s is not valid.")
+        choices = str(context.get("expected", "")).replace("'", "")
+        messages.append(text % {"field": field, "choices": choices})
+    return messages

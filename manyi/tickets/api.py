@@ -6,8 +6,9 @@ GET  /tickets?status=&reason=&q=       list and search (the person's branches on
 POST /tickets/{id}/actions/{action}    assign, contact, note, investigate, propose, approve,
                                        reject, agree, complete_order, follow_up, close,
                                        reopen, pause, resume, promise, merge, link,
-                                       attach (file_name, content_type, base64 content)
-Refused transitions answer 409, missing rights 403, another branch's ticket 404.
+                                       attach: one typed body per step (`steps.py`)
+Refused transitions answer 409, missing rights 403, another branch's ticket 404, a field a
+step does not know 422 naming it.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, Field, Header, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from manyi.api import ApiError
@@ -30,7 +31,7 @@ from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 from . import actions, reports
 from .models import Activity, ExecutionOrder, FollowUp, Promise, Proposal, Ticket
 from .search import capped_count, search
-from .steps import UnknownStep, run_step
+from .steps import SCHEMAS, take
 
 router = Router(tags=["tickets"])
 
@@ -438,30 +439,63 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     return tickets.order_by("-created_at")
 
 
-@router.post(
-    "/tickets/{ticket_id}/actions/{action}",
-    response=TicketOut,
-    summary="Take a workflow step",
-    description="Body: JSON fields of the step (see the module documentation). "
-    "409 when the ticket's state does not allow the step. For `investigate`, send the "
-    "ETag of the version you worked from as If-Match: a field someone else changed since "
-    "is refused with 409 (edit_conflict) instead of overwritten.",
-)
-def act(
-    request: HttpRequest,
-    ticket_id: Id,
-    action: str,
-    response: HttpResponse,
-    body: Body[dict[str, Any]] = None,
-    if_match: str | None = if_match_header(),
-) -> Any:
-    ticket = _ticket(request, ticket_id)
-    try:
-        run_step(request.auth, ticket, action, body or {}, seen=parse_version(if_match))
-    except actions.TransitionRefused as refused:
-        raise ApiError(409, "conflict", " ".join(refused.messages)) from None
-    except UnknownStep:
-        raise ApiError(404, "unknown_action", f"unknown action {action!r}") from None
-    ticket = _ticket(request, ticket_id)
-    response["ETag"] = etag(ticket)
-    return ticket
+STEP_SUMMARIES = {
+    "assign": "Step 1: assign the ticket",
+    "contact": "Step 2: record a contact attempt (call or visit)",
+    "note": "Add a note",
+    "investigate": "Step 3: record the analysis",
+    "propose": "Step 4: propose a resolution",
+    "approve": "Step 4: approve the pending proposal",
+    "reject": "Step 4: reject the pending proposal",
+    "agree": "Step 5: record the customer's agreement",
+    "complete_order": "Step 6: an execution order is done",
+    "follow_up": "Step 7: record the follow-up verdict",
+    "close": "Close the ticket",
+    "reopen": "Reopen a closed ticket",
+    "pause": "Wait for the customer (stop the clock)",
+    "resume": "Resume the clock",
+    "promise": "Record a promise told to the customer",
+    "attach": "Attach a file",
+    "merge": "Merge this duplicate into another ticket",
+    "link": "Link a related ticket",
+}
+
+
+def _step_operation(action: str, schema: type) -> Any:
+    """One operation per step, with its own body schema in the OpenAPI document."""
+
+    def operation(
+        request: HttpRequest,
+        ticket_id: Id,
+        payload: Any,
+        response: HttpResponse,
+        if_match: str | None = if_match_header(),
+    ) -> Any:
+        ticket = _ticket(request, ticket_id)
+        try:
+            take(request.auth, ticket, action, payload, seen=parse_version(if_match))
+        except actions.TransitionRefused as refused:
+            raise ApiError(409, "conflict", " ".join(refused.messages)) from None
+        ticket = _ticket(request, ticket_id)
+        response["ETag"] = etag(ticket)
+        return ticket
+
+    operation.__annotations__["payload"] = schema
+    operation.__name__ = operation.__qualname__ = f"step_{action}"
+    return operation
+
+
+for _action, _schema in SCHEMAS.items():
+    router.post(
+        f"/tickets/{{ticket_id}}/actions/{_action}",
+        response=TicketOut,
+        summary=STEP_SUMMARIES[_action],
+        description="409 when the ticket's state does not allow the step. "
+        + (
+            "Only the fields sent change; send the ETag of the version you worked from as "
+            "If-Match and a field someone else changed since is refused with 409 "
+            "(edit_conflict) instead of overwritten."
+            if _action == "investigate"
+            else "If-Match is accepted and ignored for this step."
+        ),
+    )(_step_operation(_action, _schema))

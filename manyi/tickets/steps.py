@@ -1,176 +1,284 @@
-"""One dispatcher for every workflow step, shared by the JSON API and the pages, so a step
-taken by an integration and by an agent's click is the same call with the same checks."""
+"""The table of workflow steps: each step's typed fields (one schema per step, so the API's
+OpenAPI document shows every field and a misspelt one is refused naming it) and the action
+it calls. The JSON API and the pages parse through the same table, so a step taken by an
+integration and by an agent's click is the same call with the same checks."""
 
 import base64
 import binascii
-import datetime as dt
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
+from manyi.core.schemas import DecimalIn, Id, IsoDateTime, describe_errors
 from manyi.org.models import Staff
 from manyi.org.scoping import get_visible_or_404
 
 from . import actions
-from .models import ReasonCode, Ticket
+from .models import Activity, Agreement, Promise, ReasonCode, Remedy, Ticket
 
-STEPS = (
-    "assign",
-    "contact",
-    "note",
-    "investigate",
-    "propose",
-    "approve",
-    "reject",
-    "agree",
-    "complete_order",
-    "follow_up",
-    "close",
-    "reopen",
-    "pause",
-    "resume",
-    "promise",
-    "attach",
-    "merge",
-    "link",
-)
+
+class TicketStep(Schema):
+    """A workflow step's fields: a misspelt or unknown one is refused, naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Text = Annotated[str, Field(max_length=5000)]
+
+
+class AssignStep(TicketStep):
+    assignee: Id = Field(..., description="the staff member (id) who handles the ticket")
+
+
+class ContactStep(TicketStep):
+    kind: Literal["call", "visit"] = "call"
+    outcome: Activity.Outcome = Field(..., description="how the attempt went")
+    note: Text = ""
+    reply: Id | None = Field(None, description="a canned reply (id), filled in and appended")
+
+
+class NoteStep(TicketStep):
+    note: Text = ""
+    reply: Id | None = Field(None, description="a canned reply (id), filled in and appended")
+
+
+class InvestigateStep(TicketStep):
+    """Step 3: only the fields sent change (send If-Match to refuse a change made since)."""
+
+    reason: str | None = Field(None, max_length=50, description="reason code")
+    cause: Text | None = None
+    repeat_cause: Text | None = None
+    severity: int | None = Field(None, ge=1, le=4)
+    company_fault: Ticket.Fault | None = None
+    customer_demand: Text | None = None
+    relationship: Ticket.Relationship | Literal[""] | None = None
+    word_of_mouth_risk: int | None = Field(None, ge=1, le=4)
+
+
+class RemedyStep(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Remedy.Kind
+    amount: DecimalIn = Decimal("0")
+    description: str = Field("", max_length=300)
+    department: Id | None = Field(None, description="the department (id) that executes it")
+
+
+class ProposeStep(TicketStep):
+    remedies: list[RemedyStep] = Field(..., min_length=1, max_length=20)
+    note: Text = ""
+
+
+class ApproveStep(TicketStep):
+    comment: Text = ""
+
+
+class RejectStep(TicketStep):
+    comment: Text = Field(..., min_length=1, description="why, for the agent and the record")
+
+
+class AgreeStep(TicketStep):
+    method: Agreement.Method
+    reference: str = Field("", max_length=200, description="SMS code, call id ...")
+    signature: str = Field("", description="a signature image, base64")
+
+
+class CompleteOrderStep(TicketStep):
+    order_id: Id
+    note: Text = ""
+
+
+class FollowUpStep(TicketStep):
+    satisfied: bool
+    note: Text = ""
+
+
+class CloseStep(TicketStep):
+    note: Text = ""
+
+
+class ReopenStep(TicketStep):
+    note: Text = Field(..., min_length=1, description="why the ticket is reopened")
+
+
+class PauseStep(TicketStep):
+    note: Text = ""
+
+
+class ResumeStep(TicketStep):
+    pass
+
+
+class PromiseStep(TicketStep):
+    kind: Promise.Kind
+    due_at: IsoDateTime
+
+
+class AttachStep(TicketStep):
+    file_name: str = Field(..., min_length=1, max_length=255)
+    content_type: str = Field(..., max_length=100)
+    content: str = Field(..., description="the file, base64")
+    note: Text = ""
+
+
+class MergeStep(TicketStep):
+    into: Id | None = Field(None, description="the ticket (id) kept")
+    number: str | None = Field(None, max_length=40, description="or its number, TS-...")
+    note: Text = ""
+
+
+class LinkStep(TicketStep):
+    ticket: Id | None = Field(None, description="the related ticket (id)")
+    number: str | None = Field(None, max_length=40, description="or its number, TS-...")
+
+
+SCHEMAS: dict[str, type[TicketStep]] = {
+    "assign": AssignStep,
+    "contact": ContactStep,
+    "note": NoteStep,
+    "investigate": InvestigateStep,
+    "propose": ProposeStep,
+    "approve": ApproveStep,
+    "reject": RejectStep,
+    "agree": AgreeStep,
+    "complete_order": CompleteOrderStep,
+    "follow_up": FollowUpStep,
+    "close": CloseStep,
+    "reopen": ReopenStep,
+    "pause": PauseStep,
+    "resume": ResumeStep,
+    "promise": PromiseStep,
+    "attach": AttachStep,
+    "merge": MergeStep,
+    "link": LinkStep,
+}
+STEPS = tuple(SCHEMAS)
 
 
 class UnknownStep(LookupError):
     pass
 
 
-def _body_id(body: dict[str, Any], key: str) -> int:
-    """A record id from a step's body: a whole number, or a clear refusal (never a 500)."""
-    value = body.get(key)
-    if isinstance(value, bool):
-        value = None
+class StepRefused(ValidationError):
+    """A step's fields do not match its schema (from a page: the API answers 422 itself)."""
+
+
+def parse(action: str, body: dict[str, Any]) -> TicketStep:
+    """A step's fields, checked by its schema, as the API checks them."""
+    if action not in SCHEMAS:
+        raise UnknownStep(action)
     try:
-        number = int(str(value).strip()) if value not in (None, "") else 0
-    except (TypeError, ValueError):
-        number = -1
-    if not 0 < number < 2**63:
-        raise ValidationError(
-            _("%(field)s must be the number of an existing record.") % {"field": key}
-        )
-    return number
+        return SCHEMAS[action].model_validate(body)
+    except PydanticValidationError as exc:
+        raise StepRefused(describe_errors(exc.errors())) from None
 
 
-def _body_staff(user: Any, body: dict[str, Any], key: str) -> Staff:
-    if not body.get(key):
-        raise ValidationError(_("Choose who handles the ticket."))
-    return get_visible_or_404(Staff, user, pk=_body_id(body, key))
-
-
-def _decode(body: dict[str, Any], key: str) -> bytes:
-    value = body.get(key) or ""
-    if isinstance(value, bytes):  # an uploaded file from the page
-        return value
+def _decode(value: str, field: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True) if value else b""
     except (binascii.Error, ValueError):
         raise ValidationError(
-            _("%(field)s must be a file encoded in base64.") % {"field": key}
+            _("%(field)s must be a file encoded in base64.") % {"field": field}
         ) from None
 
 
-def _when(body: dict[str, Any], key: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(str(body[key]))
-    except (KeyError, ValueError):
-        raise ValidationError(f"{key} must be an ISO date and time") from None
-    if value.tzinfo is None:
-        raise ValidationError(f"{key} needs a time zone, e.g. +08:00")
-    return value
+def _other_ticket(user: Any, ticket_id: int | None, number: str | None) -> Ticket:
+    if number:  # from the page: the number the agent sees
+        return get_visible_or_404(Ticket, user, number=number.strip())
+    if ticket_id is None:
+        raise ValidationError(_("Give the other ticket's number."))
+    return get_visible_or_404(Ticket, user, pk=ticket_id)
 
 
-def run_step(
-    user: Any, ticket: Ticket, action: str, body: dict[str, Any], *, seen: int | None = None
+def _with_reply(ticket: Ticket, text: str, reply_id: int | None) -> str:
+    if reply_id is None:
+        return text
+    from .models import CannedReply
+    from .replies import render
+
+    reply = CannedReply.objects.filter(pk=reply_id, active=True).first()
+    if reply is None:
+        raise ValidationError(_("Unknown canned reply."))
+    return (text + "\n" if text else "") + render(reply, ticket)
+
+
+def take(
+    user: Any,
+    ticket: Ticket,
+    action: str,
+    data: TicketStep,
+    *,
+    seen: int | None = None,
+    upload: bytes | None = None,
 ) -> None:
-    """Take one workflow step with the fields of a JSON body or a submitted form. `seen`:
-    the ticket's version the edit was made from (the analysis refuses a field changed
-    since)."""
-    text = str(body.get("note") or body.get("comment") or body.get("text") or "")
+    """Take one workflow step with its checked fields. `seen`: the ticket's version the
+    edit was made from (the analysis refuses a field changed since); `upload`: a file
+    attached on the page (the API sends it as base64)."""
+    d: Any = data
     if action == "assign":
-        actions.assign(user, ticket, assignee=_body_staff(user, body, "assignee"))
+        actions.assign(user, ticket, assignee=get_visible_or_404(Staff, user, pk=d.assignee))
     elif action == "investigate":
+        fields = d.model_dump(exclude_unset=True, exclude={"reason"}, mode="json")
         reason = None
-        if body.get("reason"):
-            reason = ReasonCode.objects.filter(code=str(body["reason"])[:50]).first()
+        if d.reason:
+            reason = ReasonCode.objects.filter(code=d.reason).first()
             if reason is None:
-                raise ValidationError(
-                    _("Unknown reason code %(code)s.") % {"code": str(body["reason"])[:50]}
-                )
-        fields = {k: body[k] for k in actions.ANALYSIS_FIELDS if k in body}
+                raise ValidationError(_("Unknown reason code %(code)s.") % {"code": d.reason})
         actions.investigate(user, ticket, reason=reason, seen=seen, **fields)
     elif action == "propose":
-        actions.propose(user, ticket, remedies=body.get("remedies") or [], note=text)
+        remedies = [r.model_dump(mode="json") for r in d.remedies]
+        actions.propose(user, ticket, remedies=remedies, note=d.note)
     elif action == "approve":
-        actions.approve(user, ticket, comment=text)
+        actions.approve(user, ticket, comment=d.comment)
     elif action == "reject":
-        actions.reject(user, ticket, comment=text)
+        actions.reject(user, ticket, comment=d.comment)
     elif action == "agree":
-        actions.agree(
-            user,
-            ticket,
-            method=str(body.get("method", "")),
-            reference=str(body.get("reference", "")),
-            signature=_decode(body, "signature"),
-        )
+        signature = _decode(d.signature, "signature")
+        actions.agree(user, ticket, method=d.method, reference=d.reference, signature=signature)
     elif action == "complete_order":
-        actions.complete_order(user, ticket, order_id=_body_id(body, "order_id"), note=text)
+        actions.complete_order(user, ticket, order_id=d.order_id, note=d.note)
     elif action == "follow_up":
-        satisfied = body.get("satisfied")
-        if isinstance(satisfied, str):
-            satisfied = {"true": True, "yes": True, "false": False, "no": False}.get(satisfied)
-        if not isinstance(satisfied, bool):
-            raise ValidationError(_("Say whether the customer is satisfied."))
-        actions.follow_up(user, ticket, satisfied=satisfied, note=text)
+        actions.follow_up(user, ticket, satisfied=d.satisfied, note=d.note)
     elif action == "close":
-        actions.close(user, ticket, note=text)
+        actions.close(user, ticket, note=d.note)
     elif action == "reopen":
-        actions.reopen(user, ticket, note=text)
+        actions.reopen(user, ticket, note=d.note)
     elif action == "pause":
-        actions.pause(user, ticket, note=text)
+        actions.pause(user, ticket, note=d.note)
     elif action == "resume":
         actions.resume(user, ticket)
-    elif action in ("note", "contact"):
-        if body.get("reply"):  # a canned reply, filled in from the ticket
-            from .models import CannedReply
-            from .replies import render
-
-            reply = CannedReply.objects.filter(pk=_body_id(body, "reply"), active=True).first()
-            if reply is None:
-                raise ValidationError(_("Unknown canned reply."))
-            text = (text + "\n" if text else "") + render(reply, ticket)
-        actions.add_activity(
-            user,
-            ticket,
-            kind=str(body.get("kind") or ("note" if action == "note" else "call")),
-            text=text,
-            outcome=str(body.get("outcome") or ""),
-        )
+    elif action == "contact":
+        text = _with_reply(ticket, d.note, d.reply)
+        actions.add_activity(user, ticket, kind=d.kind, text=text, outcome=d.outcome)
+    elif action == "note":
+        actions.add_activity(user, ticket, kind="note", text=_with_reply(ticket, d.note, d.reply))
     elif action == "attach":
         actions.add_activity(
             user,
             ticket,
             kind="attachment",
-            text=text,
-            file_name=str(body.get("file_name", "")),
-            content_type=str(body.get("content_type", "")),
-            content=_decode(body, "content"),
+            text=d.note,
+            file_name=d.file_name,
+            content_type=d.content_type,
+            content=upload if upload is not None else _decode(d.content, "content"),
         )
-    elif action in ("merge", "link"):
-        if body.get("number"):  # from the page: the number the agent sees
-            other = get_visible_or_404(Ticket, user, number=str(body["number"]).strip())
-        else:
-            other = get_visible_or_404(Ticket, user, pk=body.get("into") or body.get("ticket") or 0)
-        if action == "merge":
-            actions.merge(user, ticket, into=other, note=text)
-        else:
-            actions.link(user, ticket, other=other)
+    elif action == "merge":
+        actions.merge(user, ticket, into=_other_ticket(user, d.into, d.number), note=d.note)
+    elif action == "link":
+        actions.link(user, ticket, other=_other_ticket(user, d.ticket, d.number))
     elif action == "promise":
-        actions.promise(user, ticket, kind=str(body.get("kind", "")), due_at=_when(body, "due_at"))
+        actions.promise(user, ticket, kind=d.kind, due_at=d.due_at)
     else:
         raise UnknownStep(action)
+
+
+def run_step(
+    user: Any, ticket: Ticket, action: str, body: dict[str, Any], *, seen: int | None = None
+) -> None:
+    """Take one workflow step with the fields of a JSON body or a submitted form."""
+    take(user, ticket, action, parse(action, body), seen=seen)

@@ -40,7 +40,7 @@ from .models import (
 from .replies import replies_for
 from .search import capped_count, search
 from .sla import breached
-from .steps import STEPS, UnknownStep, run_step
+from .steps import SCHEMAS, STEPS, parse, take
 
 QUEUES = ("mine", "team", "breached", "all")
 
@@ -300,30 +300,31 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _body(post: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {k: v for k, v in post.items() if k != "csrfmiddlewaretoken"}
-    remedies = []
-    for row in range(1, REMEDY_ROWS + 1):
-        kind = post.get(f"kind_{row}")
-        if kind:
-            remedies.append(
-                {
-                    "kind": kind,
-                    "amount": post.get(f"amount_{row}") or 0,
-                    "description": post.get(f"description_{row}", ""),
-                    "department": post.get(f"department_{row}") or None,
-                }
-            )
-    if remedies:
+def _body(post: Any, action: str) -> dict[str, Any]:
+    """A step's fields from its form on the page, for the step's schema (as the API's):
+    the form's plumbing left out, an empty optional choice as not given."""
+    schema = SCHEMAS.get(action)
+    fields = schema.model_fields if schema is not None else {}
+    body: dict[str, Any] = {}
+    for name, value in post.items():
+        field = fields.get(name)
+        if field is None or (value == "" and not field.is_required() and field.default is None):
+            continue
+        body[name] = value
+    if action == "propose":
+        remedies = []
+        for row in range(1, REMEDY_ROWS + 1):
+            kind = post.get(f"kind_{row}")
+            if kind:
+                remedies.append(
+                    {
+                        "kind": kind,
+                        "amount": post.get(f"amount_{row}") or "0",
+                        "description": post.get(f"description_{row}", ""),
+                        "department": post.get(f"department_{row}") or None,
+                    }
+                )
         body["remedies"] = remedies
-    for key in ("severity", "word_of_mouth_risk"):
-        if body.get(key):
-            body[key] = int(body[key]) if str(body[key]).isdigit() else body[key]
-        else:
-            body.pop(key, None)
-    for key in ("cause", "company_fault", "customer_demand", "relationship", "reason"):
-        if key in body and body[key] == "":
-            body.pop(key)
     return body
 
 
@@ -331,13 +332,18 @@ def _body(post: Any) -> dict[str, Any]:
 @require_POST
 def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     ticket = get_visible_or_404(Ticket, request.user, pk=pk)
-    body = _body(request.POST)
+    if action not in SCHEMAS:
+        messages.error(request, _("Unknown step."))
+        return redirect("tickets:detail", pk=pk)
+    body = _body(request.POST, action)
     upload = request.FILES.get("file")
+    content = None
     if upload is not None:
         if upload.size > actions.MAX_ATTACHMENT_BYTES:
             messages.error(request, _("Attachments may be at most 10 MB."))
             return redirect("tickets:detail", pk=pk)
-        body.update(file_name=upload.name, content_type=upload.content_type, content=upload.read())
+        content = upload.read()
+        body.update(file_name=upload.name, content_type=upload.content_type or "", content="")
     seen = None
     if action == "investigate":
         analysis = AnalysisForm(request.POST, instance=Ticket(pk=ticket.pk))
@@ -350,9 +356,7 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         body = {**analysis.changes(), **({"reason": body["reason"]} if body.get("reason") else {})}
         seen = analysis.seen
     try:
-        run_step(request.user, ticket, action, body, seen=seen)
-    except UnknownStep:
-        messages.error(request, _("Unknown step."))
+        take(request.user, ticket, action, parse(action, body), seen=seen, upload=content)
     except (ValidationError, PermissionDenied) as error:
         for message in getattr(error, "messages", [str(error)]):
             messages.error(request, message)

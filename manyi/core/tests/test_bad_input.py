@@ -77,10 +77,10 @@ def test_a_workflow_step_with_a_bad_number_is_refused(org, api, customer):
     )
     assert created.status_code == 201
     ticket = created.json()["id"]
-    for order_id in ("abc", HUGE, -1, True):
+    for order_id in ("abc", HUGE, -1, 0):
         step = client.post(f"/tickets/{ticket}/actions/complete_order", {"order_id": order_id})
-        assert step.status_code == 400, order_id
-        assert "编号" in step.json()["message"]
+        assert step.status_code == 422, order_id  # the step's schema: a positive 64-bit id
+        assert "order_id" in step.json()["message"]
 
 
 def test_a_body_over_the_limit_is_413(org, api, client, settings):

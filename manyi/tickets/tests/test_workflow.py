@@ -13,6 +13,7 @@ from manyi.org.actions import SYSTEM
 from manyi.org.models import AuditEntry, Department, Staff
 from manyi.tickets import actions, policy
 from manyi.tickets.models import ExecutionOrder, ReasonCode, Ticket
+from manyi.tickets.steps import SCHEMAS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -202,12 +203,12 @@ def test_refusals_answer_409_403_and_404(api, org, setup):
     assert "现在不能“提出处理方案”" in early.json()["message"]  # in the user's language
     assert step(api, org.agent_b1, tid, "assign", assignee=1).status_code == 404
     assert api(org.agent_b1).get(f"/tickets/{tid}").status_code == 404
-    assert step(api, org.analyst, tid, "note", text="x").status_code == 403
+    assert step(api, org.analyst, tid, "note", note="x").status_code == 403
     assert step(api, org.agent_a1, tid, "fly").status_code == 404
     bad = step(api, org.agent_a1, tid, "assign", assignee=staff(org.agent_a1).pk)
     assert bad.status_code == 200
     wrong = step(api, org.agent_a1, tid, "investigate", severity=9)
-    assert wrong.status_code == 400
+    assert wrong.status_code == 422 and "severity" in wrong.json()["message"]
     body = api(org.agent_a1).post(
         "/tickets",
         {"branch": "A1", "channel": "phone", "subject": "无客户"},
@@ -294,7 +295,7 @@ def test_new_customer_on_the_fly_and_promises(api, org, setup):
     due = (timezone.now() + dt.timedelta(hours=2)).isoformat()
     promised = step(api, org.agent_a1, tid, "promise", kind="reply_by", due_at=due).json()
     assert promised["promises"][0]["kept"] is None
-    kept = step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", text="回电")
+    kept = step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", note="回电")
     assert kept.json()["promises"][0]["kept"] is True
 
 
@@ -436,7 +437,7 @@ def test_merge_duplicates_and_link_related(api, org, setup):
     agent = org.agent_a1
     kept = register(api, org, setup, subject="信用卡被盗刷")
     twice = register(api, org, setup, subject="信用卡盗刷（又打来）")
-    step(api, agent, twice["id"], "note", text="客户第二次来电，情绪激动")
+    step(api, agent, twice["id"], "note", note="客户第二次来电，情绪激动")
     closed = step(api, agent, twice["id"], "merge", into=kept["id"]).json()
     assert closed["status"] == "closed" and closed["merged_into"] == kept["number"]
     merged = api(agent).get(f"/tickets/{kept['id']}").json()
@@ -485,7 +486,7 @@ def test_canned_replies_and_the_promises_report(api, org, setup, login):
     past = (timezone.now() - dt.timedelta(hours=1)).isoformat()
     step(api, org.agent_a1, tid, "promise", kind="reply_by", due_at=soon)
     step(api, org.agent_a1, tid, "promise", kind="fixed_by", due_at=past)
-    step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", text="已回电")
+    step(api, org.agent_a1, tid, "contact", kind="call", outcome="reached", note="已回电")
     report = api(org.agent_a1).get("/tickets/reports/promises").json()
     assert report == [
         {
@@ -577,7 +578,7 @@ def test_attachments_are_checked_for_type_and_size(api, org, setup, login, monke
         file_name="漏水照片.png",
         content_type="image/png",
         content=photo,
-        text="客户拍的照片",
+        note="客户拍的照片",
     ).json()
     assert attached["activities"][-1]["file_name"] == "漏水照片.png"
     script = step(
@@ -592,7 +593,7 @@ def test_attachments_are_checked_for_type_and_size(api, org, setup, login, monke
     assert script.status_code == 400 and "exe" not in script.json()["message"]
     assert "application/x-msdownload" in script.json()["message"]
     empty = step(api, org.agent_a1, tid, "attach", file_name="a.png", content_type="image/png")
-    assert empty.status_code == 400
+    assert empty.status_code == 422  # no content: the step's schema says it is required
     bad = step(
         api,
         org.agent_a1,
@@ -633,3 +634,56 @@ def test_the_approver_sees_the_customers_history_and_value(api, org, setup, logi
     assert "¥180.00" in context  # what the company already granted this year
     card = login(boss).get(f"/customers/{setup['customer'].pk}/").content.decode()
     assert "180.00" in card  # the same figure on the tracking card
+
+
+# -- the typed steps: one schema per step, the same for the API and the pages ---------------
+@pytest.mark.parametrize("action", sorted(SCHEMAS))
+def test_every_step_refuses_an_unknown_field_naming_it_in_chinese_and_english(
+    api, org, setup, action
+):
+    tid = register(api, org, setup)["id"]
+    client = api(org.agent_a1)
+    for language, words in (("zh-hans", "未知字段"), ("en", "Unknown field")):
+        refused = client.post(
+            f"/tickets/{tid}/actions/{action}",
+            {"statuz": "x"},
+            headers={"Accept-Language": language},
+        )
+        assert refused.status_code == 422, (action, refused.content)
+        body = refused.json()
+        assert body["code"] == "validation_error"
+        assert words in body["message"] and "statuz" in body["message"], body["message"]
+    assert Ticket.objects.get(pk=tid).status == "registered"  # nothing happened
+
+
+def test_every_step_is_documented_with_its_own_fields():
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from manyi.api import api as ninja_api
+
+    document = json.loads(json.dumps(ninja_api.get_openapi_schema(), cls=DjangoJSONEncoder))
+    for action, schema in SCHEMAS.items():
+        operation = document["paths"][f"/api/v1/tickets/{{ticket_id}}/actions/{action}"]["post"]
+        reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        documented = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+        assert set(documented.get("properties", {})) == set(schema.model_fields), action
+        assert documented.get("additionalProperties") is False, action
+
+
+def test_a_missing_or_wrong_field_is_named_in_the_users_language(api, org, setup):
+    tid = register(api, org, setup)["id"]
+    client = api(org.agent_a1)
+    missing = client.post(
+        f"/tickets/{tid}/actions/reject", {}, headers={"Accept-Language": "zh-hans"}
+    )
+    assert missing.status_code == 422 and "comment" in missing.json()["message"]
+    assert "必填" in missing.json()["message"]
+    wrong = client.post(
+        f"/tickets/{tid}/actions/contact",
+        {"outcome": "maybe"},
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert wrong.status_code == 422 and "outcome" in wrong.json()["message"]
+    assert "reached" in wrong.json()["message"]  # the choices are listed
