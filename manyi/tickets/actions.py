@@ -408,8 +408,15 @@ def add_activity(
     content_type: str = "",
     content: bytes = b"",
     at: dt.datetime | None = None,
+    direction: str = "",
 ) -> Activity:
-    """A note, a phone call or visit (with its outcome) or an attachment."""
+    """A note, a phone call or visit (with its outcome) or an attachment. A call or visit
+    is ours (outbound) unless `direction` says the customer contacted us (inbound), which
+    counts against first-contact resolution."""
+    if kind in (Activity.Kind.CALL, Activity.Kind.VISIT):
+        direction = direction or Activity.Direction.OUTBOUND
+    if direction not in Activity.Direction.values:
+        raise ValidationError(_("Unknown direction %(d)s.") % {"d": direction})
     if kind not in Activity.Kind.values:
         raise ValidationError(_("Unknown activity %(kind)s.") % {"kind": kind})
     if outcome and outcome not in Activity.Outcome.values:
@@ -443,6 +450,7 @@ def add_activity(
             file_name=file_name[:255],
             content_type=content_type,
             content=content,
+            direction=direction,
             author=_staff(actor),
             at=when,
         )
@@ -462,7 +470,7 @@ def add_activity(
             actor,
             "tickets.activity",
             ticket,
-            after={"kind": kind, "outcome": outcome, "file": file_name},
+            after={"kind": kind, "outcome": outcome, "direction": direction, "file": file_name},
         )
     return activity
 

@@ -299,11 +299,17 @@ class RepeatOut(Schema):
 
 
 class FcrOut(Schema):
+    """First-contact resolution: closed, never reopened, no repeat on the same reason in
+    the repeat window, no further contact from the customer (our own calls do not count).
+    `one_touch`: the same with at most one call or visit in all."""
+
     key: int | None
     name: str
     closed: int
     first_contact: int
     rate: float | None
+    one_touch: int
+    one_touch_rate: float | None
 
 
 class ReportPeriod(Schema):

@@ -215,7 +215,19 @@ class _Desk:
                 agent, ticket, kind="call", outcome="reached", text="已答复客户"
             )
         )
-        steps.run(lambda: actions.close(agent, ticket, note="首次接触即解决"))
+        if rng.random() < 0.06:  # not quite answered: the customer calls again
+            steps.later(rng.uniform(1, 24) * HOUR)
+            steps.run(
+                lambda: actions.add_activity(
+                    agent,
+                    ticket,
+                    kind="call",
+                    direction="inbound",
+                    outcome="reached",
+                    text="客户再次来电询问",
+                )
+            )
+        steps.run(lambda: actions.close(agent, ticket, note="已答复客户"))
 
     def _complaint(
         self, steps: _Steps, ticket: Ticket, agent: Any, code: str, is_repeat: bool
@@ -258,6 +270,18 @@ class _Desk:
             )
         if not steps.run(lambda: actions.investigate(agent, ticket, **analysis)):
             return
+        if rng.random() < (0.35 if late or severity >= 3 else 0.12):  # the customer chases
+            steps.later(rng.uniform(2, 20) * HOUR)
+            steps.run(
+                lambda: actions.add_activity(
+                    agent,
+                    ticket,
+                    kind="call",
+                    direction="inbound",
+                    outcome="reached",
+                    text="客户来电催问处理进度",
+                )
+            )
         rounds = 0
         while rounds < 3:
             rounds += 1

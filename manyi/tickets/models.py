@@ -333,9 +333,18 @@ class Activity(models.Model):
         CALLBACK = "callback", _("Asked to call back")
         WRONG_NUMBER = "wrong_number", _("Wrong number")
 
+    class Direction(models.TextChoices):
+        # First-contact resolution counts the customer's contacts, not ours (reports.py).
+        NONE = "", _("—")
+        OUTBOUND = "outbound", _("We contacted the customer")
+        INBOUND = "inbound", _("The customer contacted us")
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    direction = models.CharField(
+        _("who contacted whom"), max_length=10, choices=Direction.choices, blank=True
+    )
     text = models.TextField(_("text"), blank=True)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
     content_type = models.CharField(_("content type"), max_length=100, blank=True)

@@ -37,6 +37,9 @@ class AssignStep(TicketStep):
 
 class ContactStep(TicketStep):
     kind: Literal["call", "visit"] = "call"
+    direction: Literal["outbound", "inbound"] = Field(
+        "outbound", description="inbound: the customer contacted us about this ticket"
+    )
     outcome: Activity.Outcome = Field(..., description="how the attempt went")
     note: Text = ""
     reply: Id | None = Field(None, description="a canned reply (id), filled in and appended")
@@ -254,7 +257,9 @@ def take(
         actions.resume(user, ticket)
     elif action == "contact":
         text = _with_reply(ticket, d.note, d.reply)
-        actions.add_activity(user, ticket, kind=d.kind, text=text, outcome=d.outcome)
+        actions.add_activity(
+            user, ticket, kind=d.kind, text=text, outcome=d.outcome, direction=d.direction
+        )
     elif action == "note":
         actions.add_activity(user, ticket, kind="note", text=_with_reply(ticket, d.note, d.reply))
     elif action == "attach":

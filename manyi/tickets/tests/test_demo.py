@@ -49,3 +49,11 @@ def test_a_year_of_tickets_with_approvals_repeats_reopens_and_breaches():
     assert reports.repeats(tickets, None, None)
     by_agent = reports.first_contact_resolution(tickets, "agent")
     assert by_agent and all(row["rate"] is None or 0 <= row["rate"] <= 1 for row in by_agent)
+    # First-contact resolution is plausible for every reason with enough tickets: some
+    # customers chase, reopen or come back, most do not.
+    by_reason = [
+        row
+        for row in reports.first_contact_resolution(tickets, "reason")
+        if row["closed"] >= 15 and row["key"] is not None
+    ]
+    assert by_reason and all(0.3 < row["rate"] < 0.97 for row in by_reason), by_reason

@@ -397,6 +397,8 @@ def test_repeat_report_and_first_contact_resolution(api, org, setup):
             "closed": 2,
             "first_contact": 1,
             "rate": 0.5,
+            "one_touch": 1,
+            "one_touch_rate": 0.5,
         }
     ]
     by_reason = api(agent).get("/tickets/reports/first-contact-resolution?by=reason").json()
