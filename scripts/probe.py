@@ -166,6 +166,7 @@ class Demo:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, "MANYI_VAR_DIR": str(self.var), "MANYI_DEBUG": "0"}
+        self.env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whatever is installed
         self.env.pop("DATABASE_URL", None)
         if database:
             self.env["DATABASE_URL"] = self._fresh_postgres(database)

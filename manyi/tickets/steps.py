@@ -31,6 +31,21 @@ class TicketStep(Schema):
 Text = Annotated[str, Field(max_length=5000)]
 
 
+def one_of(choices: Any) -> Any:
+    """A model's choices as a literal type: their values inline in the OpenAPI document
+    (an enum would be a component named by its class, and Remedy.Kind and Promise.Kind
+    would clash)."""
+    return Literal[tuple(choices.values)]
+
+
+Outcome = one_of(Activity.Outcome)
+Fault = one_of(Ticket.Fault)
+Relationship = one_of(Ticket.Relationship)
+RemedyKind = one_of(Remedy.Kind)
+AgreementMethod = one_of(Agreement.Method)
+PromiseKind = one_of(Promise.Kind)
+
+
 class AssignStep(TicketStep):
     assignee: Id = Field(..., description="the staff member (id) who handles the ticket")
 
@@ -40,7 +55,7 @@ class ContactStep(TicketStep):
     direction: Literal["outbound", "inbound"] = Field(
         "outbound", description="inbound: the customer contacted us about this ticket"
     )
-    outcome: Activity.Outcome = Field(..., description="how the attempt went")
+    outcome: Outcome = Field(..., description="how the attempt went")
     note: Text = ""
     reply: Id | None = Field(None, description="a canned reply (id), filled in and appended")
 
@@ -57,16 +72,16 @@ class InvestigateStep(TicketStep):
     cause: Text | None = None
     repeat_cause: Text | None = None
     severity: int | None = Field(None, ge=1, le=4)
-    company_fault: Ticket.Fault | None = None
+    company_fault: Fault | None = None
     customer_demand: Text | None = None
-    relationship: Ticket.Relationship | Literal[""] | None = None
+    relationship: Relationship | Literal[""] | None = None
     word_of_mouth_risk: int | None = Field(None, ge=1, le=4)
 
 
 class RemedyStep(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    kind: Remedy.Kind
+    kind: RemedyKind
     amount: DecimalIn = Decimal("0")
     description: str = Field("", max_length=300)
     department: Id | None = Field(None, description="the department (id) that executes it")
@@ -86,7 +101,7 @@ class RejectStep(TicketStep):
 
 
 class AgreeStep(TicketStep):
-    method: Agreement.Method
+    method: AgreementMethod
     reference: str = Field("", max_length=200, description="SMS code, call id ...")
     signature: str = Field("", description="a signature image, base64")
 
@@ -118,7 +133,7 @@ class ResumeStep(TicketStep):
 
 
 class PromiseStep(TicketStep):
-    kind: Promise.Kind
+    kind: PromiseKind
     due_at: IsoDateTime
 
 

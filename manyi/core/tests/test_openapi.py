@@ -36,7 +36,25 @@ def test_every_schema_has_a_unique_component_name():
         if schema.__name__ in seen and seen[schema.__name__] != where:
             clashes.append((seen[schema.__name__], where))
         seen.setdefault(schema.__name__, where)
+        for enum in _enums_of(schema):  # an enum is a component too, named by its class
+            place = f"{enum.__module__}.{enum.__qualname__}"
+            if enum.__name__ in seen and seen[enum.__name__] != place:
+                clashes.append((seen[enum.__name__], place))
+            seen.setdefault(enum.__name__, place)
     assert clashes == []
+
+
+def _enums_of(schema) -> set:
+    import enum
+    import typing
+
+    found, pending = set(), [f.annotation for f in schema.model_fields.values()]
+    while pending:
+        annotation = pending.pop()
+        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            found.add(annotation)
+        pending.extend(typing.get_args(annotation))
+    return found
 
 
 def test_the_document_validates(document):
