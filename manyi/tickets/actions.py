@@ -29,8 +29,14 @@ from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch, Department, Staff
-from manyi.org.permissions import require_permission
-from manyi.org.scoping import can_see_branch, get_visible_or_404, require_branch, staff_of
+from manyi.org.permissions import has_permission, require_permission
+from manyi.org.scoping import (
+    can_see_branch,
+    get_visible_or_404,
+    require_branch,
+    staff_of,
+    visible_branch_ids,
+)
 
 from . import policy
 from .config import active_reason
@@ -311,19 +317,22 @@ def create_ticket(
         targets = policy.targets_for(
             fields.get("ticket_type", TicketType.COMPLAINT), fields.get("priority", "normal")
         )
+        registrar = _registrar(actor, branch)
         ticket = Ticket(
             number=_next_number(now.astimezone(calendar.tz).date()),
             branch=branch,
             customer=customer,
             reason=reason,
             recorder=_staff(actor),
+            assignee=registrar,
+            status=S.ASSIGNED if registrar is not None else S.REGISTERED,
             created_at=now,
             **fields,
             **policy.due_times(calendar, now, targets),
         )
         # Field checks only: the number is unique by construction.
         ticket.full_clean(
-            exclude=["recorder", "customer", "branch", "reason", "number"],
+            exclude=["recorder", "customer", "branch", "reason", "number", "assignee"],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -341,6 +350,7 @@ def create_ticket(
                 "type": ticket.ticket_type,
                 "reason": reason.code if reason else "",
                 "repeat_of": repeat.number if repeat else "",
+                "assignee": registrar.pk if registrar else "",
             },
         )
         timeline_append(
@@ -361,8 +371,20 @@ def create_ticket(
             ),
             actor=actor,
         )
-        _auto_assign(ticket)
+        _auto_assign(ticket)  # a matching assignment rule overrides the registrar
     return ticket
+
+
+def _registrar(actor: Any, branch: Branch) -> Staff | None:
+    """Whoever registers a contact at their own branch handles it, unless an assignment
+    rule gives it to someone (they may pass it on); a company-wide manager registering for
+    a branch leaves it to the branch."""
+    from manyi.org.roles import Scope
+
+    me = _staff(actor) if actor != SYSTEM else None
+    if me is None or me.scope != Scope.BRANCH or not has_permission(actor, "tickets.work"):
+        return None
+    return me if branch.pk in visible_branch_ids(actor) else None
 
 
 def _auto_assign(ticket: Ticket) -> None:

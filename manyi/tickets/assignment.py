@@ -53,6 +53,7 @@ def choose(rule: AssignmentRule, ticket: Ticket) -> Staff | None:
         load = dict(
             Ticket.objects.filter(assignee__in=pool)
             .exclude(status=Status.CLOSED)
+            .exclude(pk=ticket.pk)  # (given to whoever registered it, until now)
             .values_list("assignee")
             .annotate(n=Count("pk"))
         )

@@ -208,7 +208,8 @@ class _Desk:
             )
         )
         steps.later(rng.uniform(0.05, 0.5) * HOUR)
-        steps.run(lambda: actions.assign(agent, ticket, assignee=agent.staff))
+        if ticket.assignee_id is None:  # (whoever registers a contact handles it)
+            steps.run(lambda: actions.assign(agent, ticket, assignee=agent.staff))
         steps.later(rng.uniform(0.05, 1) * HOUR)
         steps.run(
             lambda: actions.add_activity(
@@ -234,7 +235,9 @@ class _Desk:
     ) -> None:
         rng = self.rng
         steps.later(rng.uniform(0.1, 1.0) * HOUR)
-        if not steps.run(lambda: actions.assign(agent, ticket, assignee=agent.staff)):
+        if ticket.assignee_id is None and not steps.run(
+            lambda: actions.assign(agent, ticket, assignee=agent.staff)
+        ):
             return
         # First response: usually within the hour, sometimes days late (a breach).
         late = rng.random() < 0.1

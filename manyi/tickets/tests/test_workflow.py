@@ -64,7 +64,9 @@ def test_the_seven_steps_with_approval_rejection_orders_and_reopen(api, org, set
     ticket = register(api, org, setup)
     number = ticket["number"]
     assert number.startswith("TS-") and len(number) == len("TS-20261123-0001")
-    assert ticket["status"] == "registered" and ticket["first_response_due"]
+    # Whoever registers a contact at their branch handles it (no assignment rule here).
+    assert ticket["status"] == "assigned" and ticket["first_response_due"]
+    assert ticket["assignee"] == staff(org.agent_a1).name
     tid = ticket["id"]
     agent = org.agent_a1
 
@@ -655,7 +657,7 @@ def test_every_step_refuses_an_unknown_field_naming_it_in_chinese_and_english(
         body = refused.json()
         assert body["code"] == "validation_error"
         assert words in body["message"] and "statuz" in body["message"], body["message"]
-    assert Ticket.objects.get(pk=tid).status == "registered"  # nothing happened
+    assert Ticket.objects.get(pk=tid).status == "assigned"  # nothing happened
 
 
 def test_every_step_is_documented_with_its_own_fields():
@@ -689,3 +691,14 @@ def test_a_missing_or_wrong_field_is_named_in_the_users_language(api, org, setup
     )
     assert wrong.status_code == 422 and "outcome" in wrong.json()["message"]
     assert "reached" in wrong.json()["message"]  # the choices are listed
+
+
+def test_a_company_wide_manager_registering_for_a_branch_leaves_it_unassigned(api, org, setup):
+    body = {
+        "branch": "A1",
+        "customer_id": setup["customer"].pk,
+        "channel": "phone",
+        "subject": "来电咨询",
+    }
+    registered = api(org.manager).post("/tickets", body).json()
+    assert (registered["status"], registered["assignee"]) == ("registered", None)
