@@ -20,6 +20,7 @@ class NavItem:
     url_name: str
     permission: str | None = None
     order: int = 100
+    badge: Callable[[Any], int] | None = None  # a count beside the label (work waiting)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def nav_for(user: Any) -> list[dict[str, Any]]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        items.append({"key": item.key, "label": item.label, "url": url})
+        badge = item.badge(user) if item.badge is not None else 0
+        items.append({"key": item.key, "label": item.label, "url": url, "badge": badge})
     return items
 
 

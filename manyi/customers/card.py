@@ -6,7 +6,7 @@ Later modules add figures (open complaints, last satisfaction answer, next visit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from manyi.core.money import cny
 
-from .models import Customer
+from .models import Customer, Transaction
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,13 @@ def _purchases(customer: Customer) -> list[Figure]:
         Figure("purchases", _("Purchases"), data["purchases"], 20),
         Figure("last_purchase", _("Last purchase"), data["last_purchase"], 30),
     ]
+
+
+def lifetime_revenues(customer_ids: Iterable[int]) -> dict[int, Any]:
+    """Lifetime revenue (CNY text) of many customers in one query, for lists of them."""
+    rows = (
+        Transaction.objects.filter(customer_id__in=list(customer_ids))
+        .values("customer_id")
+        .annotate(revenue=Sum("amount"))
+    )
+    return {row["customer_id"]: cny(row["revenue"]) for row in rows}

@@ -616,15 +616,10 @@ def _pending(ticket: Ticket) -> Proposal:
 
 
 def _next_step(proposal: Proposal) -> str | None:
-    done = list(
-        proposal.approvals.filter(approved=True).order_by("pk").values_list("role", flat=True)
-    )
-    for role in proposal.required_roles:
-        if role in done:
-            done.remove(role)
-        else:
-            return role
-    return None
+    from .approvals import next_role
+
+    done = proposal.approvals.filter(approved=True).order_by("pk").values_list("role", flat=True)
+    return next_role(proposal.required_roles, done)
 
 
 def approve(actor: Any, ticket: Ticket, *, comment: str = "") -> Proposal:

@@ -12,6 +12,18 @@ class TicketsConfig(AppConfig):
         from manyi.customers.timeline import timeline_kind
 
         register_nav(NavItem("tickets", _("Complaints"), "tickets:queue", "tickets.view", 10))
+        from .approvals import count_for
+
+        register_nav(
+            NavItem(
+                "approvals",
+                _("Waiting for my approval"),
+                "tickets:approvals",
+                "tickets.approve",
+                11,
+                badge=count_for,
+            )
+        )
         from django.db.models.signals import post_migrate
 
         from . import history, sla  # noqa: F401  (the card's figures, the escalation job)

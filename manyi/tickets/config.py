@@ -8,7 +8,7 @@ import copy
 
 from manyi.core.configcache import ConfigCache
 
-from .models import AssignmentRule, ReasonCode, Settings, SLAPolicy
+from .models import ApprovalRule, AssignmentRule, ReasonCode, Settings, SLAPolicy
 
 _REASONS: ConfigCache[dict[str, ReasonCode]] = ConfigCache(
     "ticket-reasons", depends_on=["tickets.ReasonCode"]
@@ -18,6 +18,9 @@ _PARENTS: ConfigCache[dict[int, int | None]] = ConfigCache(
 )
 _SLA: ConfigCache[list[SLAPolicy]] = ConfigCache("ticket-sla", depends_on=["tickets.SLAPolicy"])
 _SETTINGS: ConfigCache[Settings] = ConfigCache("ticket-settings", depends_on=["tickets.Settings"])
+_APPROVAL_RULES: ConfigCache[list[ApprovalRule]] = ConfigCache(
+    "ticket-approval-rules", depends_on=["tickets.ApprovalRule"]
+)
 _RULES: ConfigCache[list[AssignmentRule]] = ConfigCache(
     "ticket-assignment-rules", depends_on=["tickets.AssignmentRule"]
 )
@@ -53,3 +56,8 @@ def settings() -> Settings:
 
 def active_assignment_rules() -> list[AssignmentRule]:
     return _RULES.get("active", lambda: list(AssignmentRule.objects.filter(active=True)))
+
+
+def approval_rules() -> list[ApprovalRule]:
+    """The configured approval ladder, lowest rank first (empty: the built-in one)."""
+    return _APPROVAL_RULES.get("all", lambda: list(ApprovalRule.objects.order_by("rank")))

@@ -15,7 +15,7 @@ from manyi.businesstime.engine import BusinessCalendar
 from manyi.org.roles import Role
 
 from .config import sla_policies
-from .models import ApprovalRule, Priority, TicketType
+from .models import Priority, TicketType
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,9 @@ DEFAULT_RULES = (
 
 
 def approval_rules() -> list[Rule]:
-    rows = [
-        Rule(r.role, r.rank, r.max_amount, r.max_severity, r.two_step)
-        for r in ApprovalRule.objects.order_by("rank")
-    ]
+    from .config import approval_rules as configured
+
+    rows = [Rule(r.role, r.rank, r.max_amount, r.max_severity, r.two_step) for r in configured()]
     return rows or list(DEFAULT_RULES)
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.register, name="register"),
     path("reports/", views.report, name="report"),
+    path("approvals/", views.approvals, name="approvals"),
     path("views/", views.save_view, name="save_view"),
     path("views/<int:pk>/delete/", views.delete_view, name="delete_view"),
     path("configuration/", config_views.configuration, name="configuration"),

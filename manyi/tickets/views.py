@@ -13,17 +13,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from manyi.analytics.text import normalise_phone
-from manyi.customers.card import purchase_figures
+from manyi.customers.card import lifetime_revenues, purchase_figures
 from manyi.customers.models import Contact, Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
+from manyi.org.roles import Role
 from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
+from .approvals import earlier_tickets, waiting_for
 from .forms import AnalysisForm
 from .history import customer_history
 from .models import (
@@ -163,6 +166,40 @@ def _customer_for(user: Any, branch: Branch, lookup: str) -> Customer | None:
         if contact is not None:
             return contact.customer
     return None
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    """待我审批: the proposals this person may approve now, oldest first, with what the
+    decision needs on the row (amount, severity, the customer's value and history)."""
+    require_permission(request.user, "tickets.approve")
+    rows = waiting_for(request.user)
+    customers = {p.ticket.customer_id for p in rows}
+    revenue = lifetime_revenues(customers)
+    history = earlier_tickets(customers)
+    return render(
+        request,
+        "tickets/approvals.html",
+        {
+            "rows": [
+                {
+                    "proposal": p,
+                    "ticket": p.ticket,
+                    "level": _role_name(p.level),
+                    "revenue": revenue.get(p.ticket.customer_id, "¥0.00"),
+                    "tickets": history.get(p.ticket.customer_id, 1),
+                }
+                for p in rows
+            ],
+        },
+    )
+
+
+def _role_name(role: str) -> str:
+    try:
+        return str(Role(role).label)
+    except ValueError:
+        return role
 
 
 @login_required
@@ -362,4 +399,7 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, message)
     else:
         messages.success(request, _("Done."))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}):
+        return redirect(back)  # e.g. the approvals list the step was taken from
     return redirect("tickets:detail", pk=pk)

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.django_db
 # entry, its timeline line and its event, inside one transaction (two statements).
 REGISTER_QUERIES = 9
 # The queue page: session, user, staff, the count, the page of tickets with their branch,
-# reason, assignee and customer (one join), and the saved views. The person's branches are
-# cached between requests.
-QUEUE_QUERIES = 6
+# reason, assignee and customer (one join), the saved views, and for anyone who may approve
+# the top bar's count of proposals waiting for them (one query when none waits). The
+# person's branches and the approval ladder are cached between requests.
+QUEUE_QUERIES = 7
 
 
 @pytest.fixture
