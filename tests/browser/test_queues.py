@@ -26,6 +26,13 @@ def _hall(org):
     return actions.settings_for(org.a1), counter
 
 
+def ready(page, selector: str) -> None:
+    """The next page is there and its scripts run (the keyboard's script is deferred: a
+    key pressed before it runs would be lost)."""
+    page.wait_for_selector(selector)
+    page.wait_for_load_state("load")
+
+
 def test_kiosk_counter_and_board(org, live_server, browser_page):
     settings, counter = _hall(org)
     base = live_server.url
@@ -47,9 +54,9 @@ def test_kiosk_counter_and_board(org, live_server, browser_page):
     login(clerk, base, "agent_a1")
     clerk.goto(f"{base}/queues/counter/{counter.pk}/")
     clerk.click("#open")
-    clerk.wait_for_selector("#call-next")
+    ready(clerk, "#call-next")
     clerk.keyboard.press("n")  # the console is keyboard-driven
-    clerk.wait_for_selector("#recall")
+    ready(clerk, "#recall")
     called = time.monotonic()
     assert clerk.locator("#current-number").inner_text() == "A001"
     # the board shows it without a reload, well within a second of the call
@@ -61,9 +68,9 @@ def test_kiosk_counter_and_board(org, live_server, browser_page):
     clerk.keyboard.press("r")
     expect(board.locator("#recent-calls tbody tr")).to_have_count(2, timeout=1000)
     clerk.keyboard.press("s")
-    clerk.wait_for_selector("#finish")
+    ready(clerk, "#finish")
     clerk.keyboard.press("f")
-    clerk.wait_for_selector("#call-next")
+    ready(clerk, "#call-next")
     from manyi.queues.models import QueueTicket
 
     assert QueueTicket.objects.get().status == "done"
