@@ -45,7 +45,7 @@ from .search import capped_count, search
 from .sla import breached
 from .steps import SCHEMAS, STEPS, parse, take
 
-QUEUES = ("mine", "team", "breached", "all")
+QUEUES = ("mine", "unassigned", "team", "breached", "all")
 
 
 class _SearchPaginator(Paginator):
@@ -63,19 +63,21 @@ REMEDY_ROWS = 4
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "tickets.view")
-    which = request.GET.get("queue") or "mine"
-    if which not in QUEUES:
-        which = "mine"
-    tickets = Ticket.objects.visible_to(request.user).select_related(
-        "branch", "reason", "assignee", "customer"
-    )
+    visible = Ticket.objects.visible_to(request.user)
     me = staff_of(request.user)
-    if which == "mine":
-        tickets = tickets.filter(assignee=me).exclude(status=Status.CLOSED)
-    elif which == "team":
-        tickets = tickets.exclude(status=Status.CLOSED)
-    elif which == "breached":
-        tickets = breached(tickets)
+    open_tickets = visible.exclude(status=Status.CLOSED)
+    tabs = {
+        "mine": open_tickets.filter(assignee=me),
+        "unassigned": open_tickets.filter(assignee__isnull=True),
+        "team": open_tickets,
+        "breached": breached(visible),
+        "all": visible,
+    }
+    counts = {key: tabs[key].count() for key in ("mine", "unassigned", "team", "breached")}
+    which = request.GET.get("queue") or ""
+    if which not in QUEUES:  # where the person's work is: theirs, else the unclaimed
+        which = "mine" if counts["mine"] else "unassigned" if counts["unassigned"] else "team"
+    tickets = tabs[which].select_related("branch", "reason", "assignee", "customer")
     status = request.GET.get("status") or ""
     if status in Status.values:
         tickets = tickets.filter(status=status)
@@ -96,10 +98,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "queue": which,
             "queues": [
-                ("mine", _("My queue")),
-                ("team", _("Team queue")),
-                ("breached", _("Past a deadline")),
-                ("all", _("All")),
+                ("mine", _("My queue"), counts["mine"]),
+                ("unassigned", _("Not yet assigned"), counts["unassigned"]),
+                ("team", _("Team queue"), counts["team"]),
+                ("breached", _("Past a deadline"), counts["breached"]),
+                ("all", _("All"), None),
             ],
             "statuses": Status.choices,
             "status": status,

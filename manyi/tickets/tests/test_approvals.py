@@ -101,3 +101,25 @@ def test_the_list_takes_a_fixed_number_of_queries(org, login):
         counts.append(len(queries.captured_queries))
 
     assert counts == [APPROVALS_QUERIES] * 2, counts
+
+
+def test_the_queue_opens_where_the_persons_work_is_with_counts_on_the_tabs(org, login):
+    from manyi.customers import actions as customer_actions
+
+    customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="孙丽")
+    # The manager registers for the branch: nobody has it yet.
+    waiting = actions.create_ticket(
+        org.manager, branch=org.a1, customer=customer, channel="phone", subject="来电咨询"
+    )
+    agent = login(org.agent_a1)
+    page = agent.get("/tickets/").content.decode()
+    assert 'aria-current="page" data-queue="unassigned"' in page  # nothing of mine yet
+    assert waiting.number in page
+    assert re.search(r'data-queue="unassigned">[^<]*<span class="count">1</span>', page)
+    assert re.search(r'data-queue="mine">[^<]*<span class="count">0</span>', page)
+    actions.assign(org.agent_a1, waiting, assignee=org.agent_a1.staff)
+    page = agent.get("/tickets/").content.decode()
+    assert 'aria-current="page" data-queue="mine"' in page
+    assert re.search(r'data-queue="mine">[^<]*<span class="count">1</span>', page)
+    chosen = agent.get("/tickets/?queue=team").content.decode()
+    assert 'aria-current="page" data-queue="team"' in chosen

@@ -17,11 +17,12 @@ pytestmark = pytest.mark.django_db
 # Registering: the customer, the day's number, the repeat check, the ticket, its audit
 # entry, its timeline line and its event, inside one transaction (two statements).
 REGISTER_QUERIES = 9
-# The queue page: session, user, staff, the count, the page of tickets with their branch,
-# reason, assignee and customer (one join), the saved views, and for anyone who may approve
+# The queue page: session, user, staff, the counts of four tabs (mine, not yet assigned,
+# team, past a deadline), the count, the page of tickets with their branch, reason,
+# assignee and customer (one join), the saved views, and for anyone who may approve
 # the top bar's count of proposals waiting for them (one query when none waits). The
 # person's branches and the approval ladder are cached between requests.
-QUEUE_QUERIES = 7
+QUEUE_QUERIES = 11
 
 
 @pytest.fixture
