@@ -637,7 +637,7 @@ def approve(actor: Any, ticket: Ticket, *, comment: str = "") -> Proposal:
             if staff is None or not policy.may_approve(staff.role, step):
                 raise PermissionDenied(
                     _("This proposal needs the approval of a %(role)s or higher.")
-                    % {"role": _role_label(step)}
+                    % {"role": role_label(step)}
                 )
             if proposal.proposed_by_id == staff.pk:
                 raise PermissionDenied(_("You cannot approve your own proposal."))
@@ -674,7 +674,7 @@ def reject(actor: Any, ticket: Ticket, *, comment: str) -> Proposal:
         if actor != SYSTEM and (staff is None or not policy.may_approve(staff.role, step)):
             raise PermissionDenied(
                 _("This proposal needs the decision of a %(role)s or higher.")
-                % {"role": _role_label(step)}
+                % {"role": role_label(step)}
             )
         Approval.objects.create(
             proposal=proposal,
@@ -690,7 +690,8 @@ def reject(actor: Any, ticket: Ticket, *, comment: str) -> Proposal:
     return proposal
 
 
-def _role_label(role: str) -> str:
+def role_label(role: str) -> str:
+    """A role code as people read it (主管), the code itself when it is unknown."""
     from manyi.org.roles import Role
 
     try:

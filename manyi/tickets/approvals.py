@@ -37,9 +37,6 @@ def waiting_for(user: Any) -> list[Proposal]:
     if staff is None or not has_permission(user, "tickets.approve"):
         return []
     rules = policy.approval_rules()
-    own = policy.rule_for(staff.role, rules)
-    if own is None:
-        return []
     pending = (
         Proposal.objects.visible_to(user)
         .filter(state=Proposal.State.PENDING, ticket__status=Status.AWAITING_APPROVAL)
@@ -51,8 +48,7 @@ def waiting_for(user: Any) -> list[Proposal]:
     for proposal in pending:
         approvals = [a for a in proposal.approvals.all() if a.approved]
         level = next_role(proposal.required_roles, [a.role for a in approvals])
-        needed = policy.rule_for(level, rules) if level is not None else None
-        if needed is None or own.rank < needed.rank:  # a higher level may stand in
+        if level is None or not policy.may_approve(staff.role, level, rules):
             continue
         if proposal.proposed_by_id == staff.pk or any(a.approver_id == staff.pk for a in approvals):
             continue

@@ -217,18 +217,19 @@ class _Desk:
             )
         )
         if rng.random() < 0.06:  # not quite answered: the customer calls again
-            steps.later(rng.uniform(1, 24) * HOUR)
-            steps.run(
-                lambda: actions.add_activity(
-                    agent,
-                    ticket,
-                    kind="call",
-                    direction="inbound",
-                    outcome="reached",
-                    text="客户再次来电询问",
-                )
-            )
+            self._customer_calls(steps, agent, ticket, rng.uniform(1, 24), "客户再次来电询问")
         steps.run(lambda: actions.close(agent, ticket, note="已答复客户"))
+
+    @staticmethod
+    def _customer_calls(steps: _Steps, agent: Any, ticket: Ticket, hours: float, text: str) -> None:
+        """The customer calls about the ticket after `hours` (an inbound contact: it
+        counts against first-contact resolution)."""
+        steps.later(hours * HOUR)
+        steps.run(
+            lambda: actions.add_activity(
+                agent, ticket, kind="call", direction="inbound", outcome="reached", text=text
+            )
+        )
 
     def _complaint(
         self, steps: _Steps, ticket: Ticket, agent: Any, code: str, is_repeat: bool
@@ -274,17 +275,7 @@ class _Desk:
         if not steps.run(lambda: actions.investigate(agent, ticket, **analysis)):
             return
         if rng.random() < (0.35 if late or severity >= 3 else 0.12):  # the customer chases
-            steps.later(rng.uniform(2, 20) * HOUR)
-            steps.run(
-                lambda: actions.add_activity(
-                    agent,
-                    ticket,
-                    kind="call",
-                    direction="inbound",
-                    outcome="reached",
-                    text="客户来电催问处理进度",
-                )
-            )
+            self._customer_calls(steps, agent, ticket, rng.uniform(2, 20), "客户来电催问处理进度")
         rounds = 0
         while rounds < 3:
             rounds += 1

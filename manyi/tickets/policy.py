@@ -77,9 +77,10 @@ def required_approvals(proposer_role: str, amount: Decimal, severity: int) -> li
     return [top.role]
 
 
-def may_approve(approver_role: str, required_role: str) -> bool:
-    """A higher level may stand in for a lower one; never the other way round."""
-    rules = approval_rules()
+def may_approve(approver_role: str, required_role: str, rules: list[Rule] | None = None) -> bool:
+    """A higher level may stand in for a lower one; never the other way round. `rules`:
+    the ladder already read, when many proposals are checked at once."""
+    rules = rules if rules is not None else approval_rules()
     mine, needed = rule_for(approver_role, rules), rule_for(required_role, rules)
     return mine is not None and needed is not None and mine.rank >= needed.rank
 

@@ -22,7 +22,6 @@ from manyi.customers.card import lifetime_revenues, purchase_figures
 from manyi.customers.models import Contact, Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
-from manyi.org.roles import Role
 from manyi.org.scoping import get_visible_or_404, staff_of
 
 from . import actions, reports
@@ -188,7 +187,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
                 {
                     "proposal": p,
                     "ticket": p.ticket,
-                    "level": _role_name(p.level),
+                    "level": actions.role_label(p.level),
                     "revenue": revenue.get(p.ticket.customer_id, "¥0.00"),
                     "tickets": history.get(p.ticket.customer_id, 1),
                 }
@@ -196,13 +195,6 @@ def approvals(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
-
-
-def _role_name(role: str) -> str:
-    try:
-        return str(Role(role).label)
-    except ValueError:
-        return role
 
 
 @login_required
