@@ -30,7 +30,10 @@ def _schedule(
 
 @subscriber(TicketClosed, inline=True)
 def after_ticket_closed(event: TicketClosed, meta: EventMeta) -> None:
-    # the answers rate the service of the ticket's owner
+    # the answers rate the service of the ticket's owner; a customer we could not reach
+    # is not asked either
+    if event.outcome == "unreachable":
+        return
     _schedule(event.name, event.customer_id, f"ticket:{event.ticket_id}", meta, event.assignee_id)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,6 +47,7 @@ from .models import (
     Agreement,
     Approval,
     ApprovalRule,
+    ClosingOutcome,
     ExecutionOrder,
     FollowUp,
     NumberSeries,
@@ -66,6 +68,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "assign": OPEN,
     "investigate": frozenset({S.ASSIGNED, S.INVESTIGATING, S.REJECTED}),
     "propose": frozenset({S.INVESTIGATING, S.REJECTED}),
+    "decline": frozenset({S.INVESTIGATING, S.REJECTED}),
     "approve": frozenset({S.AWAITING_APPROVAL}),
     "reject": frozenset({S.AWAITING_APPROVAL}),
     "agree": frozenset({S.PROPOSED, S.APPROVED}),
@@ -73,6 +76,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "follow_up": frozenset({S.FOLLOW_UP}),
     "close": frozenset({S.FOLLOW_UP}),
     "reopen": frozenset({S.FOLLOW_UP, S.CLOSED}),
+    "close_unreachable": OPEN - {S.AWAITING_APPROVAL},
     "pause": OPEN,
     "resume": OPEN,
 }
@@ -139,12 +143,15 @@ ACTION_LABELS = {
     "assign": gettext_lazy("assign"),
     "investigate": gettext_lazy("investigate"),
     "propose": gettext_lazy("propose a resolution"),
+    "decline": gettext_lazy("decline the demand with reasons"),
     "approve": gettext_lazy("approve"),
     "reject": gettext_lazy("reject"),
     "agree": gettext_lazy("record the customer's agreement"),
     "complete_order": gettext_lazy("complete an execution order"),
     "follow_up": gettext_lazy("record the follow-up"),
+    "follow_up_due": gettext_lazy("hand over for the follow-up"),
     "close": gettext_lazy("close"),
+    "close_unreachable": gettext_lazy("close: the customer cannot be reached"),
     "reopen": gettext_lazy("reopen"),
     "pause": gettext_lazy("wait for the customer"),
     "resume": gettext_lazy("resume"),
@@ -214,14 +221,20 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
+DECLINED_WINDOW = dt.timedelta(days=365)
+
+
 def _find_repeat(ticket: Ticket) -> Ticket | None:
     if ticket.reason_id is None:
         return None
     window = dt.timedelta(days=Settings.current().repeat_window_days)
+    # A customer who was told no and comes back about the same matter is a repeat even
+    # after the usual window: the earlier answer is what the new handling must start from.
     earlier = Ticket.objects.filter(
+        Q(created_at__gte=ticket.created_at - window)
+        | Q(outcome=ClosingOutcome.DECLINED, created_at__gte=ticket.created_at - DECLINED_WINDOW),
         customer_id=ticket.customer_id,
         reason_id=ticket.reason_id,
-        created_at__gte=ticket.created_at - window,
         created_at__lt=ticket.created_at,
     )
     if ticket.pk is not None:
@@ -655,6 +668,8 @@ def approve(actor: Any, ticket: Ticket, *, comment: str = "") -> Proposal:
             proposal.state = Proposal.State.APPROVED
             proposal.save(update_fields=["state"])
             _move(actor, ticket, "approve", S.APPROVED, level=step, comment=comment)
+            if proposal.kind == Proposal.Kind.DECLINE:  # the decision to say no is taken
+                _finish(actor, ticket, ClosingOutcome.DECLINED, note=proposal.reasons)
         else:
             _move(actor, ticket, "approve", S.AWAITING_APPROVAL, level=step, comment=comment)
     return proposal
@@ -720,7 +735,11 @@ def agree(
         ticket = _locked(actor, ticket)
         _check(actor, "tickets.work", ticket.branch_id)
         _require_state(ticket, "agree")
-        proposal = ticket.proposals.filter(state=Proposal.State.APPROVED).order_by("-pk").first()
+        proposal = (
+            ticket.proposals.filter(state=Proposal.State.APPROVED, kind=Proposal.Kind.REMEDY)
+            .order_by("-pk")
+            .first()
+        )
         if proposal is None:
             raise TransitionRefused(_("There is no approved proposal to agree to."))
         agreement = Agreement.objects.create(
@@ -755,7 +774,7 @@ def agree(
 def _start_follow_up(actor: Any, ticket: Ticket, calendar: Any, now: dt.datetime) -> None:
     minutes = Settings.current().follow_up_after_minutes
     FollowUp.objects.create(ticket=ticket, due_at=calendar.add(now, dt.timedelta(minutes=minutes)))
-    _move(actor, ticket, "follow_up", S.FOLLOW_UP)
+    _move(actor, ticket, "follow_up_due", S.FOLLOW_UP)
 
 
 def complete_order(actor: Any, ticket: Ticket, *, order_id: int, note: str = "") -> ExecutionOrder:
@@ -810,6 +829,7 @@ def follow_up(actor: Any, ticket: Ticket, *, satisfied: bool, note: str = "") ->
 
 
 def close(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
+    """Close a complaint the customer is satisfied with, or an enquiry settled at once."""
     with transaction.atomic():
         ticket = _locked(actor, ticket)
         _check(actor, "tickets.work", ticket.branch_id)
@@ -818,31 +838,125 @@ def close(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
             verdict = ticket.follow_ups.exclude(done_at=None).order_by("-done_at").first()
             if verdict is None or not verdict.satisfied:
                 raise TransitionRefused(
-                    _("A complaint closes only after the customer said they are satisfied.")
+                    _(
+                        "A complaint closes as resolved only after the customer said they are "
+                        "satisfied; otherwise decline it with reasons or close it as unreachable."
+                    )
                 )
         else:
             _require_state(ticket, "close", QUICK_CLOSE)
-        if ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
-            raise TransitionRefused(
-                _("Ticket %(number)s still has open execution orders.") % {"number": ticket.number}
-            )
-        now = clock.now()
-        ticket.closed_at = now
-        ticket.resolved_at = ticket.resolved_at or now
-        ticket.paused_at = None
-        _move(actor, ticket, "close", S.CLOSED, note=note)
-        emit(
-            TicketClosed(
-                ticket_id=ticket.pk,
-                branch_id=ticket.branch_id,
-                customer_id=ticket.customer_id,
-                ticket_type=ticket.ticket_type,
-                reason=ticket.reason.code if ticket.reason_id else "",
-                # who served the customer: the owner, else whoever closed it at the counter
-                assignee_id=ticket.assignee_id or getattr(_staff(actor), "pk", None),
-            ),
-            actor=actor,
+        _finish(actor, ticket, ClosingOutcome.RESOLVED, note=note)
+    return ticket
+
+
+def _finish(actor: Any, ticket: Ticket, outcome: str, *, note: str = "") -> None:
+    """Close the locked ticket with its outcome (inside the caller's transaction)."""
+    if ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
+        raise TransitionRefused(
+            _("Ticket %(number)s still has open execution orders.") % {"number": ticket.number}
         )
+    now = clock.now()
+    ticket.closed_at = now
+    ticket.resolved_at = ticket.resolved_at or now
+    ticket.paused_at = None
+    ticket.outcome = outcome
+    _move(actor, ticket, "close", S.CLOSED, note=note, outcome=outcome)
+    emit(
+        TicketClosed(
+            ticket_id=ticket.pk,
+            branch_id=ticket.branch_id,
+            customer_id=ticket.customer_id,
+            ticket_type=ticket.ticket_type,
+            reason=ticket.reason.code if ticket.reason_id else "",
+            # who served the customer: the owner, else whoever closed it at the counter
+            assignee_id=ticket.assignee_id or getattr(_staff(actor), "pk", None),
+            outcome=outcome,
+        ),
+        actor=actor,
+    )
+
+
+def decline(actor: Any, ticket: Ticket, *, position: str, reasons: str) -> Proposal:
+    """Say no to an unfounded demand, with the company's position and the reasons told to
+    the customer (seed 003: 大方明確地說 NO; seed 001: 一定要说明理由). The decision needs the
+    level the settings name (a supervisor by default); whoever has it closes at once."""
+    if not position.strip() or not reasons.strip():
+        raise ValidationError(
+            _("Record the company's position and the reasons explained to the customer.")
+        )
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "decline")
+        needed = Settings.current().decline_role
+        decides = actor == SYSTEM or policy.may_approve(_role(actor), needed)
+        proposal = Proposal.objects.create(
+            ticket=ticket,
+            kind=Proposal.Kind.DECLINE,
+            proposed_at=clock.now(),
+            required_roles=[] if decides else [needed],
+            position=position,
+            reasons=reasons,
+            proposed_by=_staff(actor),
+            state=Proposal.State.APPROVED if decides else Proposal.State.PENDING,
+        )
+        if decides:
+            _finish(actor, ticket, ClosingOutcome.DECLINED, note=reasons)
+        else:
+            _move(actor, ticket, "decline", S.AWAITING_APPROVAL, approvals=needed, note=reasons)
+    return proposal
+
+
+FAILED_ATTEMPTS = frozenset(
+    {Activity.Outcome.NO_ANSWER, Activity.Outcome.BUSY, Activity.Outcome.WRONG_NUMBER}
+)
+
+
+def failed_attempts(ticket: Ticket) -> list[Activity]:
+    """Our calls and visits that did not reach the customer since they were last reached
+    (an answered call, a call-back request or their own contact starts the count again)."""
+    failed: list[Activity] = []
+    contacts = ticket.activities.filter(kind__in=[Activity.Kind.CALL, Activity.Kind.VISIT])
+    for contact in contacts.only("at", "outcome", "direction").order_by("at", "pk"):
+        if contact.outcome in FAILED_ATTEMPTS and contact.direction != Activity.Direction.INBOUND:
+            failed.append(contact)
+        else:
+            failed = []
+    return failed
+
+
+def unreachable_progress(ticket: Ticket) -> tuple[int, int]:
+    """(failed attempts, distinct business days they fall on) since last reached."""
+    calendar = calendar_for_branch(ticket.branch)
+    attempts = failed_attempts(ticket)
+    days = {a.at.astimezone(calendar.tz).date() for a in attempts}
+    return len(attempts), sum(1 for day in days if calendar.intervals_on(day))
+
+
+def close_unreachable(actor: Any, ticket: Ticket, *, note: str = "") -> Ticket:
+    """Close when the customer could not be reached after the configured attempts over the
+    configured business days; the attempts are the recorded contacts."""
+    with transaction.atomic():
+        ticket = _locked(actor, ticket)
+        _check(actor, "tickets.work", ticket.branch_id)
+        _require_state(ticket, "close_unreachable")
+        settings = Settings.current()
+        attempts, days = unreachable_progress(ticket)
+        if attempts < settings.unreachable_attempts or days < settings.unreachable_business_days:
+            raise TransitionRefused(
+                _(
+                    "Closing as unreachable needs at least %(attempts)d failed contact "
+                    "attempts over at least %(days)d business days; so far %(made)d over "
+                    "%(over)d."
+                )
+                % {
+                    "attempts": settings.unreachable_attempts,
+                    "days": settings.unreachable_business_days,
+                    "made": attempts,
+                    "over": days,
+                }
+            )
+        _finish(actor, ticket, ClosingOutcome.UNREACHABLE, note=note)
     return ticket
 
 
@@ -853,9 +967,15 @@ def reopen(actor: Any, ticket: Ticket, *, note: str) -> Ticket:
         ticket = _locked(actor, ticket)
         _check(actor, "tickets.work", ticket.branch_id)
         _require_state(ticket, "reopen")
+        if ticket.merged_into_id is not None:
+            raise TransitionRefused(
+                _("Ticket %(number)s was merged into another; work on that one.")
+                % {"number": ticket.number}
+            )
         ticket.reopened_count += 1
         ticket.closed_at = None
         ticket.resolved_at = None
+        ticket.outcome = ""
         _move(actor, ticket, "reopen", S.INVESTIGATING, note=note)
     return ticket
 
@@ -957,6 +1077,7 @@ def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Tic
         moved = Activity.objects.filter(ticket=duplicate).update(ticket=into)
         Promise.objects.filter(ticket=duplicate).update(ticket=into)
         duplicate.merged_into = into
+        duplicate.outcome = ClosingOutcome.MERGED
         duplicate.closed_at = clock.now()
         duplicate.paused_at = None
         _move(actor, duplicate, "merge", S.CLOSED, into=into.number, note=note)
@@ -1002,6 +1123,8 @@ def save_configuration(
             if fields:
                 instance.save(update_fields=fields)
         else:
+            for name, value in (changes or {}).items():  # a row not stored yet: all new
+                setattr(instance, name, value)
             before = _config_snapshot(model.objects.filter(pk=instance.pk).first())
             sets = {name: list(values) for name, values in (many or {}).items()}
             instance.full_clean()

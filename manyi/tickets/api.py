@@ -81,7 +81,10 @@ class ApprovalOut(Schema):
 
 class ProposalOut(Schema):
     id: int
+    kind: str = Field(..., description="remedy: a resolution; decline: saying no with reasons")
     state: str
+    position: str
+    reasons: str
     total: Decimal
     required_roles: list[str]
     remedies: list[RemedyOut]
@@ -153,6 +156,9 @@ class TicketOut(TicketListOut):
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
+    outcome: str = Field(
+        ..., description="how it ended: resolved, declined, unreachable, merged; blank while open"
+    )
     paused: bool
     escalation_level: int
     reopened_count: int
@@ -456,7 +462,11 @@ STEP_SUMMARIES = {
     "agree": "Step 5: record the customer's agreement",
     "complete_order": "Step 6: an execution order is done",
     "follow_up": "Step 7: record the follow-up verdict",
-    "close": "Close the ticket",
+    "close": "Close the ticket: the customer is satisfied, or an enquiry was settled",
+    "decline": "Step 4: decline the demand with the company's position and the reasons "
+    "explained to the customer (closes once the level the settings name agrees)",
+    "close_unreachable": "Close: the customer could not be reached after the configured "
+    "attempts over the configured business days",
     "reopen": "Reopen a closed ticket",
     "pause": "Wait for the customer (stop the clock)",
     "resume": "Resume the clock",

@@ -35,6 +35,7 @@ class TicketClosed(DomainEvent):
     ticket_type: str
     reason: str
     assignee_id: int | None = None  # the staff member who served the customer
+    outcome: str = "resolved"  # ClosingOutcome: resolved, declined, unreachable
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from manyi.core.models import Versioned
 from manyi.customers.models import Customer
@@ -85,6 +86,16 @@ class Status(models.TextChoices):
     EXECUTING = "executing", _("Executing")
     FOLLOW_UP = "follow_up", _("Follow-up")
     CLOSED = "closed", _("Closed")
+
+
+class ClosingOutcome(models.TextChoices):
+    """How a ticket ended. Only a satisfied customer (or an enquiry answered) is resolved;
+    the others are closed honestly and reported apart (seed 003: say NO with reasons)."""
+
+    RESOLVED = "resolved", _("Resolved, the customer is satisfied")
+    DECLINED = "declined", _("Declined with reasons")
+    UNREACHABLE = "unreachable", _("The customer could not be reached")
+    MERGED = "merged", _("Merged into another ticket")
 
 
 class SLAPolicy(Versioned):
@@ -230,6 +241,13 @@ class Ticket(Versioned):
     first_responded_at = models.DateTimeField(_("first responded at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    outcome = models.CharField(
+        pgettext_lazy("ticket", "outcome"),
+        max_length=12,
+        choices=ClosingOutcome.choices,
+        blank=True,
+        db_index=True,
+    )
     paused_at = models.DateTimeField(_("waiting for the customer since"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     reopened_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
@@ -372,10 +390,23 @@ class Proposal(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
+    class Kind(models.TextChoices):
+        REMEDY = "remedy", _("A resolution with remedies")
+        DECLINE = "decline", _("Declining the demand, with reasons")
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="proposals")
+    kind = models.CharField(
+        pgettext_lazy("proposal", "kind"), max_length=10, choices=Kind.choices, default=Kind.REMEDY
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.PENDING
     )
+    position = models.TextField(
+        _("the company's position"),
+        blank=True,
+        help_text=_("For a decline: what we can and cannot do."),
+    )
+    reasons = models.TextField(_("the reasons explained to the customer"), blank=True)
     total = models.DecimalField(_("total (CNY)"), max_digits=12, decimal_places=2, default=0)
     required_roles = models.JSONField(_("approvals needed"), default=list, blank=True)
     note = models.TextField(_("note"), blank=True)
@@ -642,6 +673,19 @@ class Settings(Versioned):
     )
     follow_up_after_minutes = models.PositiveIntegerField(
         _("follow-up after execution (business minutes)"), default=24 * 60
+    )
+    decline_role = models.CharField(
+        _("declining a demand needs"),
+        max_length=20,
+        choices=Role.choices,
+        default=Role.SUPERVISOR,
+        help_text=_("The lowest level that may decide to decline a customer's demand."),
+    )
+    unreachable_attempts = models.PositiveSmallIntegerField(
+        _("attempts before a customer counts as unreachable"), default=3
+    )
+    unreachable_business_days = models.PositiveSmallIntegerField(
+        _("over at least (business days)"), default=2
     )
 
     class Meta:

@@ -6,7 +6,8 @@ no later contact of the same customer on the same reason within the repeat windo
 linked to it as a repeat, and the customer made no further contact about it after the first
 (an inbound call or visit recorded on the ticket). Our own calls and visits to investigate,
 answer or follow up do not count against it. The rate is that count over the tickets closed
-in the period.
+in the period. A ticket closed without a satisfied customer (declined with reasons, the
+customer unreachable, merged) was not resolved, so it counts against the rate.
 
 "Solved in one touch" is the stricter figure kept beside it: FCR with at most one call or
 visit on the ticket in either direction (a complaint that is investigated and then answered
@@ -25,7 +26,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import Activity, Status, Ticket
+from .models import Activity, ClosingOutcome, Status, Ticket
 
 GROUPS = {
     "agent": ("assignee_id", "assignee__name"),
@@ -92,7 +93,7 @@ def first_contact_resolution(
         came_back=Exists(inbound),
         contacts=Coalesce(Subquery(contacts), 0),
     )
-    resolved = Q(reopened_count=0, repeated=False, came_back=False)
+    resolved = Q(outcome=ClosingOutcome.RESOLVED, reopened_count=0, repeated=False, came_back=False)
     rows = (
         annotated.values(key, label)
         .annotate(
@@ -111,6 +112,33 @@ def first_contact_resolution(
             "rate": row["first_contact"] / row["closed"] if row["closed"] else None,
             "one_touch": row["one_touch"],
             "one_touch_rate": row["one_touch"] / row["closed"] if row["closed"] else None,
+        }
+        for row in rows
+    ]
+
+
+def closing_outcomes(
+    tickets: QuerySet[Ticket],
+    by: str,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """How the tickets closed in the period ended, per agent, branch or reason: resolved
+    with a satisfied customer, declined with reasons, unreachable, merged. The ones that
+    did not end with a satisfied customer are reported apart, never folded into resolved."""
+    if by not in GROUPS:
+        raise ValueError(f"group by one of {', '.join(GROUPS)}")
+    key, label = GROUPS[by]
+    closed = _period(tickets, since, until).filter(status=Status.CLOSED)
+    counts = {outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in ClosingOutcome.values}
+    rows = closed.values(key, label).annotate(closed=Count("pk"), **counts).order_by(label)
+    return [
+        {
+            "key": row[key],
+            "name": row[label] or "—",
+            "closed": row["closed"],
+            **{outcome: row[outcome] for outcome in ClosingOutcome.values},
+            "not_satisfied": row["closed"] - row[ClosingOutcome.RESOLVED],
         }
         for row in rows
     ]

@@ -92,6 +92,13 @@ class ProposeStep(TicketStep):
     note: Text = ""
 
 
+class DeclineStep(TicketStep):
+    """Say no to the demand: the company's position and the reasons told to the customer."""
+
+    position: Text = Field(..., min_length=1, description="what the company can and cannot do")
+    reasons: Text = Field(..., min_length=1, description="the reasons explained to the customer")
+
+
 class ApproveStep(TicketStep):
     comment: Text = ""
 
@@ -117,6 +124,10 @@ class FollowUpStep(TicketStep):
 
 
 class CloseStep(TicketStep):
+    note: Text = ""
+
+
+class CloseUnreachableStep(TicketStep):
     note: Text = ""
 
 
@@ -161,12 +172,14 @@ SCHEMAS: dict[str, type[TicketStep]] = {
     "note": NoteStep,
     "investigate": InvestigateStep,
     "propose": ProposeStep,
+    "decline": DeclineStep,
     "approve": ApproveStep,
     "reject": RejectStep,
     "agree": AgreeStep,
     "complete_order": CompleteOrderStep,
     "follow_up": FollowUpStep,
     "close": CloseStep,
+    "close_unreachable": CloseUnreachableStep,
     "reopen": ReopenStep,
     "pause": PauseStep,
     "resume": ResumeStep,
@@ -251,6 +264,8 @@ def take(
     elif action == "propose":
         remedies = [r.model_dump(mode="json") for r in d.remedies]
         actions.propose(user, ticket, remedies=remedies, note=d.note)
+    elif action == "decline":
+        actions.decline(user, ticket, position=d.position, reasons=d.reasons)
     elif action == "approve":
         actions.approve(user, ticket, comment=d.comment)
     elif action == "reject":
@@ -264,6 +279,8 @@ def take(
         actions.follow_up(user, ticket, satisfied=d.satisfied, note=d.note)
     elif action == "close":
         actions.close(user, ticket, note=d.note)
+    elif action == "close_unreachable":
+        actions.close_unreachable(user, ticket, note=d.note)
     elif action == "reopen":
         actions.reopen(user, ticket, note=d.note)
     elif action == "pause":

@@ -211,6 +211,7 @@ def report(request: HttpRequest) -> HttpResponse:
             "days": days,
             "repeats": reports.repeats(tickets, since)[:200],
             "promises": reports.promises(tickets, since),
+            "outcomes": reports.closing_outcomes(tickets, "reason", since),
             "fcr": {
                 by: reports.first_contact_resolution(tickets, by, since)
                 for by in ("agent", "branch", "reason")
