@@ -152,3 +152,15 @@ def search(
     if until:
         queryset = queryset.filter(at__date__lte=until)
     return queryset.order_by("-at", "-id")
+
+
+def entries_for(obj: models.Model, actions: Iterable[str]) -> Any:
+    """One object's entries of the given actions, oldest first, with who made them: the
+    history a page shows beside the object (the caller has checked it may see the object)."""
+    return (
+        AuditEntry.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk), action__in=list(actions)
+        )
+        .select_related("actor__staff")
+        .order_by("at", "id")
+    )

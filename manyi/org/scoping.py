@@ -99,6 +99,23 @@ def forget_scope(user: Any) -> None:
     _SCOPES.clear()
 
 
+def staff_reaching(branch: Any) -> Any:
+    """The active staff whose view reaches a branch: its own people, those of its region
+    and the company-wide ones (who may act on it, who to tell about it)."""
+    from .models import Staff
+    from .roles import Scope
+
+    return (
+        Staff.objects.filter(user__is_active=True)
+        .filter(
+            models.Q(scope=Scope.COMPANY)
+            | models.Q(branches=branch.pk)
+            | models.Q(scope=Scope.REGION, regions=branch.region_id)
+        )
+        .distinct()
+    )
+
+
 def can_see_branch(user: Any, branch_id: int | None) -> bool:
     if branch_id is None:
         return isinstance(visible_branch_ids(user), AllBranches)

@@ -22,15 +22,17 @@ from ninja.pagination import paginate
 
 from manyi.api import ApiError
 from manyi.core.pagination import Page
-from manyi.core.schemas import Id, Int64, IsoDate, IsoDateTime, MaskedPhone, if_match_header
+from manyi.core.schemas import Id, IsoDate, IsoDateTime, MaskedPhone, if_match_header
 from manyi.core.versioning import etag, parse_version
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
 from . import actions, reports
+from .filters import TicketFilter
+from .filters import apply as apply_filter
 from .models import Activity, ExecutionOrder, FollowUp, Promise, Proposal, Ticket
-from .search import capped_count, search
+from .search import capped_count
 from .steps import SCHEMAS, take
 
 router = Router(tags=["tickets"])
@@ -392,15 +394,6 @@ def detail(request: HttpRequest, ticket_id: Id, response: HttpResponse) -> Any:
     return ticket
 
 
-class TicketFilter(Schema):
-    status: str | None = None
-    reason: str | None = Field(None, description="reason code (and its sub-reasons)")
-    branch: str | None = None
-    assignee: Int64 | None = None
-    q: str | None = Field(None, description="words in the subject or description")
-    breached: bool | None = Field(None, description="only tickets past a deadline")
-
-
 class TicketPagination(Page):
     """A search counts its matches up to a cap ("1,000 or more"), see `search.COUNT_CAP`."""
 
@@ -434,21 +427,7 @@ class TicketPagination(Page):
 def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
     require_permission(request.auth, "tickets.view")
     tickets = Ticket.objects.visible_to(request.auth).select_related("branch", "reason", "assignee")
-    if filters.status:
-        tickets = tickets.filter(status=filters.status)
-    if filters.reason:
-        tickets = tickets.filter(reason__code__startswith=filters.reason)
-    if filters.branch:
-        tickets = tickets.filter(branch__code=filters.branch)
-    if filters.assignee:
-        tickets = tickets.filter(assignee_id=filters.assignee)
-    if filters.breached:
-        from .sla import breached
-
-        tickets = breached(tickets)
-    if filters.q:
-        return search(tickets, filters.q)
-    return tickets.order_by("-created_at")
+    return apply_filter(tickets, filters, request.auth)
 
 
 STEP_SUMMARIES = {

@@ -70,3 +70,21 @@ def earlier_tickets(customer_ids: Iterable[int]) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     return {row["customer_id"]: row["n"] for row in rows}
+
+
+def approvers(proposal: Proposal, level: str) -> list[Any]:
+    """The people who may give the approval a proposal waits for: the level itself first,
+    then higher ones; never its proposer or someone who already approved it."""
+    from manyi.org.scoping import staff_reaching
+
+    rules = policy.approval_rules()
+    done = {a.approver_id for a in proposal.approvals.all() if a.approved}
+    ranks = {rule.role: rule.rank for rule in rules}
+    people = [
+        s
+        for s in staff_reaching(proposal.ticket.branch).order_by("name")
+        if policy.may_approve(s.role, level, rules)
+        and s.pk != proposal.proposed_by_id
+        and s.pk not in done
+    ]
+    return sorted(people, key=lambda s: (s.role != level, ranks.get(s.role, 99)))

@@ -61,3 +61,47 @@ def active_assignment_rules() -> list[AssignmentRule]:
 def approval_rules() -> list[ApprovalRule]:
     """The configured approval ladder, lowest rank first (empty: the built-in one)."""
     return _APPROVAL_RULES.get("all", lambda: list(ApprovalRule.objects.order_by("rank")))
+
+
+_CODES: ConfigCache[dict[str, int]] = ConfigCache(
+    "ticket-reason-codes", depends_on=["tickets.ReasonCode"]
+)
+
+
+def reason_subtree(code: str) -> list[int]:
+    """The reason with this code and every reason below it (a filter on 产品 finds 产品故障)."""
+    codes = _CODES.get("all", lambda: dict(ReasonCode.objects.values_list("code", "pk")))
+    root = codes.get(code.strip())
+    if root is None:
+        return []
+    parents = _PARENTS.get("all", lambda: dict(ReasonCode.objects.values_list("pk", "parent_id")))
+    return [pk for pk in parents if root in reason_chain(pk)]
+
+
+_TREE: ConfigCache[list[tuple[str, str, int]]] = ConfigCache(
+    "ticket-reason-tree", depends_on=["tickets.ReasonCode"]
+)
+
+
+def reason_tree() -> list[tuple[str, str, int]]:
+    """Every reason as (code, name, depth), each under its parent: the queue's picker."""
+    return _TREE.get("all", _reason_tree)
+
+
+def _reason_tree() -> list[tuple[str, str, int]]:
+    reasons = list(
+        ReasonCode.objects.order_by("code").values_list("pk", "code", "name", "parent_id")
+    )
+    children: dict[int | None, list[tuple[int, str, str]]] = {}
+    for pk, code, name, parent in reasons:
+        children.setdefault(parent, []).append((pk, code, name))
+    tree: list[tuple[str, str, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for pk, code, name in children.get(parent, []):
+            tree.append((code, name, depth))
+            if depth < 6:
+                walk(pk, depth + 1)
+
+    walk(None, 0)
+    return tree

@@ -110,6 +110,22 @@ def _working_instant(rng: random.Random, start: dt.datetime, end: dt.datetime) -
             return moment
 
 
+DECLINES = [
+    (
+        "按合同约定收取的费用不予退还，可为客户办理下一年度的费用减免。",
+        "费用标准在签约时已书面告知，客户签字确认；收费记录与约定一致。",
+    ),
+    (
+        "超出保修期的维修按标准收费，不予免费更换。",
+        "产品购买已超过两年保修期，检测未发现质量缺陷，损坏属使用磨损。",
+    ),
+    (
+        "理财产品的实际收益随市场波动，不承诺保底收益，不予补偿差额。",
+        "产品说明书和风险揭示书已明确预期收益不代表实际收益，客户已签字确认。",
+    ),
+]
+
+
 class _Desk:
     """The people of each branch working the tickets, step by step in time."""
 
@@ -243,6 +259,23 @@ class _Desk:
         # First response: usually within the hour, sometimes days late (a breach).
         late = rng.random() < 0.1
         steps.later((rng.uniform(4, 30) if late else rng.uniform(0.1, 1.5)) * HOUR)
+        if rng.random() < 0.03:  # never reached: a call a day until the settings' count
+            for _try in range(12):
+                if not steps.run(
+                    lambda: actions.add_activity(agent, ticket, kind="call", outcome="no_answer")
+                ):
+                    return
+                attempts, days = actions.unreachable_progress(ticket)
+                if attempts >= 3 and days >= 2:
+                    steps.later(rng.uniform(1, 4) * HOUR)
+                    steps.run(
+                        lambda: actions.close_unreachable(
+                            agent, ticket, note="多次致电未接通，已短信告知"
+                        )
+                    )
+                    return
+                steps.later(DAY)
+            return
         if rng.random() < 0.15:
             steps.run(lambda: actions.add_activity(agent, ticket, kind="call", outcome="no_answer"))
             steps.later(rng.uniform(0.5, 3) * HOUR)
@@ -273,6 +306,9 @@ class _Desk:
                 ["第一次只做了解释，没有解决实际问题", "承诺回电未回电", "退款未在约定时间到账"]
             )
         if not steps.run(lambda: actions.investigate(agent, ticket, **analysis)):
+            return
+        if analysis["company_fault"] == "no" and rng.random() < 0.5:
+            self._decline(steps, ticket, agent)
             return
         if rng.random() < (0.35 if late or severity >= 3 else 0.12):  # the customer chases
             self._customer_calls(steps, agent, ticket, rng.uniform(2, 20), "客户来电催问处理进度")
@@ -393,6 +429,26 @@ class _Desk:
                 }
             )
         return remedies
+
+    def _decline(self, steps: _Steps, ticket: Ticket, agent: Any) -> None:
+        """An unfounded demand: the agent tells the customer no, with the reasons, and the
+        branch's supervisor agrees (seed 003: 大方明確地說 NO)."""
+        rng = self.rng
+        position, reasons = rng.choice(DECLINES)
+        steps.later(rng.uniform(0.5, 4) * HOUR)
+        if not steps.run(
+            lambda: actions.add_activity(
+                agent, ticket, kind="call", outcome="reached", text="向客户说明公司立场和理由"
+            )
+        ):
+            return
+        if not steps.run(
+            lambda: actions.decline(agent, ticket, position=position, reasons=reasons)
+        ):
+            return
+        steps.later(rng.uniform(0.5, 6) * HOUR)
+        approver = self._approver(ticket, "supervisor")
+        steps.run(lambda: actions.approve(approver, ticket, comment="理由充分，同意"))
 
     def _approver(self, ticket: Ticket, role: str) -> Any:
         if role == "supervisor":

@@ -687,6 +687,13 @@ class Settings(Versioned):
     unreachable_business_days = models.PositiveSmallIntegerField(
         _("over at least (business days)"), default=2
     )
+    breach_warning_minutes = models.PositiveIntegerField(
+        _("warn before a deadline (business minutes)"),
+        default=120,
+        help_text=_(
+            "Tickets due within this time are marked in the queues, and their owners told."
+        ),
+    )
 
     class Meta:
         verbose_name = _("ticket settings")

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from manyi.core.events import emit
 from manyi.core.tasks import periodic
@@ -53,6 +56,24 @@ def breaches_of(ticket: Ticket, now: dt.datetime) -> list[str]:
     return found
 
 
+BREACHES = {
+    "first_response": gettext_lazy("first response"),
+    "reply": gettext_lazy("same-day reply"),
+    "resolution": gettext_lazy("resolution"),
+}
+
+
+def escalation_note(kinds: list[str], role: str) -> str:
+    """The note left on the ticket, in the company's language (written by the job)."""
+    from .actions import role_label
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Past the deadline for %(kinds)s; escalated to a %(role)s.") % {
+            "kinds": "、".join(str(BREACHES.get(k, k)) for k in kinds),
+            "role": role_label(role),
+        }
+
+
 @periodic("tickets.escalate_breaches", minutes=5)
 def escalate_breaches(now: dt.datetime | None = None) -> int:
     """Raise the escalation level of every ticket whose breaches grew; returns how many."""
@@ -71,7 +92,7 @@ def escalate_breaches(now: dt.datetime | None = None) -> int:
             Activity.objects.create(
                 ticket=ticket,
                 kind=Activity.Kind.NOTE,
-                text=f"SLA: {', '.join(kinds)} → {ESCALATION_ROLES[level]}",
+                text=escalation_note(kinds, ESCALATION_ROLES[level]),
                 at=now,
             )
             audit.record(

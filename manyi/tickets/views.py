@@ -16,22 +16,26 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from pydantic import ValidationError as PydanticValidationError
 
 from manyi.analytics.text import normalise_phone
+from manyi.core.schemas import describe_errors
 from manyi.customers.card import lifetime_revenues, purchase_figures
 from manyi.customers.models import Contact, Customer
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404, staff_of
 
-from . import actions, reports
+from . import actions, filters, reports, workspace
 from .approvals import earlier_tickets, waiting_for
+from .config import reason_tree
 from .forms import AnalysisForm
 from .history import customer_history
 from .models import (
     Agreement,
     Channel,
     Priority,
+    Promise,
     ReasonCode,
     Remedy,
     SavedView,
@@ -40,11 +44,8 @@ from .models import (
     TicketType,
 )
 from .replies import replies_for
-from .search import capped_count, search
-from .sla import breached
-from .steps import SCHEMAS, STEPS, parse, take
-
-QUEUES = ("mine", "unassigned", "team", "breached", "all")
+from .search import capped_count
+from .steps import SCHEMAS, parse, take
 
 
 class _SearchPaginator(Paginator):
@@ -64,37 +65,38 @@ def queue(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "tickets.view")
     visible = Ticket.objects.visible_to(request.user)
     me = staff_of(request.user)
-    open_tickets = visible.exclude(status=Status.CLOSED)
-    tabs = {
-        "mine": open_tickets.filter(assignee=me),
-        "unassigned": open_tickets.filter(assignee__isnull=True),
-        "team": open_tickets,
-        "breached": breached(visible),
-        "all": visible,
-    }
-    counts = {key: tabs[key].count() for key in ("mine", "unassigned", "team", "breached")}
-    which = request.GET.get("queue") or ""
-    if which not in QUEUES:  # where the person's work is: theirs, else the unclaimed
-        which = "mine" if counts["mine"] else "unassigned" if counts["unassigned"] else "team"
-    tickets = tabs[which].select_related("branch", "reason", "assignee", "customer")
-    status = request.GET.get("status") or ""
-    if status in Status.values:
-        tickets = tickets.filter(status=status)
-    reason = request.GET.get("reason") or ""
-    if reason:
-        tickets = tickets.filter(reason__code__startswith=reason)
-    if request.GET.get("q"):  # the newest matches first; the count stops at a cap
-        page = _SearchPaginator(search(tickets, request.GET["q"]), 25).get_page(
-            request.GET.get("page")
+    given = request.GET.dict()
+    try:  # the same filter as GET /api/v1/tickets
+        chosen = filters.TicketFilter.model_validate(given)
+    except PydanticValidationError as exc:  # say what was wrong, keep the rest
+        messages.error(request, describe_errors(exc.errors()))
+        wrong = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        chosen = filters.TicketFilter.model_validate(
+            {key: value for key, value in given.items() if key not in wrong}
         )
-    else:  # open work: the most urgent first; everything: the newest first
-        order = ("-created_at",) if which == "all" else ("resolution_due", "-created_at")
-        page = Paginator(tickets.order_by(*order), 25).get_page(request.GET.get("page"))
+    tabs = filters.queues(visible, request.user)
+    counts = {key: tabs[key].count() for key in ("mine", "unassigned", "team", "breached")}
+    which = chosen.queue
+    if which is None:  # where the person's work is: theirs, else the unclaimed
+        which = "mine" if counts["mine"] else "unassigned" if counts["unassigned"] else "team"
+    tickets = filters.apply(
+        visible.select_related("branch", "reason", "assignee", "customer"),
+        chosen,
+        request.user,
+        which,
+    )
+    paginator = _SearchPaginator if chosen.q else Paginator
+    page = paginator(tickets, 25).get_page(request.GET.get("page"))
+    marks = filters.deadline_marks(list(page.object_list))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    kept["queue"] = which
     return render(
         request,
         "tickets/queue.html",
         {
             "page": page,
+            "rows": [(t, marks.get(t.pk)) for t in page.object_list],
             "queue": which,
             "queues": [
                 ("mine", _("My queue"), counts["mine"]),
@@ -103,20 +105,25 @@ def queue(request: HttpRequest) -> HttpResponse:
                 ("breached", _("Past a deadline"), counts["breached"]),
                 ("all", _("All"), None),
             ],
+            "chosen": chosen,
             "statuses": Status.choices,
-            "status": status,
-            "reason": reason,
-            "q": request.GET.get("q") or "",
-            "now": timezone.now(),
+            "reasons": reason_tree(),
+            "sorts": [
+                ("due", _("Nearest deadline first")),
+                ("newest", _("Newest first")),
+                ("oldest", _("Oldest first")),
+            ],
+            "dues": [("overdue", _("Past a deadline")), ("soon", _("Due soon"))],
             "may_create": has_permission(request.user, "tickets.create"),
             "may_configure": has_permission(request.user, "tickets.configure"),
             "saved_views": me.saved_views.all() if me is not None else [],
             "query": request.GET.urlencode(),
+            "page_query": kept.urlencode(),
         },
     )
 
 
-VIEW_KEYS = ("queue", "status", "reason", "q")
+VIEW_KEYS = tuple(filters.TicketFilter.model_fields)
 
 
 @login_required
@@ -272,11 +279,26 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The steps that belong to each stage of the procedure: shown first, the others under
+# "more"; a step offered in no stage here is always under "more".
+STAGE_STEPS = {
+    "contact": ("assign", "contact", "investigate", "close"),
+    "analyse": ("investigate", "contact"),
+    "propose": ("approve", "reject", "propose", "decline", "investigate"),
+    "agree": ("agree",),
+    "execute": ("complete_order",),
+    "close": ("follow_up", "close", "close_unreachable"),
+    "": ("reopen",),
+}
+
+
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "tickets.view")
     ticket = get_visible_or_404(
-        Ticket.objects.select_related("branch", "customer", "reason", "assignee", "repeat_of"),
+        Ticket.objects.select_related(
+            "branch", "customer", "reason", "assignee", "repeat_of", "recorder", "merged_into"
+        ),
         request.user,
         pk=pk,
     )
@@ -286,19 +308,27 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         (_("Same-day reply"), ticket.reply_due, ticket.first_responded_at),
         (_("Resolution"), ticket.resolution_due, ticket.resolved_at),
     ]
-    may_work = has_permission(request.user, "tickets.work")
-    allowed = {
-        step
-        for step in STEPS
-        if step not in actions.TRANSITIONS or ticket.status in actions.TRANSITIONS[step]
-    }
-    if ticket.ticket_type != TicketType.COMPLAINT and ticket.status in actions.QUICK_CLOSE:
-        allowed.add("close")
+    space = workspace.build(request.user, ticket)
+    current = next((s.key for s in space.stages if s.state == "current"), "")
+    primary = [step for step in STAGE_STEPS.get(current, ()) if step in space.offered]
+    me = staff_of(request.user)
+    staff = Staff.objects.none()
+    if "assign" in space.offered:
+        staff = (
+            Staff.objects.visible_to(request.user)
+            .filter(user__is_active=True, branches=ticket.branch)
+            .order_by("name")
+            if has_permission(request.user, "tickets.assign")
+            else Staff.objects.filter(pk=me.pk)
+        )
     return render(
         request,
         "tickets/detail.html",
         {
             "ticket": ticket,
+            "space": space,
+            "primary": primary,
+            "more": sorted(space.offered - set(primary), key=MORE_ORDER.index),
             "history": customer_history(ticket.customer),
             "spending": purchase_figures(ticket.customer),
             "deadlines": [
@@ -310,27 +340,43 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
                 for label, due, met in deadlines
             ],
-            "proposals": ticket.proposals.prefetch_related(
-                "remedies__department", "approvals__approver"
-            ),
-            "orders": ticket.orders.select_related("department", "remedy"),
-            "activities": ticket.activities.defer("content").select_related("author"),
-            "follow_ups": ticket.follow_ups.all(),
             "promises": ticket.promises.all(),
-            "allowed": (allowed if ticket.is_open else allowed & {"reopen"}) if may_work else set(),
-            "may_work": may_work,
-            "staff": Staff.objects.visible_to(request.user)
-            .filter(user__is_active=True, branches=ticket.branch)
-            .order_by("name"),
+            "offered": space.offered,
+            "staff": staff,
             "remedy_kinds": Remedy.Kind.choices,
             "remedy_rows": range(1, REMEDY_ROWS + 1),
             "departments": Department.objects.filter(branch__in=[ticket.branch_id, None]),
             "methods": Agreement.Method.choices,
-            "reasons": ReasonCode.objects.filter(active=True),
+            "promise_kinds": Promise.Kind.choices,
             "analysis_form": AnalysisForm(instance=ticket),
             "replies": replies_for(ticket),
+            "orders": [(o, workspace.order_label(o)) for o in space.open_orders],
         },
     )
+
+
+MORE_ORDER = (
+    "contact",
+    "note",
+    "attach",
+    "assign",
+    "investigate",
+    "promise",
+    "pause",
+    "resume",
+    "close_unreachable",
+    "decline",
+    "propose",
+    "approve",
+    "reject",
+    "agree",
+    "complete_order",
+    "follow_up",
+    "close",
+    "reopen",
+    "link",
+    "merge",
+)
 
 
 def _body(post: Any, action: str) -> dict[str, Any]:
@@ -394,7 +440,8 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         for message in getattr(error, "messages", [str(error)]):
             messages.error(request, message)
     else:
-        messages.success(request, _("Done."))
+        ticket = Ticket.objects.select_related("assignee", "merged_into").get(pk=pk)
+        messages.success(request, workspace.done_message(action, ticket))
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, {request.get_host()}):
         return redirect(back)  # e.g. the approvals list the step was taken from

@@ -57,3 +57,13 @@ def test_a_year_of_tickets_with_approvals_repeats_reopens_and_breaches():
         if row["closed"] >= 15 and row["key"] is not None
     ]
     assert by_reason and all(0.3 < row["rate"] < 0.97 for row in by_reason), by_reason
+    # Honest closings: some demands declined with reasons (a supervisor decided), some
+    # customers never reached; reported apart from the resolved ones.
+    outcomes = set(tickets.values_list("outcome", flat=True))
+    assert {"resolved", "declined", "unreachable"} <= outcomes
+    declined = tickets.filter(outcome="declined")
+    assert all(t.proposals.filter(kind="decline", state="approved").exists() for t in declined)
+    rows = reports.closing_outcomes(tickets, "branch")
+    assert sum(r["declined"] + r["unreachable"] for r in rows) == (
+        tickets.filter(outcome__in=["declined", "unreachable"]).count()
+    )
