@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "manyi.businesstime",
     "manyi.customers",
     "manyi.tickets",
+    "manyi.notifications",
     "manyi.insight",
     "manyi.surveys",
     "manyi.queues",

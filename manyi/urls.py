@@ -25,6 +25,7 @@ urlpatterns = [
     path("calendar/", include("manyi.businesstime.urls")),
     path("customers/", include("manyi.customers.urls")),
     path("tickets/", include("manyi.tickets.urls")),
+    path("notifications/", include("manyi.notifications.urls")),
     path("insight/", include("manyi.insight.urls")),
     path("surveys/", include("manyi.surveys.urls")),
     path("queues/", include("manyi.queues.urls")),

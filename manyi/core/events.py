@@ -142,10 +142,12 @@ def emit(event: DomainEvent, *, actor: Any = None) -> Any:
         # The sweeper leaves a fresh delivery alone for a grace period: the commit hook
         # normally dispatches it first.
         grace = timezone.now() + _SWEEP_GRACE
-        deliveries = [
-            EventDelivery.objects.create(event=record, subscriber=sub.key, due_at=grace)
-            for sub in subscribers_for(event.name)
-        ]
+        deliveries = EventDelivery.objects.bulk_create(  # one statement for every listener
+            [
+                EventDelivery(event=record, subscriber=sub.key, due_at=grace)
+                for sub in subscribers_for(event.name)
+            ]
+        )
     if deliveries:
         ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: dispatch(ids), robust=True)

@@ -21,6 +21,7 @@ class NavItem:
     permission: str | None = None
     order: int = 100
     badge: Callable[[Any], int] | None = None  # a count beside the label (work waiting)
+    place: str = "main"  # main: the module menu; tools: beside the person's name (the bell)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,15 @@ def nav_for(user: Any) -> list[dict[str, Any]]:
         except NoReverseMatch:
             continue
         badge = item.badge(user) if item.badge is not None else 0
-        items.append({"key": item.key, "label": item.label, "url": url, "badge": badge})
+        items.append(
+            {
+                "key": item.key,
+                "label": item.label,
+                "url": url,
+                "badge": badge,
+                "place": item.place,
+            }
+        )
     return items
 
 

@@ -10,6 +10,7 @@ from manyi.customers.events import TransactionRecorded
 from manyi.queues.events import QueueTicketServed
 from manyi.tickets.events import TicketClosed
 
+from .events import LowScoreGiven
 from .models import SurveyTrigger, TriggeredInvitation
 
 
@@ -54,3 +55,32 @@ def schedule_for(
     """For the visit and queue modules: call from their own subscribers (`agent_id`: the
     staff member who served the customer)."""
     _schedule(event_name, customer_id, source, meta, agent_id)
+
+
+@subscriber(LowScoreGiven)
+def tell_the_account_manager(event: LowScoreGiven, meta: EventMeta) -> None:
+    """A customer with an account manager rated something low: the manager hears of it."""
+    from manyi.customers.models import Customer
+    from manyi.notifications.actions import notify
+    from manyi.notifications.models import Kind
+
+    from .models import Questionnaire
+
+    if event.customer_id is None:
+        return
+    customer = Customer.objects.select_related("account_manager").filter(pk=event.customer_id)
+    customer = customer.first()
+    if customer is None or customer.account_manager is None:
+        return
+    survey = Questionnaire.objects.filter(code=event.questionnaire).first()
+    notify(
+        [customer.account_manager],
+        Kind.LOW_SCORE,
+        source=f"event:{meta.event_id}",
+        params={
+            "customer": customer.name,
+            "survey": survey.title if survey is not None else event.questionnaire,
+            "scores": [f"{s.get('question')}: {s.get('value')}" for s in event.scores],
+        },
+        url=f"/customers/{customer.pk}/",
+    )

@@ -79,7 +79,7 @@ def escalate_breaches(now: dt.datetime | None = None) -> int:
     """Raise the escalation level of every ticket whose breaches grew; returns how many."""
     now = now or timezone.now()
     raised = 0
-    for ticket_id in breached(Ticket.objects.all(), now).values_list("pk", flat=True).iterator():
+    for ticket_id in list(breached(Ticket.objects.all(), now).values_list("pk", flat=True)):
         with transaction.atomic():
             ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
             kinds = breaches_of(ticket, now)

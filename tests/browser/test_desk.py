@@ -73,6 +73,9 @@ def test_the_whole_procedure_with_an_approval_from_the_list(org, live_server, br
 
     login(page, base, "super")
     assert page.locator("[data-badge='approvals']").inner_text() == "1"
+    assert page.locator("[data-badge='inbox']").inner_text() == "1"  # the bell
+    page.click("[data-nav='inbox']")
+    assert f"{number} 等待您审批：¥1,550.00 的处理方案" in page.locator("#inbox").inner_text()
     page.click("[data-nav='approvals']")
     row = page.locator(f"#approvals tr[data-ticket='{number}']")
     row.locator("input[name=comment]").first.fill("同意换新")
@@ -83,7 +86,11 @@ def test_the_whole_procedure_with_an_approval_from_the_list(org, live_server, br
     logout(page)
 
     login(page, base, "agent_a1")
-    page.goto(url)
+    assert page.locator("[data-badge='inbox']").inner_text() == "1"
+    page.click("[data-nav='inbox']")
+    page.click(f"#inbox a:has-text('员工super 批准了您在 {number} 上的方案')")
+    page.wait_for_load_state()
+    assert page.url == url and page.locator("[data-badge='inbox']").count() == 0  # read
     assert status(page) == "approved"
     take(page, "agree", {"method": "in_person"})
     assert "已记录客户同意，已下达 2 张执行单。" in _flash(page)

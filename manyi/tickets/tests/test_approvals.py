@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 # The list: session, user, staff, the pending proposals with their tickets, customers,
 # branches and reasons (one join), their approvals, their remedies with departments, the
 # customers' revenue, their ticket counts (the approval ladder is cached). The top bar's
-# count reuses the list.
-APPROVALS_QUERIES = 8
+# count reuses the list; the bell's count of unread notifications.
+APPROVALS_QUERIES = 9
 
 
 def _proposed(org, amount: int, subject: str = "洗衣机漏水") -> Ticket:

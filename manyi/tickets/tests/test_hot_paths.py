@@ -15,14 +15,16 @@ from manyi.tickets.models import ReasonCode, Ticket
 pytestmark = pytest.mark.django_db
 
 # Registering: the customer, the day's number, the repeat check, the ticket, its audit
-# entry, its timeline line and its event, inside one transaction (two statements).
-REGISTER_QUERIES = 9
+# entry, its timeline line, its event and its deliveries to the listeners (one statement
+# however many: the notifications listen), inside one transaction (two statements).
+REGISTER_QUERIES = 10
 # The queue page: session, user, staff, the counts of four tabs (mine, not yet assigned,
 # team, past a deadline), the count, the page of tickets with their branch, reason,
 # assignee and customer (one join), the saved views, and for anyone who may approve
-# the top bar's count of proposals waiting for them (one query when none waits). The
-# person's branches and the approval ladder are cached between requests.
-QUEUE_QUERIES = 11
+# the top bar's count of proposals waiting for them (one query when none waits), the
+# bell's count of unread notifications. The person's branches, the approval ladder, the
+# reason tree and the branch calendars (the deadline column) are cached between requests.
+QUEUE_QUERIES = 12
 
 
 @pytest.fixture
