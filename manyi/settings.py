@@ -255,11 +255,19 @@ LOGGING = {
 # --- Manyi --------------------------------------------------------------------------------
 MANYI_DEMO_PASSWORD = os.environ.get("MANYI_DEMO_PASSWORD", "manyi-demo-2026")
 MANYI_API_TOKEN_PREFIX = "mny_"
-# E-mail (survey invitations): printed to the console unless a real backend is configured.
+# E-mail (survey invitations, notifications): printed to the console unless a real backend
+# is configured.
 EMAIL_BACKEND = os.environ.get(
     "MANYI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("MANYI_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("MANYI_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MANYI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MANYI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("MANYI_EMAIL_TLS", "") in ("1", "true", "yes")
+EMAIL_USE_SSL = os.environ.get("MANYI_EMAIL_SSL", "") in ("1", "true", "yes")
+# With MANYI_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend, one file each.
+EMAIL_FILE_PATH = os.environ.get("MANYI_EMAIL_DIR", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("MANYI_EMAIL_FROM", "manyi@localhost")
 # Survey invitations by SMS: "console" (logged) or "http" (POST to MANYI_SMS_URL).
 MANYI_SMS_BACKEND = os.environ.get("MANYI_SMS_BACKEND", "console")

@@ -80,8 +80,26 @@ def run_demo(
         for step in steps():
             ctx.rng = random.Random(f"{seed}:{step.name}")
             step.run(ctx)
+    _deliver_announced_events(log)
     _refresh_planner_statistics()
     return ctx
+
+
+def _deliver_announced_events(log: Callable[[str], None]) -> None:
+    """The year's events reach their listeners now (notifications dated when each thing
+    happened), rather than as thousands of tasks for the first worker that starts; the
+    queued tasks then find them delivered and do nothing."""
+    from .events import deliver
+    from .models import EventDelivery
+
+    pending = list(
+        EventDelivery.objects.filter(status=EventDelivery.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in pending:
+        deliver(pk)
+    log(f"  events: {len(pending)} delivered to their listeners")
 
 
 def _refresh_planner_statistics() -> None:

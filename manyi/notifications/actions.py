@@ -3,6 +3,7 @@ workers), marking them read, a person's e-mail preferences."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,8 @@ from manyi.org.scoping import staff_of
 
 from .models import Digest, Kind, Notification, Preference
 
+STALE = dt.timedelta(days=7)
+
 
 def notify(
     recipients: Iterable[Staff | int],
@@ -26,9 +29,12 @@ def notify(
     source: str,
     params: dict[str, Any],
     url: str = "",
+    at: dt.datetime | None = None,
 ) -> int:
     """Tell each person once about one thing: a second call for the same source (a retried
-    delivery, a job run twice) adds nothing. Returns how many were told now."""
+    delivery, a job run twice) adds nothing. Returns how many were told now. `at`: when it
+    happened; news older than a week (history loaded or carried over) is filed as read,
+    with no e-mail."""
     if kind not in Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
     ids = sorted({r.pk if isinstance(r, Staff) else int(r) for r in recipients})
@@ -39,13 +45,24 @@ def notify(
             "recipient_id", flat=True
         )
     )
+    now = timezone.now()
+    at = at or now
+    stale = now - at > STALE
     new = [
-        Notification(recipient_id=pk, kind=kind, source=source, params=params, url=url)
+        Notification(
+            recipient_id=pk,
+            kind=kind,
+            source=source,
+            params=params,
+            url=url,
+            created_at=at,
+            read_at=now if stale else None,
+        )
         for pk in ids
         if pk not in existing
     ]
     Notification.objects.bulk_create(new, ignore_conflicts=True)
-    if new:  # single e-mails go out as soon as the rows are committed
+    if new and not stale:  # single e-mails go out as soon as the rows are committed
         transaction.on_commit(lambda: enqueue("manyi.notifications.mail.send_due_mail"))
     return len(new)
 

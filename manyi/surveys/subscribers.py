@@ -77,6 +77,7 @@ def tell_the_account_manager(event: LowScoreGiven, meta: EventMeta) -> None:
         [customer.account_manager],
         Kind.LOW_SCORE,
         source=f"event:{meta.event_id}",
+        at=meta.occurred_at,
         params={
             "customer": customer.name,
             "survey": survey.title if survey is not None else event.questionnaire,

@@ -39,6 +39,7 @@ def tell_the_assignee_of_a_new_ticket(event: TicketCreated, meta: EventMeta) -> 
             _not_the_actor([ticket.assignee], meta),
             Kind.ASSIGNED,
             source=f"event:{meta.event_id}",
+            at=meta.occurred_at,
             params=_about(ticket),
             url=_url(ticket),
         )
@@ -53,6 +54,7 @@ def tell_who_must_act(event: TicketTransitioned, meta: EventMeta) -> None:
             _not_the_actor([ticket.assignee], meta),
             Kind.ASSIGNED,
             source=source,
+            at=meta.occurred_at,
             params=_about(ticket),
             url=_url(ticket),
         )
@@ -85,6 +87,7 @@ def _approval_needed(ticket: Ticket, meta: EventMeta, source: str) -> None:
         _not_the_actor(approvers(proposal, level), meta),
         Kind.APPROVAL_NEEDED,
         source=source,
+        at=meta.occurred_at,
         params={
             **_about(ticket),
             "total": f"{proposal.total:,}",
@@ -110,6 +113,7 @@ def _decided(ticket: Ticket, meta: EventMeta, source: str, *, approved: bool) ->
         _not_the_actor([proposal.proposed_by], meta),
         Kind.DECIDED,
         source=source,
+        at=meta.occurred_at,
         params={
             **_about(ticket),
             "approved": approved,
@@ -133,6 +137,7 @@ def _orders_sent(ticket: Ticket, meta: EventMeta, source: str) -> None:
             _not_the_actor(people, meta),
             Kind.ORDER_SENT,
             source=f"{source}:order:{order.pk}",
+            at=meta.occurred_at,
             params={**_about(ticket), "order": order_label(order)},
             url=_url(ticket),
         )
@@ -146,6 +151,7 @@ def tell_the_owner_of_a_breach(event: TicketEscalated, meta: EventMeta) -> None:
             [ticket.assignee],
             Kind.BREACHED,
             source=f"event:{meta.event_id}",
+            at=meta.occurred_at,
             params=_about(ticket),
             url=_url(ticket),
         )

@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from manyi.analytics.text import normalise_phone
 from manyi.core.schemas import describe_errors
+from manyi.core.versioning import EditConflict
 from manyi.customers.card import lifetime_revenues, purchase_figures
 from manyi.customers.models import Contact, Customer
 from manyi.org.models import Branch, Department, Staff
@@ -295,6 +296,18 @@ STAGE_STEPS = {
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "tickets.view")
+    return _workspace_page(request, pk)
+
+
+def _workspace_page(
+    request: HttpRequest,
+    pk: int,
+    *,
+    failed: str = "",
+    analysis_form: AnalysisForm | None = None,
+) -> HttpResponse:
+    """The ticket's page; after a refused step, with what the person typed into that
+    step's form still there (`failed`), to correct and send again."""
     ticket = get_visible_or_404(
         Ticket.objects.select_related(
             "branch", "customer", "reason", "assignee", "repeat_of", "recorder", "merged_into"
@@ -344,11 +357,26 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "offered": space.offered,
             "staff": staff,
             "remedy_kinds": Remedy.Kind.choices,
-            "remedy_rows": range(1, REMEDY_ROWS + 1),
+            "remedy_rows": [
+                {
+                    "n": row,
+                    **(
+                        {
+                            field: request.POST.get(f"{field}_{row}", "")
+                            for field in ("kind", "amount", "description", "department")
+                        }
+                        if failed == "propose"
+                        else {}
+                    ),
+                }
+                for row in range(1, REMEDY_ROWS + 1)
+            ],
+            "failed": failed,
+            "posted": request.POST if failed else {},
             "departments": Department.objects.filter(branch__in=[ticket.branch_id, None]),
             "methods": Agreement.Method.choices,
             "promise_kinds": Promise.Kind.choices,
-            "analysis_form": AnalysisForm(instance=ticket),
+            "analysis_form": analysis_form or AnalysisForm(instance=ticket),
             "replies": replies_for(ticket),
             "orders": [(o, workspace.order_label(o)) for o in space.open_orders],
         },
@@ -424,6 +452,7 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         content = upload.read()
         body.update(file_name=upload.name, content_type=upload.content_type or "", content="")
     seen = None
+    analysis = None
     if action == "investigate":
         analysis = AnalysisForm(request.POST, instance=Ticket(pk=ticket.pk))
         if not analysis.is_valid():
@@ -431,7 +460,7 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 label = analysis.fields[field].label if field in analysis.fields else ""
                 for message in errors:
                     messages.error(request, f"{label}：{message}" if label else message)
-            return redirect("tickets:detail", pk=pk)
+            return _workspace_page(request, pk, failed=action, analysis_form=analysis)
         body = {**analysis.changes(), **({"reason": body["reason"]} if body.get("reason") else {})}
         seen = analysis.seen
     try:
@@ -439,6 +468,11 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         for message in getattr(error, "messages", [str(error)]):
             messages.error(request, message)
+        if analysis is not None and isinstance(error, EditConflict):
+            analysis.rebase(Ticket.objects.get(pk=pk), error)  # theirs shown, mine kept
+        back = request.POST.get("next", "")
+        if not back:  # the page again, with what was typed
+            return _workspace_page(request, pk, failed=action, analysis_form=analysis)
     else:
         ticket = Ticket.objects.select_related("assignee", "merged_into").get(pk=pk)
         messages.success(request, workspace.done_message(action, ticket))

@@ -67,3 +67,16 @@ def test_a_year_of_tickets_with_approvals_repeats_reopens_and_breaches():
     assert sum(r["declined"] + r["unreachable"] for r in rows) == (
         tickets.filter(outcome__in=["declined", "unreachable"]).count()
     )
+    # The events reached their listeners: the people were told, dated when it happened,
+    # and what is more than a week old is filed as read.
+    from manyi.core.models import EventDelivery
+    from manyi.notifications.models import Notification
+
+    assert not EventDelivery.objects.filter(status="pending").exists()
+    told = Notification.objects.all()
+    assert told.filter(kind="decided").exists() and told.filter(kind="breached").exists()
+    # (a proposal decided before its event was delivered waits for no one: no notice)
+    for waiting in tickets.filter(status=Status.AWAITING_APPROVAL):
+        assert told.filter(kind="approval_needed", params__number=waiting.number).exists()
+    assert told.filter(created_at__lt=now - dt.timedelta(days=30)).exists()
+    assert not told.filter(created_at__lt=now - dt.timedelta(days=8), read_at__isnull=True)

@@ -325,3 +325,41 @@ def test_each_step_says_what_it_did(org, desk, client):
     client.force_login(org.agent_a1)
     answer = client.post(f"/tickets/{ticket.pk}/step/agree/", {"method": "in_person"}, follow=True)
     assert "已记录客户同意，已下达 1 张执行单。" in answer.content.decode()
+
+
+def test_a_refused_step_keeps_what_was_typed(org, desk, client):
+    ticket = _analysed(org, desk)
+    client.force_login(org.agent_a1)
+    page = client.post(
+        f"/tickets/{ticket.pk}/step/propose/",
+        {"kind_1": "money", "amount_1": "-5", "description_1": "赔偿误工费"},
+    ).content.decode()
+    assert "不能为负数" in page or "负" in page
+    assert 'value="赔偿误工费"' in page and 'value="-5"' in page
+    assert '<option value="money" selected>' in page
+    page = client.post(
+        f"/tickets/{ticket.pk}/step/decline/", {"position": "不予退款", "reasons": ""}
+    ).content.decode()
+    assert ">不予退款</textarea>" in page and 'data-step="decline" open' in page
+    assert Ticket.objects.get(pk=ticket.pk).status == "investigating"  # nothing stored
+
+
+def test_an_analysis_conflict_keeps_mine_and_a_second_save_wins(org, desk, client):
+    import re
+
+    ticket = _analysed(org, desk)
+    client.force_login(org.agent_a1)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    form = page[page.index('id="investigate-form"') :]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    actions.investigate(org.supervisor_a1, ticket, cause="安装不当")  # meanwhile
+    shown = {"severity": "2", "company_fault": "yes", "word_of_mouth_risk": "1"}
+    mine = {**hidden, **shown, "cause": "排水管老化"}
+    refused = client.post(f"/tickets/{ticket.pk}/step/investigate/", mine).content.decode()
+    assert "别人修改了" in refused and 'name="cause" value="排水管老化"' in refused
+    assert Ticket.objects.get(pk=ticket.pk).cause == "安装不当"
+    form = refused[refused.index('id="investigate-form"') :]
+    again = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    again.update({**shown, "cause": "排水管老化"})
+    client.post(f"/tickets/{ticket.pk}/step/investigate/", again)
+    assert Ticket.objects.get(pk=ticket.pk).cause == "排水管老化"
