@@ -126,7 +126,9 @@ def due_soon(tickets: QuerySet[Ticket], now: dt.datetime | None = None) -> list[
     lead = dt.timedelta(minutes=warning_minutes())
     bound = now + lead + dt.timedelta(days=10)  # long holidays
     candidates = (
-        tickets.exclude(status=Status.CLOSED)
+        tickets.select_related(None)  # whatever the caller joined: only what is needed here
+        .order_by()
+        .exclude(status=Status.CLOSED)
         .filter(paused_at__isnull=True)
         .filter(
             Q(first_responded_at__isnull=True, first_response_due__lte=bound)
