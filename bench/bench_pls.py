@@ -14,12 +14,10 @@ BENCH_PLS_RESAMPLES change the size of the large fit and the number of resamples
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,13 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.peer_env import PeerUnavailable, run_peer
 from bench.timing import median_ms
 from manyi.analytics.pls import PathModel, fit
 
 ROOT = Path(__file__).resolve().parent.parent
-PEER = ROOT / "bench" / ".peers" / "plspm"
-REQUIREMENTS = ROOT / "bench" / "peers" / "plspm_requirements.txt"
-RUNNER = ROOT / "bench" / "peers" / "plspm_runner.py"
 DATA = ROOT / "manyi" / "analytics" / "tests" / "data" / "ecsi_mobi.csv"
 
 RESPONDENTS = int(os.environ.get("BENCH_PLS_RESPONDENTS", 1_000_000))
@@ -72,10 +68,6 @@ POPULATION = {
 }
 ECSI = PathModel(blocks=BLOCKS, paths=list(POPULATION))
 LOADING = 0.8  # every simulated item: 0.8 x its construct + noise, then rounded onto 1-10
-
-
-class PeerUnavailable(RuntimeError):
-    """plspm could not be installed or run; the rows say so instead of failing the run."""
 
 
 def run() -> list[dict]:
@@ -207,40 +199,6 @@ def _agreement(scheme: str, ours: Any, peer: dict) -> dict:
 # --- the plspm peer ---------------------------------------------------------------------
 
 
-def _uv() -> str:
-    """The uv that `make install` puts in the project venv, else one on PATH."""
-    local = ROOT / ".venv" / "bin" / "uv"
-    if local.exists():
-        return str(local)
-    found = shutil.which("uv")
-    if not found:
-        raise PeerUnavailable("no uv (run `make install`)")
-    return found
-
-
-def _peer_python() -> Path:
-    """The peer env's Python, (re)built when missing or when the requirements changed."""
-    python = PEER / "bin" / "python"
-    stamp = PEER / "requirements.sha256"
-    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
-        return python
-    shutil.rmtree(PEER, ignore_errors=True)
-    # The Makefile points UV_PYTHON and UV_PROJECT_ENVIRONMENT at the project venv.
-    env = {k: v for k, v in os.environ.items() if k not in {"UV_PYTHON", "UV_PROJECT_ENVIRONMENT"}}
-    uv = _uv()
-    for command in (
-        [uv, "venv", str(PEER), "--python", "3.11", "--quiet"],
-        [uv, "pip", "install", "--python", str(python), "-r", str(REQUIREMENTS), "--quiet"],
-    ):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-        if done.returncode:
-            shutil.rmtree(PEER, ignore_errors=True)
-            raise PeerUnavailable(f"{' '.join(command[1:3])} failed: {done.stderr.strip()[-500:]}")
-    stamp.write_text(wanted + "\n")
-    return python
-
-
 def _run_peer(scheme: str, repeats: int, resamples: int) -> dict:
     spec = {
         "csv": str(DATA),
@@ -252,20 +210,7 @@ def _run_peer(scheme: str, repeats: int, resamples: int) -> dict:
         "blocks": BLOCKS,
         "paths": [list(path) for path in ECSI.paths],
     }
-    try:
-        done = subprocess.run(
-            [str(_peer_python()), str(RUNNER)],
-            input=json.dumps(spec),
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=3600,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise PeerUnavailable("the plspm runner took over an hour") from exc
-    if done.returncode:
-        raise PeerUnavailable(f"runner failed: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_peer("plspm", spec)
 
 
 # --- 1,000,000 respondents --------------------------------------------------------------

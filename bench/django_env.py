@@ -38,15 +38,15 @@ def setup() -> None:
     _READY = True
 
 
-def _fresh_postgres_database(url: str) -> str:
+def _fresh_postgres_database(url: str, name: str = "manyi_bench") -> str:
     """Benchmarks never write into the database they are pointed at: they use a new
-    `manyi_bench` database on the same server, created afresh each run."""
+    database (`manyi_bench`; a peer's its own) on the same server, created afresh each run."""
     import psycopg
 
     base, _, _name = url.rpartition("/")
     if os.environ.get("BENCH_REUSE") == "1":  # measure again on the data of the last run
-        return f"{base}/manyi_bench"
+        return f"{base}/{name}"
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS manyi_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE manyi_bench")
-    return f"{base}/manyi_bench"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{base}/{name}"

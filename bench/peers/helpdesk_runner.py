@@ -70,6 +70,10 @@ def configure() -> None:
             "django.contrib.sites",
             "django.contrib.humanize",
             "rest_framework",
+            "account",  # django-user-accounts, pinax-invitations, pinax-teams:
+            "pinax.invitations",  # django-helpdesk's migrations depend on its teams
+            "pinax.teams",
+            "reversion",
             "helpdesk",
         ],
         MIDDLEWARE=[
