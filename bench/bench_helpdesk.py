@@ -52,7 +52,7 @@ def run() -> list[dict]:
         "details": list(DETAILS),
         "searches": WORDS + PAIRS,
         "create_repeats": 300,
-        "search_repeats": 5,
+        "search_repeats": 3,
         "list_repeats": 200,
     }
     try:
