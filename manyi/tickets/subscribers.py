@@ -14,7 +14,7 @@ from manyi.notifications.models import Kind
 from manyi.org.models import Staff
 
 from .approvals import approvers, next_role
-from .events import TicketCreated, TicketEscalated, TicketTransitioned
+from .events import TicketEscalated, TicketTransitioned
 from .models import ExecutionOrder, Proposal, Status, Ticket
 
 
@@ -30,23 +30,10 @@ def _not_the_actor(people: list[Staff], meta: EventMeta) -> list[Staff]:
     return [p for p in people if p.user_id != meta.actor_id]
 
 
-@subscriber(TicketCreated)
-def tell_the_assignee_of_a_new_ticket(event: TicketCreated, meta: EventMeta) -> None:
-    """An assignment rule gave the new ticket to someone other than its registrar."""
-    ticket = Ticket.objects.select_related("assignee").get(pk=event.ticket_id)
-    if ticket.assignee is not None:
-        notify(
-            _not_the_actor([ticket.assignee], meta),
-            Kind.ASSIGNED,
-            source=f"event:{meta.event_id}",
-            at=meta.occurred_at,
-            params=_about(ticket),
-            url=_url(ticket),
-        )
-
-
 @subscriber(TicketTransitioned)
 def tell_who_must_act(event: TicketTransitioned, meta: EventMeta) -> None:
+    """(Registration itself tells no one: whoever registers handles it, and an assignment
+    rule's choice arrives here as an "assign" step. So registering enqueues no task.)"""
     ticket = Ticket.objects.select_related("assignee", "branch").get(pk=event.ticket_id)
     source = f"event:{meta.event_id}"
     if event.action == "assign" and ticket.assignee is not None:

@@ -96,6 +96,21 @@ def test_assigned_to_me_and_not_when_i_take_it_myself(org, desk, run_workers):
     assert len(_of(org.agent_a1, Kind.ASSIGNED)) == 1
 
 
+def test_an_assignment_rule_at_registration_tells_the_person(org, desk, run_workers):
+    from manyi.tickets.models import AssignmentRule
+
+    rule = actions.save_configuration(
+        SYSTEM,
+        AssignmentRule(name="一支行投诉", branch=org.a1, strategy="round_robin"),
+        many={"pool": [org.supervisor_a1.staff]},
+    )
+    assert rule.pk
+    ticket = _ticket(org, desk)  # registered by the agent, given to the supervisor by the rule
+    assert ticket.assignee == org.supervisor_a1.staff
+    [note] = _of(org.supervisor_a1, Kind.ASSIGNED)
+    assert note.params["number"] == ticket.number and not _of(org.agent_a1, Kind.ASSIGNED)
+
+
 def test_waiting_for_my_approval_then_decided(org, desk, run_workers):
     ticket = _ticket(org, desk)
     _propose(org, desk, ticket)

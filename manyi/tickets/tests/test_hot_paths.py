@@ -15,9 +15,9 @@ from manyi.tickets.models import ReasonCode, Ticket
 pytestmark = pytest.mark.django_db
 
 # Registering: the customer, the day's number, the repeat check, the ticket, its audit
-# entry, its timeline line, its event and its deliveries to the listeners (one statement
-# however many: the notifications listen), inside one transaction (two statements).
-REGISTER_QUERIES = 10
+# entry, its timeline line and its event (no listener of registration runs on a worker:
+# no delivery rows, no task), inside one transaction (two statements).
+REGISTER_QUERIES = 9
 # The queue page: session, user, staff, the counts of four tabs (mine, not yet assigned,
 # team, past a deadline), the count, the page of tickets with their branch, reason,
 # assignee and customer (one join), the saved views, and for anyone who may approve
