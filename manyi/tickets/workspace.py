@@ -294,7 +294,9 @@ def build(user: Any, ticket: Ticket) -> Workspace:
             "remedies__department", "approvals__approver"
         )
     )
-    orders = list(ticket.orders.select_related("department", "remedy", "owner"))
+    orders = list(
+        ticket.orders.select_related("department", "remedy__proposal__agreement", "owner")
+    )
     activities = list(ticket.activities.defer("content").select_related("author"))
     follow_ups = list(ticket.follow_ups.select_related("done_by").exclude(done_at=None))
     latest = proposals[-1] if proposals else None

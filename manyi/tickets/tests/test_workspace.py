@@ -363,3 +363,22 @@ def test_an_analysis_conflict_keeps_mine_and_a_second_save_wins(org, desk, clien
     again.update({**shown, "cause": "排水管老化"})
     client.post(f"/tickets/{ticket.pk}/step/investigate/", again)
     assert Ticket.objects.get(pk=ticket.pk).cause == "排水管老化"
+
+
+def test_the_workspace_takes_the_same_queries_for_two_or_four_orders(org, desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def executing(orders: int) -> Ticket:
+        ticket = _analysed(org, desk)
+        remedy = {"kind": "gift", "amount": 0, "department": desk["warehouse"].pk}
+        actions.propose(org.agent_a1, ticket, remedies=[remedy] * orders)
+        actions.agree(org.agent_a1, ticket, method="in_person")
+        return Ticket.objects.get(pk=ticket.pk)
+
+    counts = []
+    for ticket in (executing(2), executing(4)):
+        with CaptureQueriesContext(connection) as queries:
+            workspace.build(org.agent_a1, ticket)
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1], counts
