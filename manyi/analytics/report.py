@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .analysis import Analysis
+from .ipma import QUADRANTS
 from .reliability import THRESHOLDS
 from .spreadsheet import workbook
 
@@ -39,6 +40,61 @@ SHEETS = {
     "priority": ("改进排序", "Improvement ranking"),
     "bootstrap": ("自助法检验", "Bootstrap"),
 }
+# Column headings in the reader's language: the frames keep the codes that the JSON result
+# and analysts' scripts use; the workbook is read by people.
+COLUMNS = {
+    "item": ("题项", "Item"),
+    "dont_know": ("“不知道”个数", "Don't know"),
+    "missing": ("缺失个数", "Missing"),
+    "reversed": ("反向计分", "Reversed"),
+    "construct": ("潜变量", "Construct"),
+    "items": ("题项数", "Items"),
+    "mode": ("测量模式", "Mode"),
+    "alpha": ("Cronbach α", "Cronbach's alpha"),
+    "rho_c": ("组合信度 ρc", "Composite reliability rho_c"),
+    "rho_a": ("ρA 信度", "rho_A"),
+    "ave": ("平均提取方差 AVE", "AVE"),
+    "fornell_larcker": ("Fornell-Larcker 准则", "Fornell-Larcker"),
+    "check": ("检查项", "Check"),
+    "where": ("位置", "Where"),
+    "value": ("值", "Value"),
+    "message": ("说明", "Message"),
+    "label": ("名称", "Label"),
+    "source": ("原因变量", "From"),
+    "target": ("结果变量", "To"),
+    "direct": ("直接效应", "Direct effect"),
+    "indirect": ("间接效应", "Indirect effect"),
+    "total": ("总效应", "Total effect"),
+    "r2": ("R²", "R²"),
+    "r2_adjusted": ("调整后 R²", "Adjusted R²"),
+    "weight": ("权重", "Weight"),
+    "loading": ("载荷", "Loading"),
+    "unstandardised_weight": ("非标准化权重", "Unstandardised weight"),
+    "vif": ("VIF", "VIF"),
+    "importance": ("重要性", "Importance"),
+    "performance": ("表现", "Performance"),
+    "quadrant": ("象限", "Quadrant"),
+    "area": ("区域与对策", "Area"),
+    "rank": ("排序", "Rank"),
+    "score": ("得分", "Score"),
+    "impact": ("影响", "Impact"),
+    "potential": ("提升潜力", "Potential"),
+    "recommendation": ("建议", "Recommendation"),
+    "kind": ("类型", "Kind"),
+    "name": ("名称", "Name"),
+    "original": ("原始估计", "Original"),
+    "mean": ("均值", "Mean"),
+    "se": ("标准误", "Standard error"),
+    "t": ("t 值", "t"),
+    "p": ("p 值", "p"),
+    "ci_low": ("95% 区间下限", "95% interval, low"),
+    "ci_high": ("95% 区间上限", "95% interval, high"),
+    "bca_low": ("BCa 区间下限", "BCa interval, low"),
+    "bca_high": ("BCa 区间上限", "BCa interval, high"),
+}
+# Where a frame's row labels (its index) or its "index" column mean something else.
+INDEX_HEADINGS = {"index": ("满意度指数（0-100）", "Index (0-100)")}
+ROW_HEADING = ("潜变量", "Construct")
 HEADER = PatternFill("solid", fgColor="DDE7F3")
 FLAGGED = PatternFill("solid", fgColor="FCE4D6")
 
@@ -49,12 +105,17 @@ def write_xlsx(analysis: Analysis, target: str | Path | IO[bytes]) -> None:
     summary = book.active
     summary.title = SHEETS["summary"][0 if zh else 1]
     _summary(summary, analysis, zh)
+    # Constructs by their labels in the reader's language where the model gives them.
+    lang = analysis.language[:2]
+    names = {
+        c: analysis.model.labels.get(c, {}).get(lang) or c for c in analysis.model.path_model.blocks
+    }
     for key, frame in analysis.frames().items():
         if frame is None or frame.empty:
             continue
         sheet = book.create_sheet(SHEETS[key][0 if zh else 1])
         keep_index = not isinstance(frame.index, pd.RangeIndex)
-        _write_frame(sheet, frame, index=keep_index)
+        _write_frame(sheet, frame, index=keep_index, zh=zh, names=names, sheet_key=key)
         if key == "index":
             _index_chart(sheet, frame, zh)
         if key == "ipma":
@@ -100,9 +161,40 @@ def _summary(sheet: Worksheet, analysis: Analysis, zh: bool) -> None:
     sheet.column_dimensions["B"].width = 100
 
 
-def _write_frame(sheet: Worksheet, frame: pd.DataFrame, *, index: bool) -> None:
+def _heading(column: object, *, zh: bool, names: dict[str, str], sheet_key: str) -> str:
+    side = 0 if zh else 1
+    if column == "index":
+        return INDEX_HEADINGS["index"][side] if sheet_key == "index" else ROW_HEADING[side]
+    if isinstance(column, str) and column in COLUMNS:
+        return COLUMNS[column][side]
+    return names.get(str(column), str(column))
+
+
+def _write_frame(
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    *,
+    index: bool,
+    zh: bool = True,
+    names: dict[str, str] | None = None,
+    sheet_key: str = "",
+) -> None:
+    names = names or {}
     frame = frame.reset_index() if index else frame
-    sheet.append([str(c) for c in frame.columns])
+    if "quadrant" in frame.columns and "area" in frame.columns:  # the area says it in words
+        frame = frame.drop(columns="quadrant")
+    if "quadrant" in frame.columns:  # the area's words, not its code
+        frame = frame.assign(
+            quadrant=[QUADRANTS.get(q, {}).get("zh" if zh else "en", q) for q in frame["quadrant"]]
+        )
+    header = [_heading(c, zh=zh, names=names, sheet_key=sheet_key) for c in frame.columns]
+    for column in frame.columns:  # constructs as rows or ends of a path: by their labels
+        if (column == frame.columns[0] and str(column) in {"index", "construct"}) or column in {
+            "source",
+            "target",
+        }:
+            frame = frame.assign(**{str(column): [names.get(str(v), v) for v in frame[column]]})
+    sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER

@@ -16,6 +16,7 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch
 
+from .auditing import AuditAction
 from .engine import Span
 from .events import ClosureAdded, OfficialYearDeclared, OpeningHoursChanged
 from .models import Closure, OfficialDay, OfficialYear, OpeningHours
@@ -75,7 +76,7 @@ def declare_official_year(
         )
         audit.record(
             actor,
-            "calendar.year.declare",
+            AuditAction.YEAR_DECLARE,
             entry,
             before=before,
             after={
@@ -109,7 +110,7 @@ def add_closure(
         )
         audit.record(
             actor,
-            "calendar.closure.add",
+            AuditAction.CLOSURE_ADD,
             closure,
             after=audit.snapshot(closure),
             branch_id=branch.pk if branch else None,
@@ -140,7 +141,7 @@ def set_opening_hours(
         forget_calendars()
         audit.record(
             actor,
-            "calendar.hours.set",
+            AuditAction.HOURS_SET,
             branch,
             before={"hours": before},
             after={"hours": [str(r) for r in rows]},

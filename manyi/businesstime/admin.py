@@ -1,25 +1,26 @@
 from django.contrib import admin
 
+from manyi.core.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Closure, OfficialDay, OfficialYear, OpeningHours
 
 
 @admin.register(OpeningHours)
-class OpeningHoursAdmin(admin.ModelAdmin):
+class OpeningHoursAdmin(ReadOnlyAdmin):
     list_display = ["branch", "weekday", "opens", "closes"]
     list_filter = ["branch"]
 
 
-class OfficialDayInline(admin.TabularInline):
+class OfficialDayInline(ReadOnlyInline):
     model = OfficialDay
-    extra = 0
 
 
 @admin.register(OfficialYear)
-class OfficialYearAdmin(admin.ModelAdmin):
+class OfficialYearAdmin(ReadOnlyAdmin):
     list_display = ["year", "source", "entered_by", "entered_at"]
     inlines = [OfficialDayInline]
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(ReadOnlyAdmin):
     list_display = ["reason", "branch", "starts_at", "ends_at"]

@@ -11,11 +11,11 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import events  # noqa: F401  (registers the sweeper job)
         from .registry import NavItem, register_nav
 
-        # Each app's subscribers.py and demo.py register themselves on import.
-        autodiscover_modules("events", "subscribers", "demo")
+        # Each app's events, subscribers, periodic jobs (tasks.py) and demo steps register
+        # themselves when their module is imported.
+        autodiscover_modules("events", "subscribers", "tasks", "demo")
         register_nav(NavItem("home", _("Home"), "home", order=0))
         register_nav(NavItem("api", _("API"), "api-v1:openapi-view", order=900))
         post_migrate.connect(_create_schedules, sender=self)

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import clock
-from .tasks import enqueue, periodic
+from .tasks import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def subscribers_for(event_name: str) -> list[Subscriber]:
     return [s for s in _SUBSCRIBERS.values() if s.event_name in (event_name, "*")]
 
 
-def emit(event: DomainEvent, *, actor: Any = None) -> Any:
+def emit(event: DomainEvent, *, actor: Any = None) -> Any:  # actor: manyi.org.actors.Actor
     """Record `event` in the current transaction; deliver it once that transaction commits."""
     from .models import EventDelivery, EventRecord
 
@@ -216,7 +216,6 @@ def _record_failure(delivery_id: int, error: str) -> None:
         delivery.save(update_fields=["attempts", "last_error", "status", "due_at"])
 
 
-@periodic("core.sweep_event_deliveries", minutes=1)
 def sweep_deliveries() -> int:
     """Re-dispatch deliveries that are due: lost after a crash, or waiting for a retry."""
     from .models import EventDelivery

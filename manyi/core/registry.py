@@ -88,3 +88,50 @@ def cards_for(user: Any) -> list[dict[str, Any]]:
             }
         )
     return cards
+
+
+# --- The audit trail's vocabulary ------------------------------------------------------
+# Each app declares its audit actions as one TextChoices (`@audit_actions`), and the words
+# for the details its entries carry that are not fields of the audited model
+# (`register_audit_details`); the audit trail refuses an action no app declared, and the
+# audit page reads every entry in the reader's language.
+
+_AUDIT_ACTIONS: dict[str, Any] = {}
+VERBATIM = "verbatim"  # a detail shown as it is (a file name, a code): (_("file"), VERBATIM)
+FIELD_NAME = "field name"  # a detail naming a field of the audited model: shown by its label
+_AUDIT_DETAILS: dict[str, dict[str, Any]] = {}
+
+
+def audit_actions(choices: Any) -> Any:
+    """Class decorator for an app's `AuditAction(models.TextChoices)`."""
+    for member in choices:
+        if member.value in _AUDIT_ACTIONS and _AUDIT_ACTIONS[member.value] != member.label:
+            raise ValueError(f"audit action {member.value!r} is declared twice")
+        _AUDIT_ACTIONS[member.value] = member.label
+    return choices
+
+
+def is_audit_action(value: Any) -> bool:
+    return isinstance(value, str) and value in _AUDIT_ACTIONS and hasattr(value, "label")
+
+
+def audit_action_label(code: str) -> Any:
+    """The words for an action code, or None for one no app declares (history from a
+    module since removed)."""
+    return _AUDIT_ACTIONS.get(code)
+
+
+def audit_action_choices() -> list[tuple[str, Any]]:
+    return sorted(_AUDIT_ACTIONS.items())
+
+
+def register_audit_details(actions: Any, labels: dict[str, Any]) -> None:
+    """Words for the detail keys of an app's entries that are not fields of the audited
+    model: register_audit_details(AuditAction, {"rows": _("rows")}). A value may be a pair
+    (label, choices) when the detail holds a choice's code (or several, comma-separated)."""
+    for member in actions:
+        _AUDIT_DETAILS.setdefault(member.value, {}).update(labels)
+
+
+def audit_detail_label(action: str, key: str) -> Any:
+    return _AUDIT_DETAILS.get(action, {}).get(key)

@@ -97,3 +97,11 @@ def worker_status() -> dict[str, Any]:
     except Exception as exc:  # report, never crash the health check
         status["error"] = str(exc)
     return status
+
+
+@periodic("core.sweep_event_deliveries", minutes=1)
+def sweep_event_deliveries() -> int:
+    """Re-dispatch event deliveries that are due: lost after a crash, or waiting to retry."""
+    from .events import sweep_deliveries
+
+    return sweep_deliveries()

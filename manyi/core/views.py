@@ -47,3 +47,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=200 if database["ok"] else 503,
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A refused form in the person's language, inside the shell (Django's own page is a
+    bare English one rendered without the request)."""
+    from django.middleware.csrf import REASON_NO_CSRF_COOKIE
+
+    return render(
+        request, "403_csrf.html", {"no_cookie": reason == REASON_NO_CSRF_COOKIE}, status=403
+    )

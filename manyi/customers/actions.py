@@ -19,10 +19,12 @@ from manyi.core.events import emit
 from manyi.core.versioning import apply_changes
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
+from manyi.org.actors import Actor, is_non_person
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, require_branch
 
+from .auditing import AuditAction
 from .contacts import parse_contact
 from .events import CustomerCreated, CustomersMerged, CustomerUpdated, TransactionRecorded
 from .models import Contact, Customer, Segment, Tag, Transaction
@@ -121,7 +123,7 @@ def create_customer(
         )
         if tags:
             customer.tags.set(_tags(tags))
-        audit.record(actor, "customers.customer.create", customer, after=_audited(customer))
+        audit.record(actor, AuditAction.CUSTOMER_CREATE, customer, after=_audited(customer))
         emit(CustomerCreated(customer_id=customer.pk, branch_id=branch.pk), actor=actor)
     return customer
 
@@ -163,7 +165,7 @@ def update_customer(
             before["tags"], after["tags"] = before_tags, wanted_tags
         old, new = audit.changed(before, after)
         if new or old:
-            audit.record(actor, "customers.customer.update", customer, before=old, after=new)
+            audit.record(actor, AuditAction.CUSTOMER_UPDATE, customer, before=old, after=new)
             emit(CustomerUpdated(customer_id=customer.pk, changed=sorted(new)), actor=actor)
     return customer
 
@@ -196,7 +198,7 @@ def add_contact(
         if created:
             audit.record(
                 actor,
-                "customers.contact.add",
+                AuditAction.CONTACT_ADD,
                 customer,
                 after={"kind": parsed.kind, "last4": parsed.last4 or parsed.value[:3]},
             )
@@ -246,7 +248,7 @@ def record_transaction(
         row.save()
         audit.record(
             actor,
-            "customers.transaction.record",
+            AuditAction.TRANSACTION_RECORD,
             customer,
             after={"transaction": row.pk, "product": row.product, "amount": str(row.amount)},
         )
@@ -302,7 +304,7 @@ def merge_customers(actor: Any, keep: Customer, duplicates: Sequence[Customer]) 
             )
             getattr(keep, relation.name).add(*targets)
         Customer.objects.filter(pk__in=ids).update(merged_into=keep)
-        audit.record(actor, "customers.customer.merge", keep, after={"merged": ids, "moved": moved})
+        audit.record(actor, AuditAction.CUSTOMER_MERGE, keep, after={"merged": ids, "moved": moved})
         emit(CustomersMerged(kept_id=keep.pk, merged_ids=ids), actor=actor)
     return keep
 
@@ -330,9 +332,45 @@ def save_segment(
         segment.save()
         audit.record(
             actor,
-            "customers.segment.save",
+            AuditAction.SEGMENT_SAVE,
             segment,
             before=before,
             after={"name": segment.name, "rules": rules, "strategy": strategy},
         )
     return segment
+
+
+def rescore_rfm(actor: Actor) -> int:
+    """Score every customer with purchases (recency, frequency, money, 1-5 each); customers
+    without any lose their score. Returns how many were scored."""
+    from manyi.core.bulk import update_rows
+
+    from .rfm import purchase_scores
+
+    if actor != SYSTEM and not is_non_person(actor):
+        require_permission(actor, "customers.segments")
+    rows = purchase_scores()
+    with transaction.atomic():
+        Customer.objects.exclude(r_score=None).update(r_score=None, f_score=None, m_score=None)
+        scored = update_rows(Customer, ["r_score", "f_score", "m_score"], rows) if rows else 0
+        audit.record(actor, AuditAction.RFM_RESCORE, None, after={"scored": scored})
+    return scored
+
+
+def import_customers(
+    actor: Actor,
+    source: Any,
+    *,
+    filename: str | None = None,
+    branch: Branch | None = None,
+    atomic: bool = False,
+    dry_run: bool = False,
+) -> Any:
+    """Customers from a CSV or Excel file (`importer.py` reads, checks and bulk-writes the
+    rows, with its permission check, row report and audit entry); the page and the
+    `manyi import` command come through here."""
+    from .importer import import_file
+
+    return import_file(
+        actor, source, filename=filename, branch=branch, atomic=atomic, dry_run=dry_run
+    )

@@ -17,7 +17,9 @@ from manyi.analytics.text import pinyin_keys
 from manyi.core.bulk import insert_rows, refresh_statistics
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org import audit
+from manyi.org.actors import DEMO
 
+from .auditing import AuditAction
 from .models import Contact, Customer, Segment, Tag, Transaction
 
 SURNAMES = (
@@ -231,12 +233,10 @@ def make_customers(ctx: DemoContext) -> None:
         )
         insert_rows(Customer.tags.through, ["customer_id", "tag_id"], tagged)
         ctx.log(f"customers: {offset + len(customers):,} of {total:,}")
-    from .rfm import recompute_rfm
+    from .actions import rescore_rfm
 
     refresh_statistics(Customer, Contact, Transaction, Customer.tags.through)
-    scored = recompute_rfm()
+    scored = rescore_rfm(DEMO)
     for name, rules, strategy in SEGMENTS:
         Segment.objects.create(name=name, rules=rules, strategy=strategy)
-    audit.record(
-        "system:demo", "customers.demo.load", None, after={"customers": total, "scored": scored}
-    )
+    audit.record(DEMO, AuditAction.DEMO_LOAD, None, after={"customers": total, "scored": scored})

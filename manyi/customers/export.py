@@ -15,6 +15,7 @@ from manyi.core.masking import mask
 from manyi.org import audit
 from manyi.org.permissions import has_permission
 
+from .auditing import AuditAction
 from .models import Customer
 
 
@@ -69,5 +70,5 @@ def export_customers(user: Any, customers: QuerySet[Customer]) -> io.BytesIO:
     stream = io.BytesIO()
     workbook.save(stream)
     stream.seek(0)
-    audit.record(user, "customers.export", None, after={"rows": count, "unmasked": unmasked})
+    audit.record(user, AuditAction.EXPORT, None, after={"rows": count, "unmasked": unmasked})
     return stream

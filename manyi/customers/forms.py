@@ -1,11 +1,23 @@
 from __future__ import annotations
 
-import json
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.forms.widgets import ChoiceWidget
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from manyi.org.models import Branch
+from manyi.org.scoping import AllBranches, visible_branch_ids
+
+from . import segments
+from .models import Customer, Segment, Tag
 
 
 class SearchForm(forms.Form):
@@ -48,24 +60,416 @@ class ImportForm(forms.Form):
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    """A segment's name and words; its conditions come from the `ConditionFormSet` beside it."""
+
+    name = forms.CharField(label=pgettext_lazy("of a thing", "Name"), max_length=100)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
-    rules = forms.CharField(
-        label=_("Rules (JSON)"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        initial='[{"field": "tier", "op": "in", "value": ["key", "vip"]}]',
-    )
     strategy = forms.CharField(
         label=_("Strategy for this segment"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
-    def clean_rules(self):
+    def __init__(self, *args: Any, segment: Segment | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.segment = segment
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        taken = Segment.objects.filter(name=name)
+        if self.segment is not None:
+            taken = taken.exclude(pk=self.segment.pk)
+        if taken.exists():
+            raise ValidationError(
+                _("A segment called “%(name)s” already exists.") % {"name": name}, code="unique"
+            )
+        return name
+
+
+# ---- The rule builder ---------------------------------------------------------------------
+# One row per condition: an attribute of the customer, a comparison in words, and a value
+# picked the way the attribute needs (a list of choices, a number, yes or no, free text).
+# The rows are a formset, so the page works without JavaScript; segments.js only swaps the
+# value picker when the attribute changes and adds rows in place.
+
+SEPARATORS = re.compile(r"[、,，;；\n]+")
+SUGGESTIONS = 200  # values offered for a free-text attribute (a datalist: typing others is fine)
+SUGGESTION_SECONDS = 600
+
+
+class RuleCatalogue:
+    """What the builder offers one person: for each attribute, the values to pick from (the
+    fixed choices, the tags, the branches they may see) and, for free text, the values in use
+    among their customers. Values the segment already uses stay on offer, so editing a
+    segment someone else built never drops a condition."""
+
+    def __init__(self, user: Any, rules: Any = None) -> None:
+        self.user = user
+        self.rules = rules if isinstance(rules, list) else []
+        self._tags: list[tuple[str, str]] | None = None
+        self._branches: list[tuple[str, str]] | None = None
+
+    def _in_use(self, field: str) -> list[str]:
+        used: list[str] = []
+        for rule in self.rules:
+            if isinstance(rule, dict) and rule.get("field") == field:
+                used += [segments.value_text(v) for v in segments.values_of(rule.get("value"))]
+        return used
+
+    def choices(self, field: str) -> list[tuple[str, str]]:
+        """(value, label) pairs a person picks from; empty for numbers and free text."""
+        kind = segments.picker(field)
+        if kind == segments.PICKER_TAG:
+            if self._tags is None:
+                names = list(Tag.objects.order_by("name").values_list("name", flat=True))
+                names += [name for name in self._in_use("tag") if name not in names]
+                self._tags = [(name, name) for name in names]
+            return self._tags
+        if kind == segments.PICKER_BRANCH:
+            if self._branches is None:
+                branches = Branch.objects.visible_to(self.user).filter(is_active=True)
+                self._branches = [(b.code, str(b)) for b in branches.order_by("code")]
+                known = {code for code, _label in self._branches}
+                missing = [code for code in self._in_use("branch") if code not in known]
+                names = segments.branch_names([[{"field": "branch", "value": missing}]])
+                self._branches += [(code, names.get(code, code)) for code in missing]
+            return self._branches
+        return segments.fixed_choices(field)
+
+    def suggestions(self, field: str) -> list[str]:
+        """Values of a free-text attribute among the person's customers (cached a while:
+        a distinct over a million rows is not free)."""
+        scope = visible_branch_ids(self.user)
+        key = "all" if isinstance(scope, AllBranches) else ",".join(map(str, sorted(scope)))
+        key = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:16]
+        path = segments.FIELDS[field][0]
+
+        def compute() -> list[str]:
+            values = (
+                Customer.objects.visible_to(self.user)
+                .filter(merged_into__isnull=True)
+                .exclude(**{path: ""})
+                .order_by(path)
+                .values_list(path, flat=True)
+                .distinct()[:SUGGESTIONS]
+            )
+            return list(values)
+
+        return cache.get_or_set(f"segments:values:{field}:{key}", compute, SUGGESTION_SECONDS)
+
+    def datalists(self) -> list[tuple[str, list[str]]]:
+        return [
+            (field, self.suggestions(field))
+            for field in segments.FIELDS
+            if segments.picker(field) == segments.PICKER_TEXT
+        ]
+
+    def widget(self, field: str, *, many: bool) -> forms.Widget:
+        kind = segments.picker(field) if field else segments.PICKER_TEXT
+        if kind == segments.PICKER_NUMBER:
+            if many:
+                return forms.TextInput(
+                    attrs={"placeholder": _("Several numbers, e.g. 4、5"), "inputmode": "numeric"}
+                )
+            attrs: dict[str, Any] = {"step": 1}
+            if field in segments.NUMBER_RANGES:
+                attrs["min"], attrs["max"] = segments.NUMBER_RANGES[field]
+            return forms.NumberInput(attrs=attrs)
+        if kind == segments.PICKER_TEXT:
+            text_attrs = {"list": f"segment-values-{field}"} if field else {}
+            if many:
+                text_attrs["placeholder"] = _("Several values separated by 、, e.g. 北京市、上海市")
+            return forms.TextInput(attrs=text_attrs)
+        options = self.choices(field)
+        if many:
+            return forms.CheckboxSelectMultiple(choices=options, attrs={"class": "choices"})
+        return forms.Select(choices=options)
+
+
+class ValueField(forms.Field):
+    """A condition's value as sent: one string, or several (ticked boxes)."""
+
+    def to_python(self, value: Any) -> list[str]:
+        if value is None or value == "":
+            return []
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)]
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple) and not isinstance(self.widget, ChoiceWidget):
+            return "、".join(str(v) for v in value)
+        return value
+
+
+def _attribute_choices() -> list[tuple[str, Any]]:
+    choices = [("", pgettext_lazy("segment rule", "Choose an attribute"))]
+    return choices + [(field, label) for field, (_path, _kind, label) in segments.FIELDS.items()]
+
+
+class ConditionForm(forms.Form):
+    """One condition of a segment: attribute, comparison, value -> one rule of the engine."""
+
+    field = forms.ChoiceField(
+        label=pgettext_lazy("segment rule", "Attribute"), choices=_attribute_choices, required=False
+    )
+    op = forms.ChoiceField(
+        label=pgettext_lazy("segment rule", "Comparison"),
+        choices=list(segments.COMPARISONS.items()),
+        initial="eq",
+    )
+    value = ValueField(label=_("Value"), required=False)
+
+    def __init__(self, *args: Any, catalogue: RuleCatalogue, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalogue = catalogue
+        field, op = self._chosen("field"), self._chosen("op")
+        self.attribute = field if field in segments.FIELDS else ""
+        self.many = op == "in"
+        # Offer only the comparisons that fit the attribute, in its words; any may be sent
+        # (the attribute may have changed without JavaScript), clean() says which fit.
+        ops = segments.OPERATORS_FOR[segments.picker(self.attribute)] if self.attribute else ()
+        self.fields["op"].widget.choices = [
+            (o, segments.comparison_label(self.attribute, o)) for o in (ops or segments.COMPARISONS)
+        ]
+        self.fields["value"].widget = catalogue.widget(self.attribute, many=self.many)
+        if not self.is_bound and self.attribute and isinstance(self.initial.get("value"), list):
+            # rows sent back unchecked ("add a condition"): a typed 大客户 shows as picked
+            choices = catalogue.choices(self.attribute)
+            if choices:
+                picked = [_matching(choices, text) or text for text in self.initial["value"]]
+                self.initial = {**self.initial, "value": picked}
+        # Which picker this row shows; sent back so clean() knows what the value came from.
+        self.shown_for = f"{self.attribute}:{'many' if self.many else 'one'}"
+
+    def _chosen(self, name: str) -> str:
+        if self.is_bound:
+            return str(self.data.get(self.add_prefix(name), ""))
+        value = self.initial.get(name, self.fields[name].initial)
+        return "" if value is None else str(value)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        field, op = data.get("field") or "", data.get("op")
+        name = self.add_prefix("value")
+        raw = self.data.getlist(name) if hasattr(self.data, "getlist") else data.get("value", [])
+        raw = [str(v) for v in raw]
+        if not field:
+            if any(v.strip() for v in raw):
+                self.add_error("field", _("Choose the attribute this value is for."))
+            return data  # an empty row: no condition
+        if op is None:
+            return data
+        label = segments.field_label(field)
+        kind = segments.picker(field)
+        if op not in segments.OPERATORS_FOR[kind]:
+            self.add_error(
+                "op",
+                _("%(field)s cannot be compared with “%(comparison)s”; choose another comparison.")
+                % {"field": label, "comparison": segments.comparison_label(field, op)},
+            )
+            return data
+        shown = f"{field}:{'many' if op == 'in' else 'one'}"
+        matches = self.data.get(self.add_prefix("shown")) == shown
+        picked = kind not in (segments.PICKER_NUMBER, segments.PICKER_TEXT) and matches
         try:
-            rules = json.loads(self.cleaned_data["rules"])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                _("The rules are not valid JSON: %(error)s") % {"error": exc.msg}
-            ) from exc
-        return rules
+            data["rule"] = {
+                "field": field,
+                "op": op,
+                "value": self._value(field, op, raw, picked=picked),
+            }
+        except ValidationError as exc:
+            self.add_error("value", exc)
+        return data
+
+    def _value(self, field: str, op: str, raw: list[str], *, picked: bool) -> Any:
+        """The typed value of the rule from what was sent. `picked`: it came from this
+        attribute's own list, so every entry is one value (the empty one too: 性别 未知)."""
+        label = segments.field_label(field)
+        if picked:
+            texts = raw
+        elif op == "in":
+            texts = [t.strip() for text in raw for t in SEPARATORS.split(text) if t.strip()]
+        else:
+            texts = [text.strip() for text in raw if text.strip()]
+        if not texts:
+            raise ValidationError(
+                _("Choose or type a value for %(field)s.") % {"field": label}, code="required"
+            )
+        if op != "in" and len(texts) > 1:
+            raise ValidationError(
+                _("Only one value can follow “%(comparison)s”; for several, choose “%(one_of)s”.")
+                % {
+                    "comparison": segments.comparison_label(field, op),
+                    "one_of": segments.comparison_label(field, "in"),
+                },
+                code="one",
+            )
+        values, errors = [], []
+        for text in texts:
+            try:
+                values.append(self._one(field, text))
+            except ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise ValidationError(errors)
+        values = list(dict.fromkeys(values))  # the same value twice (VIP, vip) is once
+        return values if op == "in" else values[0]
+
+    def _one(self, field: str, text: str) -> Any:
+        label = segments.field_label(field)
+        kind = segments.picker(field)
+        if kind == segments.PICKER_TEXT:
+            return text
+        if kind == segments.PICKER_NUMBER:
+            plain = unicodedata.normalize("NFKC", text).strip()
+            try:
+                number = int(plain)
+            except ValueError:
+                raise ValidationError(
+                    _("%(field)s needs a whole number, not “%(value)s”.")
+                    % {"field": label, "value": text},
+                    code="number",
+                ) from None
+            low, high = segments.NUMBER_RANGES.get(field, (None, None))
+            if low is not None and high is not None and not low <= number <= high:
+                raise ValidationError(
+                    _("%(field)s runs from %(low)s to %(high)s.")
+                    % {"field": label, "low": low, "high": high},
+                    code="range",
+                )
+            return number
+        code = _matching(self.catalogue.choices(field), text)
+        if code is None:
+            raise ValidationError(
+                _("“%(value)s” is not one of the choices for %(field)s.")
+                % {"value": text, "field": label},
+                code="choice",
+            )
+        if kind == segments.PICKER_BOOL:
+            return code == "true"
+        return code
+
+
+def _matching(choices: list[tuple[str, str]], text: str) -> str | None:
+    """The value a person meant: its code, or its label as shown (VIP, 大客户, 上海一支行)."""
+    for code, _label in choices:
+        if code == text:
+            return code
+    wanted = text.strip().casefold()
+    for code, label in choices:
+        names = {code.casefold(), str(label).casefold()}
+        if " (" in str(label):  # a branch: "上海一支行 (A1)" is also just 上海一支行
+            names.add(str(label).rsplit(" (", 1)[0].casefold())
+        if wanted in names:
+            return code
+    return None
+
+
+class BaseConditionFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": _("A segment can have at most %(num)d conditions."),
+    }
+
+    def __init__(self, *args: Any, catalogue: RuleCatalogue, **kwargs: Any) -> None:
+        self.catalogue = catalogue
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {**super().get_form_kwargs(index), "catalogue": self.catalogue}
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this condition")
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        rules = self.rules()
+        if not rules:
+            raise ValidationError(_("Add at least one condition."), code="empty")
+        segments.validate_rules(rules)  # the engine's own check, should a row slip through
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The rules of the rows, in order, without the removed and the empty ones."""
+        return [
+            form.cleaned_data["rule"]
+            for form in self.forms
+            if form.cleaned_data.get("rule") and not self._should_delete_form(form)
+        ]
+
+    def prototypes(self) -> list[tuple[str, ConditionForm, ConditionForm]]:
+        """Per attribute, a row showing its comparisons and its value picker for one value
+        and for several: what segments.js puts in a row when the attribute changes."""
+        return [
+            (field, self._prototype(field, "eq"), self._prototype(field, "in"))
+            for field in ["", *segments.FIELDS]
+        ]
+
+    def _prototype(self, field: str, op: str) -> ConditionForm:
+        return self.form(
+            prefix=self.add_prefix("__prefix__"),
+            auto_id=self.auto_id,
+            initial={"field": field, "op": op},
+            catalogue=self.catalogue,
+            use_required_attribute=False,
+            renderer=self.renderer,
+        )
+
+
+ConditionFormSet = forms.formset_factory(
+    ConditionForm,
+    formset=BaseConditionFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=20,
+    validate_max=True,
+    absolute_max=50,
+)
+
+
+def rule_initial(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored rule as a row of the builder holds it."""
+    return {
+        "field": rule.get("field", ""),
+        "op": rule.get("op", "eq"),
+        "value": [segments.value_text(v) for v in segments.values_of(rule.get("value"))],
+    }
+
+
+def condition_formset(
+    user: Any, data: Any = None, *, rules: Any = None, initial: list[dict] | None = None
+) -> BaseConditionFormSet:
+    """The builder's rows: bound to what was sent, or showing `rules` (or `initial` rows),
+    with one empty row to start from when there is nothing yet."""
+    catalogue = RuleCatalogue(user, rules)
+    if data is not None:
+        return ConditionFormSet(data, prefix="condition", catalogue=catalogue)
+    if initial is None and isinstance(rules, list):
+        initial = [rule_initial(rule) for rule in rules if isinstance(rule, dict)]
+    formset = ConditionFormSet(initial=initial or None, prefix="condition", catalogue=catalogue)
+    formset.extra = 0 if initial else 1
+    return formset
+
+
+def rows_sent(data: Any, *, more: int = 1) -> list[dict[str, Any]]:
+    """The rows as sent, not checked, plus `more` empty ones: the page again after "add a
+    condition" without JavaScript, keeping everything typed and dropping removed rows."""
+    try:
+        total = min(int(data.get("condition-TOTAL_FORMS", 0)), ConditionFormSet.absolute_max)
+    except (TypeError, ValueError):
+        total = 0
+    rows = []
+    for i in range(total):
+        prefix = f"condition-{i}-"
+        if data.get(prefix + "DELETE"):
+            continue
+        rows.append(
+            {
+                "field": data.get(prefix + "field", ""),
+                "op": data.get(prefix + "op", "eq"),
+                "value": data.getlist(prefix + "value"),
+            }
+        )
+    return rows + [{} for _ in range(more)]

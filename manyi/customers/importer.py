@@ -35,6 +35,7 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, visible_branch_ids
 
+from .auditing import AuditAction
 from .events import CustomersImported
 from .models import Contact, Customer, Tag
 
@@ -545,7 +546,7 @@ def import_file(
         _write(actor, list(parsed.values()), result)
         audit.record(
             actor,
-            "customers.import",
+            AuditAction.IMPORT,
             None,
             branch_id=branch.pk if branch else None,
             after={"file": Path(filename).name, **result.counts()},

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from manyi.core.models import Versioned
 from manyi.org.models import Branch, Staff
@@ -28,7 +29,7 @@ class Tag(models.Model):
 class Customer(Versioned):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
-        ORGANISATION = "organisation", _("Organisation")
+        ORGANISATION = "organisation", pgettext_lazy("customer kind", "Organisation")
 
     class Gender(models.TextChoices):
         UNKNOWN = "", _("Unknown")

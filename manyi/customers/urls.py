@@ -11,5 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_card, name="card"),
     path("<int:pk>/reveal/<str:field>/", views.customer_reveal, name="reveal"),
     path("segments/", views.segment_list, name="segments"),
+    path("segments/new/", views.segment_new, name="segment_new"),
     path("segments/<int:pk>/", views.segment_detail, name="segment"),
+    path("segments/<int:pk>/edit/", views.segment_edit, name="segment_edit"),
 ]

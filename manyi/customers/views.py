@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from manyi.org.actions import may_reveal
 from manyi.org.permissions import has_permission, require_permission
@@ -21,8 +23,14 @@ from . import actions, segments
 from .card import figures_for
 from .duplicates import find_duplicates
 from .export import export_customers
-from .forms import ImportForm, SearchForm, SegmentForm, TimelinePageForm
-from .importer import import_file
+from .forms import (
+    ImportForm,
+    SearchForm,
+    SegmentForm,
+    TimelinePageForm,
+    condition_formset,
+    rows_sent,
+)
 from .models import Contact, Customer, Segment
 from .search import search_customers
 from .timeline import kind_label, timeline_for
@@ -118,7 +126,7 @@ def customer_import(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         upload = data["file"]
         try:
-            result = import_file(
+            result = actions.import_customers(
                 request.user,
                 upload,
                 filename=upload.name,
@@ -167,35 +175,88 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def segment_list(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "customers.view")
-    form = SegmentForm(request.POST or None)
-    if request.method == "POST":
-        require_permission(request.user, "customers.segments")
-        if form.is_valid():
+    rows = list(Segment.objects.all())
+    branches = segments.branch_names(segment.rules for segment in rows)
+    return render(
+        request,
+        "customers/segments.html",
+        {
+            "segments": [(segment, segments.describe(segment.rules, branches)) for segment in rows],
+            "may_edit": has_permission(request.user, "customers.segments"),
+        },
+    )
+
+
+@login_required
+def segment_new(request: HttpRequest) -> HttpResponse:
+    return _segment_form(request, None)
+
+
+@login_required
+def segment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_permission(request.user, "customers.segments")
+    return _segment_form(request, get_object_or_404(Segment, pk=pk))
+
+
+def _segment_form(request: HttpRequest, segment: Segment | None) -> HttpResponse:
+    """The rule builder: the segment's name and words, and its conditions as rows."""
+    require_permission(request.user, "customers.segments")
+    rules = segment.rules if segment is not None else None
+    initial = (
+        {"name": segment.name, "description": segment.description, "strategy": segment.strategy}
+        if segment is not None
+        else None
+    )
+    if request.method == "POST" and "add_condition" in request.POST:
+        # "Add a condition" without JavaScript: the same page with one more row, unchecked.
+        sent = {name: request.POST.get(name, "") for name in SegmentForm.base_fields}
+        form = SegmentForm(initial=sent, segment=segment)
+        conditions = condition_formset(request.user, rules=rules, initial=rows_sent(request.POST))
+    elif request.method == "POST":
+        form = SegmentForm(request.POST, segment=segment)
+        conditions = condition_formset(request.user, request.POST, rules=rules)
+        if form.is_valid() & conditions.is_valid():  # both, so every mistake shows at once
             data = form.cleaned_data
             try:
                 segment = actions.save_segment(
                     request.user,
                     name=data["name"],
-                    rules=data["rules"],
+                    rules=conditions.rules(),
                     strategy=data["strategy"],
                     description=data["description"],
+                    segment=segment,
                 )
             except ValidationError as exc:
-                form.add_error("rules", exc)
+                _report(form, exc)
             else:
+                messages.success(request, _("Segment “%(name)s” saved.") % {"name": segment.name})
                 return redirect("customers:segment", pk=segment.pk)
+    else:
+        form = SegmentForm(initial=initial, segment=segment)
+        conditions = condition_formset(request.user, rules=rules)
     return render(
         request,
-        "customers/segments.html",
+        "customers/segment_form.html",
         {
-            "segments": Segment.objects.all(),
+            "segment": segment,
             "form": form,
-            "may_edit": has_permission(request.user, "customers.segments"),
-            "fields": segments.FIELDS,
+            "conditions": conditions,
+            "prototypes": conditions.prototypes(),
+            "datalists": conditions.catalogue.datalists(),
         },
     )
+
+
+def _report(form: SegmentForm, exc: ValidationError) -> None:
+    """A refusal of the action, next to the field it is about (or above the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 @login_required
@@ -208,8 +269,11 @@ def segment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/segment.html",
         {
             "segment": segment,
+            "conditions": segments.describe_rules(segment.rules),
+            "rules_json": json.dumps(segment.rules, ensure_ascii=False, indent=1),
             "summary": segments.summary(request.user, segment),
             "sample": members.order_by("-id")[:25],
             "may_export": has_permission(request.user, "customers.export"),
+            "may_edit": has_permission(request.user, "customers.segments"),
         },
     )

@@ -23,13 +23,15 @@ from manyi.analytics.modelfile import load_model
 from manyi.analytics.pls import SCHEMES, PLSError
 from manyi.analytics.report import write_xlsx
 from manyi.analytics.survey import MISSING_TREATMENTS, read_bytes
-from manyi.core.tasks import enqueue, periodic
+from manyi.core.tasks import enqueue
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
+from manyi.org.actors import ANALYSIS_WORKER
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, require_branch
 
+from .auditing import AuditAction
 from .data import load_frame
 from .models import AnalysisRun, Dataset
 
@@ -95,7 +97,7 @@ def upload_dataset(
         dataset.save()
         audit.record(
             actor,
-            "insight.dataset.upload",
+            AuditAction.DATASET_UPLOAD,
             dataset,
             after={"name": dataset.name, "rows": dataset.rows, "sha256": dataset.sha256},
         )
@@ -184,7 +186,7 @@ def start_run(
         run.save()
         audit.record(
             actor,
-            "insight.run.start",
+            AuditAction.RUN_START,
             run,
             after={"title": run.title, "dataset": dataset.pk, **cleaned},
         )
@@ -296,10 +298,9 @@ def execute_run(run_id: int) -> None:
         log.exception("analysis run %s failed", run_id)
         _fail(run, f"Unexpected error: {error}", f"意外错误：{error}")
         return
-    audit.record("system:insight", "insight.run.done", run, after={"n_used": result["n_used"]})
+    audit.record(ANALYSIS_WORKER, AuditAction.RUN_DONE, run, after={"n_used": result["n_used"]})
 
 
-@periodic("insight.fail_stale_runs", minutes=15)
 def fail_stale_runs() -> int:
     """Runs whose worker vanished long ago (and no retry took them) end as failed, so no
     page waits for ever."""
@@ -322,4 +323,4 @@ def _fail(run: AnalysisRun, message: str, message_zh: str) -> None:
     run.error_zh = message_zh
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "error_zh", "finished_at"])
-    audit.record("system:insight", "insight.run.failed", run, note=message[:500])
+    audit.record(ANALYSIS_WORKER, AuditAction.RUN_FAILED, run, note=message[:500])

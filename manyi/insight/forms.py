@@ -14,6 +14,13 @@ TEMPLATE_TITLES = {
     "ecsi": _("ECSI (European index)"),
     "acsi": _("ACSI (American index)"),
 }
+# The inner weighting schemes and the treatments of missing values, by the names the model
+# file and the results use.
+SCHEMES = {"path": _("Path"), "centroid": _("Centroid"), "factorial": _("Factorial")}
+MISSING_TREATMENTS = {
+    "casewise": _("Drop incomplete respondents"),
+    "mean": _("Replace by the item mean"),
+}
 
 
 class AnalysisForm(forms.Form):
@@ -40,16 +47,12 @@ class AnalysisForm(forms.Form):
     target = forms.CharField(label=_("Target construct"), max_length=100, required=False)
     scheme = forms.ChoiceField(
         label=_("Inner weighting scheme"),
-        choices=[("path", _("Path")), ("centroid", _("Centroid")), ("factorial", _("Factorial"))],
+        choices=list(SCHEMES.items()),
         initial="path",
     )
     missing = forms.ChoiceField(
         label=_("Missing values"),
-        choices=[
-            ("", _("As the model file says")),
-            ("casewise", _("Drop incomplete respondents")),
-            ("mean", _("Replace by the item mean")),
-        ],
+        choices=[("", _("As the model file says")), *MISSING_TREATMENTS.items()],
         required=False,
     )
     bootstrap = forms.IntegerField(

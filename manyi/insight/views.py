@@ -17,13 +17,13 @@ from django.views.decorators.http import require_POST
 
 from manyi.analytics.charts import Point, strategy_matrix_svg
 from manyi.analytics.ipma import QUADRANTS
-from manyi.analytics.modelfile import template_text
+from manyi.analytics.modelfile import template_names, template_text
 from manyi.analytics.pls import PLSError
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404
 
 from . import actions
-from .forms import AnalysisForm
+from .forms import MISSING_TREATMENTS, SCHEMES, TEMPLATE_TITLES, AnalysisForm
 from .models import AnalysisRun, Dataset
 from .pdf import run_pdf
 
@@ -45,9 +45,19 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "runs": runs[:100],
             "datasets": datasets[:50],
+            "templates": _templates(),
             "may_run": has_permission(request.user, "insight.run"),
         },
     )
+
+
+def _templates() -> list[dict[str, str]]:
+    """The built-in model files, the best known first, each with its title."""
+    names = template_names()
+    ordered = [n for n in TEMPLATE_TITLES if n in names] + [
+        n for n in names if n not in TEMPLATE_TITLES
+    ]
+    return [{"name": n, "title": str(TEMPLATE_TITLES.get(n, n))} for n in ordered]
 
 
 @login_required
@@ -114,8 +124,12 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
     result = run.result or {}
     labels = result.get("labels", {})
     language = _language()
+    scheme = result.get("scheme", "")
+    treatment = (result.get("data") or {}).get("missing_treatment", "")
     context: dict[str, Any] = {
         "result": result,
+        "scheme_label": SCHEMES.get(scheme, scheme),
+        "missing_label": MISSING_TREATMENTS.get(treatment, treatment),
         "index_rows": [
             {
                 "key": k,

@@ -17,6 +17,7 @@ from manyi.org import audit
 from manyi.org.models import Staff
 from manyi.org.scoping import staff_of
 
+from .auditing import AuditAction
 from .models import Digest, Kind, Notification, Preference
 
 STALE = dt.timedelta(days=7)
@@ -118,7 +119,7 @@ def save_preference(user: Any, *, email_kinds: Iterable[str], digest: str) -> Pr
         preference.save()
         audit.record(
             user,
-            "notifications.preference",
+            AuditAction.PREFERENCE,
             staff,
             before=before,
             after={"email_kinds": kinds, "digest": digest},
@@ -128,3 +129,44 @@ def save_preference(user: Any, *, email_kinds: Iterable[str], digest: str) -> Pr
 
 def preference_of(staff: Staff) -> Preference:
     return Preference.objects.filter(staff=staff).first() or Preference(staff=staff)
+
+
+def send_mail_for(preference_id: int, now: dt.datetime, connection: object) -> int:
+    """Send one person's due e-mail and mark what it carried as e-mailed, in one
+    transaction under the person's lock: a restart sends nothing twice that was marked and
+    loses nothing that was not. Returns how many e-mails went out."""
+    from .mail import DIGEST_EVERY, LOOK_BACK, compose
+
+    with transaction.atomic():
+        preference = (
+            Preference.objects.select_for_update()
+            .select_related("staff__user")
+            .filter(pk=preference_id)
+            .first()
+        )
+        if preference is None or not preference.email_kinds:
+            return 0
+        address = preference.staff.user.email
+        every = DIGEST_EVERY.get(preference.digest)
+        last = preference.last_digest_at
+        if not address or (every is not None and last is not None and now - last < every):
+            return 0
+        pending = list(
+            Notification.objects.filter(
+                recipient=preference.staff,
+                kind__in=preference.email_kinds,
+                emailed_at__isnull=True,
+                read_at__isnull=True,
+                created_at__gte=now - LOOK_BACK,
+            ).order_by("created_at", "pk")
+        )
+        if not pending:
+            return 0
+        messages = compose(pending, address, digest=every is not None, connection=connection)
+        if every is not None:
+            preference.last_digest_at = now
+            preference.save(update_fields=["last_digest_at"])
+        for message in messages:
+            message.send()
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
+        return len(messages)

@@ -5,18 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from manyi.core.formats import duration
+
 from .models import Kind, Notification
-
-
-def _span(minutes: int) -> str:
-    hours, minutes = divmod(max(int(minutes), 1), 60)
-    if hours and minutes:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return _("%(m)d min") % {"m": minutes}
 
 
 def headline(notification: Notification) -> str:
@@ -37,7 +31,7 @@ def headline(notification: Notification) -> str:
     if kind == Kind.DUE_SOON:
         return _("%(number)s is due in %(left)s (business time): %(subject)s") % {
             **p,
-            "left": _span(p.get("minutes", 0)),
+            "left": duration(max(int(p.get("minutes", 0)), 1) * 60),
         }
     if kind == Kind.BREACHED:
         return _("%(number)s is past a deadline and was escalated: %(subject)s") % p
@@ -52,5 +46,21 @@ def detail(notification: Notification) -> str:
     if notification.kind == Kind.DECIDED and p.get("comment"):
         return p["comment"]
     if notification.kind == Kind.LOW_SCORE and p.get("scores"):
-        return "；".join(str(s) for s in p["scores"])
+        return _("; ").join(_score(s) for s in p["scores"])
     return str(p.get("note", ""))
+
+
+def _score(score: Any) -> str:
+    """One low answer: the question's text in the reader's language, and the value."""
+    if not isinstance(score, dict):  # stored as "question: value" before the texts were kept
+        return str(score)
+    labels = score.get("labels") or {}
+    wanted = "en" if (get_language() or "zh").startswith("en") else "zh"
+    label = (
+        labels.get(wanted)
+        or labels.get("zh")
+        or labels.get("default")
+        or next((text for text in labels.values() if text), "")
+        or str(score.get("question", ""))
+    )
+    return _("%(question)s: %(value)s") % {"question": label, "value": score.get("value", "")}

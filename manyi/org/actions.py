@@ -23,13 +23,13 @@ from manyi.core.masking import mask
 from manyi.core.versioning import apply_changes
 
 from . import audit
+from .actors import SYSTEM
+from .auditing import AuditAction
 from .events import ApiTokenCreated, ApiTokenRevoked, StaffCreated, StaffUpdated
 from .models import ApiToken, Branch, Company, Department, Region, Staff
 from .permissions import has_permission, require_permission
 from .roles import Role, Scope
 from .scoping import forget_scope, get_visible_or_404, require_branch
-
-SYSTEM = "system"  # the actor of command-line set-up done by an operator on the server
 
 STAFF_AUDIT_FIELDS = [
     "employee_no",
@@ -120,7 +120,7 @@ def create_staff(
         after["phone"] = mask("phone", phone)
         audit.record(
             actor,
-            "org.staff.create",
+            AuditAction.STAFF_CREATE,
             staff,
             after=after,
             branch_id=branches[0].pk if branches else None,
@@ -174,7 +174,7 @@ def update_staff(actor: Any, staff: Staff, *, seen: int | None = None, **changes
         if old or new:
             audit.record(
                 actor,
-                "org.staff.update",
+                AuditAction.STAFF_UPDATE,
                 staff,
                 before=old,
                 after=new,
@@ -201,7 +201,12 @@ def reveal_personal_data(actor: Any, obj: Any, field: str, *, reason: str = "") 
         branch_id = obj.branches.values_list("pk", flat=True).first()
     with transaction.atomic():
         audit.record(
-            actor, "pii.reveal", obj, after={"field": field}, branch_id=branch_id, note=reason
+            actor,
+            AuditAction.PII_REVEAL,
+            obj,
+            after={"field": field},
+            branch_id=branch_id,
+            note=reason,
         )
     return value
 
@@ -219,7 +224,7 @@ def create_api_token(actor: Any, user: Any, *, name: str = "") -> tuple[ApiToken
         token = ApiToken.objects.create(
             user=user, name=name, prefix=raw[:10], digest=ApiToken.digest_of(raw)
         )
-        audit.record(actor, "org.api_token.create", token, after={"user": user.pk, "name": name})
+        audit.record(actor, AuditAction.TOKEN_CREATE, token, after={"user": user.pk, "name": name})
         emit(ApiTokenCreated(token_id=token.pk, user_id=user.pk), actor=actor)
     return token, raw
 
@@ -231,7 +236,7 @@ def revoke_api_token(actor: Any, token: ApiToken) -> None:
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
         _TOKENS.clear()
         transaction.on_commit(_TOKENS.clear)
-        audit.record(actor, "org.api_token.revoke", token)
+        audit.record(actor, AuditAction.TOKEN_REVOKE, token)
         emit(ApiTokenRevoked(token_id=token.pk, user_id=token.user_id), actor=actor)
 
 

@@ -9,11 +9,13 @@ class OrgConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
 
         from manyi.core.registry import DashboardCard, NavItem, register_card, register_nav
 
         from .models import Branch, Staff
 
+        autodiscover_modules("auditing")  # every app's audit actions, for the audit page
         post_migrate.connect(
             _keep_the_trail_append_only, sender=self, weak=False, dispatch_uid="org.append_only"
         )

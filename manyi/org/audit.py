@@ -6,14 +6,28 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps as django_apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from manyi.core import clock
 from manyi.core.masking import mask
+from manyi.core.registry import (
+    FIELD_NAME,
+    VERBATIM,
+    audit_action_label,
+    audit_detail_label,
+    is_audit_action,
+)
 
+from .actors import Actor, is_non_person
+from .actors import describe as describe_actor
 from .models import AuditEntry
 from .scoping import AllBranches, staff_of, visible_branch_ids
 
@@ -90,8 +104,8 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
 
 
 def record(
-    actor: Any,
-    action: str,
+    actor: Actor,
+    action: models.TextChoices,
     obj: models.Model | None = None,
     *,
     before: dict[str, Any] | None = None,
@@ -99,14 +113,17 @@ def record(
     branch_id: int | None = None,
     note: str = "",
 ) -> AuditEntry:
+    if not is_audit_action(action):
+        raise ValueError(f"{action!r} is not an audit action an app declared (auditing.py)")
     actor_user = actor if getattr(actor, "is_authenticated", False) else None
-    actor_name = ""
     if actor_user is not None:
         staff = staff_of(actor_user)
         username = actor_user.get_username()
         actor_name = f"{staff.name} ({username})" if staff else username
-    elif isinstance(actor, str):
-        actor_name = actor  # a system actor such as "system:demo"
+    elif is_non_person(actor):
+        actor_name = actor.key
+    else:
+        raise TypeError(f"{actor!r} is not an actor: a user, a SystemActor or a DeviceActor")
     if branch_id is None and obj is not None:
         branch_id = branch_of(obj)
     return AuditEntry.objects.create(
@@ -151,7 +168,7 @@ def search(
         queryset = queryset.filter(at__date__gte=since)
     if until:
         queryset = queryset.filter(at__date__lte=until)
-    return queryset.order_by("-at", "-id")
+    return queryset.select_related("actor__staff").order_by("-at", "-id")
 
 
 def entries_for(obj: models.Model, actions: Iterable[str]) -> Any:
@@ -164,3 +181,181 @@ def entries_for(obj: models.Model, actions: Iterable[str]) -> Any:
         .select_related("actor__staff")
         .order_by("at", "id")
     )
+
+
+# --- Reading the trail in words ---------------------------------------------------------
+
+
+@dataclass
+class ReadableDetail:
+    label: str
+    before: str | None  # None: the entry records no earlier value
+    after: str | None
+    verbatim: bool = False  # a file name or a code someone chose: shown as it is
+
+
+@dataclass
+class ReadableEntry:
+    entry: AuditEntry
+    action: str
+    actor: str
+    object_kind: str
+    details: list[ReadableDetail]
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def readable(entries: Iterable[AuditEntry]) -> list[ReadableEntry]:
+    """Entries as a person reads them, in their language: the action, who (a person's name,
+    or the job or device), what kind of object, and each detail by the field's own label with
+    choices by their labels and related records by their names. Related records are read in
+    one query per model for the whole page."""
+    entries = list(entries)
+    wanted: dict[type[models.Model], set[Any]] = {}
+    plans = [_plan(entry, wanted) for entry in entries]
+    names = {
+        model: {pk: masked_repr(obj) for pk, obj in model._default_manager.in_bulk(ids).items()}
+        for model, ids in wanted.items()
+    }
+    rows = []
+    for entry, (model, keys) in zip(entries, plans, strict=True):
+        details = []
+        for key in keys:
+            label, render = _detail_words(entry.action, model, key, names)
+            declared = audit_detail_label(entry.action, key)
+            before = entry.before.get(key) if isinstance(entry.before, dict) else None
+            has_before = isinstance(entry.before, dict) and key in entry.before
+            after = entry.after.get(key) if isinstance(entry.after, dict) else None
+            has_after = isinstance(entry.after, dict) and key in entry.after
+            details.append(
+                ReadableDetail(
+                    str(label),
+                    render(before) if has_before else None,
+                    render(after) if has_after else None,
+                    verbatim=isinstance(declared, tuple) and declared[1] == VERBATIM,
+                )
+            )
+        staff = getattr(entry.actor, "staff", None) if entry.actor_id else None
+        rows.append(
+            ReadableEntry(
+                entry=entry,
+                action=str(audit_action_label(entry.action) or entry.action),
+                actor=staff.name if staff is not None else describe_actor(entry.actor_name),
+                object_kind=str(model._meta.verbose_name) if model is not None else "",
+                details=details,
+            )
+        )
+    return rows
+
+
+def _model_of(entry: AuditEntry) -> type[models.Model] | None:
+    if not entry.object_type:
+        return None
+    try:
+        return django_apps.get_model(entry.object_type)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field(model: type[models.Model] | None, key: str) -> Any:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    # A reverse relation shares its name with a detail ("orders": how many were sent).
+    return None if isinstance(field, models.ForeignObjectRel) else field
+
+
+def _plan(
+    entry: AuditEntry, wanted: dict[type[models.Model], set[Any]]
+) -> tuple[type[models.Model] | None, list[str]]:
+    """The entry's detail keys in order, noting the related records to read by name."""
+    model = _model_of(entry)
+    keys: list[str] = []
+    for side in (entry.before, entry.after):
+        if isinstance(side, dict):
+            keys += [k for k in side if k not in keys]
+    for key in keys:
+        field = None if audit_detail_label(entry.action, key) is not None else _field(model, key)
+        if field is not None and field.is_relation and field.related_model is not None:
+            for side in (entry.before, entry.after):
+                value = side.get(key) if isinstance(side, dict) else None
+                ids = value if isinstance(value, list) else [value]
+                wanted.setdefault(field.related_model, set()).update(
+                    v for v in ids if isinstance(v, int) or (isinstance(v, str) and v.isdigit())
+                )
+    return model, keys
+
+
+def _detail_words(
+    action: str,
+    model: type[models.Model] | None,
+    key: str,
+    names: dict[type[models.Model], dict[Any, str]],
+) -> tuple[Any, Callable[[Any], str]]:
+    """The label of one detail and how to word its values: the words the app declared for
+    it (which win, since a detail may share a field's name but hold a code or a number), else
+    the audited model's field."""
+    declared = audit_detail_label(action, key)
+    if isinstance(declared, tuple) and declared[1] == VERBATIM:
+        return declared[0], _word
+    if isinstance(declared, tuple) and declared[1] == FIELD_NAME:
+        return declared[0], lambda v: _word(
+            [str(getattr(_field(model, n), "verbose_name", n)) for n in v]
+            if isinstance(v, list)
+            else str(getattr(_field(model, str(v)), "verbose_name", v))
+        )
+    if isinstance(declared, tuple):
+        label, choices = declared
+        mapping = dict(choices.choices) if hasattr(choices, "choices") else dict(choices)
+        return label, lambda v: _word(v, choices=mapping, split=True)
+    if declared is not None:
+        return declared, _word
+    field = _field(model, key)
+    if field is not None:
+        if field.is_relation and field.related_model is not None:
+            related = names.get(field.related_model, {})
+            return field.verbose_name, lambda v: _word(v, lookup=lambda pk: related.get(_pk(pk)))
+        if field.choices:
+            return field.verbose_name, lambda v: _word(v, choices=dict(field.flatchoices))
+        return field.verbose_name, _word
+    return key, _word
+
+
+def _pk(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def _word(
+    value: Any,
+    *,
+    choices: dict[Any, Any] | None = None,
+    lookup: Callable[[Any], str | None] | None = None,
+    split: bool = False,
+) -> str:
+    if isinstance(value, list):
+        return "、".join(_word(v, choices=choices, lookup=lookup) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_word(v)}" for k, v in value.items())
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool) or value in ("True", "False"):
+        return str(gettext("yes") if value in (True, "True") else gettext("no"))
+    if choices is not None:
+        if split and isinstance(value, str) and "," in value:
+            return "、".join(str(choices.get(v, v)) for v in value.split(","))
+        return str(choices.get(value, value))
+    if lookup is not None:
+        return lookup(value) or f"#{value}"
+    if isinstance(value, str) and _ISO_DATETIME.match(value):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            moment = timezone.localtime(moment)
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return str(value)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -8,20 +10,37 @@ from manyi.core import ratelimit
 
 
 class AuditFilterForm(forms.Form):
-    object_type = forms.CharField(
-        label=_("Object type"),
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": "org.staff"}),
-    )
-    object_id = forms.CharField(label=_("Object id"), required=False)
+    object_type = forms.ChoiceField(label=_("Object type"), required=False)
+    object_id = forms.CharField(label=_("Object number"), required=False)
     actor = forms.CharField(label=_("Who"), required=False)
-    action = forms.CharField(label=_("Action"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     until = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.apps import apps
+
+        from manyi.core.registry import audit_action_choices
+
+        from .models import AuditEntry
+
+        # The kinds of object the trail holds entries for, by their names.
+        present = set(
+            AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()
+        )
+        kinds = [
+            (m._meta.label_lower, m._meta.verbose_name)
+            for m in sorted(apps.get_models(), key=lambda m: m._meta.label_lower)
+            if m._meta.label_lower in present
+        ]
+        self.fields["object_type"].choices = [("", _("All")), *kinds]
+        # By code, so each module's actions stand together.
+        self.fields["action"].choices = [("", _("All")), *audit_action_choices()]
 
 
 class LoginForm(AuthenticationForm):

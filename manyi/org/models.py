@@ -112,7 +112,12 @@ class Staff(Versioned):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.BRANCH)
     department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="staff"
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("department"),
     )
     branches = models.ManyToManyField(
         Branch, blank=True, related_name="staff", verbose_name=_("branches")

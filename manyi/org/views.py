@@ -93,6 +93,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": audit.readable(page),
             "querystring": _without_page(request),
             "may_view": has_permission(request.user, "audit.view"),
         },

@@ -24,15 +24,16 @@ from manyi.analytics.queue_policy import Policy, Waiting, order
 from manyi.core import clock
 from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
-from manyi.core.tasks import periodic
 from manyi.core.versioning import apply_changes
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
+from manyi.org.actors import Actor, DeviceActor, is_non_person
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, staff_of
 
+from .auditing import AuditAction
 from .events import QueueTicketServed
 from .models import (
     Appointment,
@@ -181,7 +182,7 @@ def save_settings(
             names = [name for name in changed if name in fields]
             audit.record(
                 actor,
-                "queues.settings",
+                AuditAction.SETTINGS,
                 settings,
                 before={name: before[name] for name in names},
                 after={name: getattr(settings, name) for name in names},
@@ -260,7 +261,7 @@ def save_service_type(
             if not changed:
                 return service
             service.save(update_fields=changed)
-        audit.record(actor, "queues.service.save", service, before=before, after=fields)
+        audit.record(actor, AuditAction.SERVICE_SAVE, service, before=before, after=fields)
     return service
 
 
@@ -382,15 +383,15 @@ def save_counter(
             CounterService.objects.create(
                 counter=counter, service_id=service_id, preference=preference
             )
-        audit.record(actor, "queues.counter.save", counter, before=before, after=after)
+        audit.record(actor, AuditAction.COUNTER_SAVE, counter, before=before, after=after)
     return counter
 
 
-def _actor_name(actor: Any, channel: str, branch: Branch) -> Any:
+def _actor_name(actor: Actor, channel: str, branch: Branch) -> Actor:
     """The audit trail's actor: the person, or the branch's device."""
-    if getattr(actor, "is_authenticated", False) or isinstance(actor, str):
+    if getattr(actor, "is_authenticated", False) or is_non_person(actor):
         return actor
-    return f"{channel}:{branch.code}"
+    return DeviceActor(channel, branch.code)
 
 
 def _event(
@@ -524,7 +525,7 @@ def take_number(
         _event(ticket, K.ISSUED, now, priority=priority, channel=channel)
         audit.record(
             _actor_name(actor, channel, branch),
-            "queues.ticket.issue",
+            AuditAction.TICKET_ISSUE,
             ticket,
             after={"number": ticket.number, "service": service.prefix, "priority": priority},
         )
@@ -594,7 +595,7 @@ def book_appointment(
         )
         audit.record(
             actor,
-            "queues.appointment.book",
+            AuditAction.APPOINTMENT_BOOK,
             appointment,
             after={"code": code, "at": scheduled_at.isoformat(), "service": service.prefix},
         )
@@ -705,7 +706,7 @@ def open_counter(actor: Any, counter: Counter) -> StaffSession:
                 code="taken",
             )
         session = StaffSession.objects.create(counter=counter, staff=staff, started_at=now)
-        audit.record(actor, "queues.counter.open", counter, branch_id=counter.branch_id)
+        audit.record(actor, AuditAction.COUNTER_OPEN, counter, branch_id=counter.branch_id)
     return session
 
 
@@ -717,7 +718,7 @@ def close_counter(actor: Any, counter: Counter) -> None:
         )
     with transaction.atomic():
         StaffSession.objects.filter(pk=session.pk).update(ended_at=clock.now())
-        audit.record(actor, "queues.counter.close", counter, branch_id=counter.branch_id)
+        audit.record(actor, AuditAction.COUNTER_CLOSE, counter, branch_id=counter.branch_id)
 
 
 def _session(actor: Any, counter: Counter) -> StaffSession:
@@ -763,7 +764,9 @@ def call_next(actor: Any, counter: Counter) -> QueueTicket | None:
                 continue  # another counter called this one a moment ago
             candidate.refresh_from_db()
             _event(candidate, K.CALLED, now, counter=counter, staff=session.staff)
-            audit.record(actor, "queues.ticket.call", candidate, after={"counter": counter.number})
+            audit.record(
+                actor, AuditAction.TICKET_CALL, candidate, after={"counter": counter.number}
+            )
             return candidate
     return None
 
@@ -801,7 +804,13 @@ def _step(
         if note:
             detail["note"] = note[:200]
         _event(ticket, kind, at, counter=counter, staff=staff, **detail)
-        audit.record(actor, f"queues.ticket.{kind}", ticket, after=detail or None, note=note[:200])
+        audit.record(
+            actor,
+            AuditAction(f"queues.ticket.{kind}"),
+            ticket,
+            after=detail or None,
+            note=note[:200],
+        )
     return ticket
 
 
@@ -997,12 +1006,11 @@ def leave(token: str) -> QueueTicket:
             raise QueueRefused(_("This number is no longer waiting."), code="state")
         ticket.refresh_from_db()
         _event(ticket, K.ABANDONED, now, by="customer")
-        audit.record(f"customer:{ticket.number}", "queues.ticket.leave", ticket)
+        audit.record(DeviceActor("customer", ticket.number), AuditAction.TICKET_LEAVE, ticket)
     return ticket
 
 
 # -- housekeeping -------------------------------------------------------------------------------
-@periodic("queues.close_the_day", minutes=30)
 def close_the_day(now: dt.datetime | None = None) -> int:
     """Numbers still open from an earlier day are closed as left; appointments whose window
     has passed without a check-in are marked as not come."""

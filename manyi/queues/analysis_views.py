@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from manyi.analytics import spreadsheet
 from manyi.analytics.queue_stats import QueueStats, summarise
@@ -21,10 +22,45 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 
 from .actions import settings_for
-from .models import QueueTicket
+from .models import Priority, QueueTicket
 from .views import _branch
 
 OUTCOMES = {"done": "served", "no_show": "no_show", "abandoned": "abandoned"}
+# The export's column headings and coded cells, in the reader's language (the statistics
+# engine works with the codes).
+EXPORT_COLUMNS = {
+    "ticket": gettext_lazy("Number"),
+    "service": gettext_lazy("Business"),
+    "priority": gettext_lazy("Priority"),
+    "staff": gettext_lazy("Served by"),
+    "issued_at": gettext_lazy("Number taken at"),
+    "called_at": gettext_lazy("Called at"),
+    "started_at": gettext_lazy("Service started at"),
+    "finished_at": gettext_lazy("Finished at"),
+    "outcome": gettext_lazy("Outcome"),
+    "estimate_s": gettext_lazy("Wait told (seconds)"),
+    "estimate_low_s": gettext_lazy("Wait told, from (seconds)"),
+    "estimate_high_s": gettext_lazy("Wait told, to (seconds)"),
+    "hour": gettext_lazy("Hour"),
+    "weekday": gettext_lazy("Weekday"),
+    "index": gettext_lazy("Weekday"),
+    "tickets": gettext_lazy("Numbers taken"),
+    "served": gettext_lazy("Served"),
+    "wait_mean_s": gettext_lazy("Mean wait (seconds)"),
+    "wait_median_s": gettext_lazy("Median wait (seconds)"),
+    "wait_p90_s": gettext_lazy("90th percentile of the wait (seconds)"),
+    "within_target": gettext_lazy("Share served within the target wait"),
+    "service_mean_s": gettext_lazy("Mean service time (seconds)"),
+    "service_median_s": gettext_lazy("Median service time (seconds)"),
+    "service_p90_s": gettext_lazy("90th percentile of the service time (seconds)"),
+    "abandoned_rate": gettext_lazy("Share who left"),
+    "no_show_rate": gettext_lazy("Share who did not come"),
+}
+EXPORT_OUTCOMES = {
+    "served": gettext_lazy("Served"),
+    "no_show": gettext_lazy("Did not come"),
+    "abandoned": gettext_lazy("Left"),
+}
 
 
 def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
@@ -196,11 +232,19 @@ def stats_export(request: HttpRequest) -> HttpResponse:
                 figures.arrivals.set_axis(names, axis=0).reset_index(),
             ),
         ]
+        priorities = dict(Priority.choices)
+        words = {"outcome": EXPORT_OUTCOMES, "priority": priorities}
         for title, table in sheets:
             sheet = book.create_sheet(title)
-            sheet.append([str(c) for c in table.columns])
+            sheet.append([str(EXPORT_COLUMNS.get(c, c)) for c in table.columns])
+            coded = [words.get(c) for c in table.columns]
             for row in table.itertuples(index=False):
-                sheet.append([None if pd.isna(v) else v for v in row])
+                sheet.append(
+                    [
+                        None if pd.isna(v) else str(code[v]) if code and v in code else v
+                        for v, code in zip(row, coded, strict=True)
+                    ]
+                )
     else:
         book.create_sheet("-")
     response = HttpResponse(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from django.db.models import Count
@@ -57,8 +57,11 @@ def calls_after(branch_id: int, after: int, limit: int = 20) -> list[dict[str, A
 
 
 def recent_calls(branch_id: int, limit: int = 8) -> list[dict[str, Any]]:
+    """Today's last calls: before the first call of the day the board shows none, not
+    yesterday's last number as if it were being called now."""
+    today = timezone.localtime(clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
     events = (
-        QueueEvent.objects.filter(branch_id=branch_id, kind__in=CALL_KINDS)
+        QueueEvent.objects.filter(branch_id=branch_id, kind__in=CALL_KINDS, at__gte=today)
         .select_related("ticket", "counter")
         .order_by("-pk")[:limit]
     )
@@ -75,6 +78,22 @@ def waiting_counts(branch: Branch) -> list[dict[str, Any]]:
         {"prefix": s.prefix, "name": s.name, "name_en": s.name_en, "waiting": counts.get(s.pk, 0)}
         for s in ServiceType.objects.filter(branch=branch, active=True).order_by("position")
     ]
+
+
+def current_tickets(counters: Iterable[Counter]) -> dict[int, QueueTicket]:
+    """The number each counter is calling or serving, by counter id (counters serving
+    nobody are left out), in one query: what `actions.current_ticket` answers for one."""
+    current: dict[int, QueueTicket] = {}
+    tickets = (
+        QueueTicket.objects.filter(
+            counter__in=[counter.pk for counter in counters], status__in=[S.CALLED, S.SERVING]
+        )
+        .select_related("service")
+        .order_by("pk")
+    )
+    for ticket in tickets:
+        current.setdefault(ticket.counter_id, ticket)
+    return current
 
 
 def board_state(branch: Branch) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import hashlib
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from manyi.core.models import Versioned
 from manyi.customers.models import Customer
@@ -209,7 +210,7 @@ class Appointment(models.Model):
 
 class QueueTicket(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", _("Waiting")
+        WAITING = "waiting", pgettext_lazy("queue", "Waiting")
         CALLED = "called", _("Called")
         SERVING = "serving", _("Being served")
         PARKED = "parked", _("Set aside")

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,11 +64,19 @@ def home(request: HttpRequest) -> HttpResponse:
                 counter__branch=branch, ended_at__isnull=True
             ).select_related("staff")
         }
-        counters = list(Counter.objects.filter(branch=branch, active=True).order_by("number"))
+        # Each counter's businesses in order of preference, and its current number, for all
+        # the counters at once: the page takes the same queries for 3 counters or 30.
+        in_order = CounterService.objects.select_related("service").order_by("preference", "pk")
+        counters = list(
+            Counter.objects.filter(branch=branch, active=True)
+            .order_by("number")
+            .prefetch_related(Prefetch("profile", queryset=in_order))
+        )
+        current = live.current_tickets(counters)
         for counter in counters:
             counter.session = sessions.get(counter.pk)
-            counter.current = actions.current_ticket(counter)
-            counter.service_names = [s.prefix for s in counter.services_in_order()]
+            counter.current = current.get(counter.pk)
+            counter.service_names = [cs.service.prefix for cs in counter.profile.all()]
         context.update(
             settings=settings,
             branches=Branch.objects.visible_to(request.user).filter(is_active=True),

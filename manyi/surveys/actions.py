@@ -29,7 +29,7 @@ from manyi.analytics.survey_metrics import low_score_threshold
 from manyi.analytics.xlsform import XLSFormError, form_from_dict, form_to_dict, read_xlsform
 from manyi.core import clock
 from manyi.core.events import emit
-from manyi.core.tasks import enqueue, periodic
+from manyi.core.tasks import enqueue
 from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
@@ -39,6 +39,7 @@ from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, staff_of
 
 from . import channels
+from .auditing import AuditAction
 from .events import LowScoreGiven, SurveyAnswered
 from .models import (
     CallAttempt,
@@ -56,6 +57,7 @@ from .models import (
     ScoreBreakdown,
     ScoreTally,
     SurveyLink,
+    SurveyTrigger,
     TriggeredInvitation,
 )
 
@@ -143,7 +145,7 @@ def import_xlsform(
             questionnaire.save(update_fields=["title"])
         audit.record(
             actor,
-            "surveys.import",
+            AuditAction.IMPORT,
             questionnaire,
             after={
                 "version": version.number,
@@ -248,7 +250,7 @@ def edit_questionnaire(
         new = {q.name: q for q in form.questions}
         audit.record(
             actor,
-            "surveys.edit",
+            AuditAction.EDIT,
             questionnaire,
             before={"version": current.number} if current is not None else None,
             after={
@@ -310,7 +312,7 @@ def create_link(
         )
         audit.record(
             actor,
-            "surveys.link",
+            AuditAction.LINK,
             link,
             after={"questionnaire": questionnaire.code, "single_use": single_use},
         )
@@ -521,7 +523,7 @@ def create_campaign(actor: Any, **fields: Any) -> Campaign:
     with transaction.atomic():
         campaign.full_clean(exclude=["created_by"])
         campaign.save()
-        audit.record(actor, "surveys.campaign.create", campaign, after={"name": campaign.name})
+        audit.record(actor, AuditAction.CAMPAIGN_CREATE, campaign, after={"name": campaign.name})
     return campaign
 
 
@@ -596,7 +598,7 @@ def launch_campaign(
         Campaign.objects.filter(pk=campaign.pk).update(
             state=Campaign.State.RUNNING, launched_at=campaign.launched_at or clock.now()
         )
-        audit.record(actor, "surveys.campaign.launch", campaign, after={"customers": waiting})
+        audit.record(actor, AuditAction.CAMPAIGN_LAUNCH, campaign, after={"customers": waiting})
     user_id = None if actor == SYSTEM else actor.pk
     if not (waiting > INLINE_INVITATIONS if in_background is None else in_background):
         return send_invitations(campaign.pk, user_id)
@@ -655,11 +657,10 @@ def send_invitations(campaign_id: int, user_id: int | None) -> dict[str, int]:
         except IntegrityError:  # a second run of this task got there first
             continue
         counts[invitation.status] += 1
-    audit.record(actor, "surveys.campaign.sent", campaign, after=counts)
+    audit.record(actor, AuditAction.CAMPAIGN_SENT, campaign, after=counts)
     return counts
 
 
-@periodic("surveys.send_reminders", minutes=60)
 def send_reminders(now: dt.datetime | None = None) -> int:
     """Remind those who have not answered, once the campaign's delay has passed; never
     the ones who answered or opted out since."""
@@ -749,7 +750,7 @@ def close_campaign(actor: Any, campaign: Campaign) -> Campaign:
         SurveyLink.objects.filter(campaign=campaign).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         ).update(expires_at=now)
-        audit.record(actor, "surveys.campaign.close", campaign, after={"state": "closed"})
+        audit.record(actor, AuditAction.CAMPAIGN_CLOSE, campaign, after={"state": "closed"})
     campaign.refresh_from_db()
     return campaign
 
@@ -823,7 +824,6 @@ def _last_surveyed(customer_id: int) -> dt.datetime | None:
     return max(known) if known else None
 
 
-@periodic("surveys.send_triggered", minutes=5)
 def send_triggered(now: dt.datetime | None = None) -> int:
     """Send the triggered surveys that are due, unless the customer opted out or was
     surveyed within the trigger's `once_per_days`."""
@@ -923,7 +923,7 @@ def draw_call_list(
         )
         audit.record(
             actor,
-            "surveys.call_list",
+            AuditAction.CALL_LIST,
             call_list,
             after={
                 "size": size,
@@ -999,7 +999,7 @@ def record_call(
             recording_ref=recording_ref[:200],
             note=note[:300],
         )
-        audit.record(actor, "surveys.call", case, after={"outcome": outcome})
+        audit.record(actor, AuditAction.CALL, case, after={"outcome": outcome})
     return case
 
 
@@ -1082,7 +1082,7 @@ def add_feedback(actor: Any, *, source: str, text: str, **fields: Any) -> Feedba
     feedback.full_clean(exclude=["ticket", "customer", "branch"])
     with transaction.atomic():
         feedback.save()
-        audit.record(actor, "surveys.feedback", feedback, after={"source": source})
+        audit.record(actor, AuditAction.FEEDBACK, feedback, after={"source": source})
     return feedback
 
 
@@ -1136,7 +1136,7 @@ def import_feedback_csv(
                 **data,
             )
             counts["created"] += 1
-        audit.record(actor, "surveys.feedback.import", None, after={"source": source, **counts})
+        audit.record(actor, AuditAction.FEEDBACK_IMPORT, None, after={"source": source, **counts})
     return counts
 
 
@@ -1428,3 +1428,28 @@ def rebuild_tallies(questionnaire: Questionnaire) -> int:
         _upsert(ScoreTally, tallies)
         _upsert(ScoreBreakdown, breakdowns)
     return count
+
+
+def schedule_triggered(
+    event_name: str,
+    customer_id: int,
+    source: str,
+    occurred_at: dt.datetime,
+    *,
+    agent_id: int | None = None,
+) -> int:
+    """Queue the invitations the active triggers of an event ask for (once per trigger and
+    source, however often the event is delivered); `send_triggered` sends them when due."""
+    created = 0
+    for trigger in SurveyTrigger.objects.filter(event=event_name, active=True):
+        _invitation, was_created = TriggeredInvitation.objects.get_or_create(
+            trigger=trigger,
+            source=source,
+            defaults={
+                "customer_id": customer_id,
+                "agent_id": agent_id,
+                "due_at": occurred_at + dt.timedelta(minutes=trigger.delay_minutes),
+            },
+        )
+        created += was_created
+    return created

@@ -51,6 +51,7 @@ from manyi.analytics.xlsform import (
 from manyi.org.permissions import require_permission
 
 from . import actions
+from .manage_views import question_label
 from .models import Questionnaire, QuestionnaireVersion
 from .views import respondent_texts
 
@@ -218,7 +219,7 @@ def _count(post: QueryDict, name: str) -> int:
         return 0
 
 
-def _question_row(index: int, question: Question) -> dict[str, Any]:
+def _question_row(index: int, question: Question, labels: dict[str, str]) -> dict[str, Any]:
     rule = question.rule
     shown_required = rule.required.strip()
     plain = shown_required.lower() in REQUIRED_YES | REQUIRED_NO
@@ -242,6 +243,7 @@ def _question_row(index: int, question: Question) -> dict[str, Any]:
         "scale": {key: question.parameters.get(key, "") for key in SCALE},
         "group": "/".join(question.group),
         "other_of": question.other_of,
+        "other_of_label": labels.get(question.other_of, question.other_of),
         "advanced": advanced,
         "is_select": question.kind in SELECT_KINDS,
         "choices": [
@@ -272,6 +274,7 @@ def _sections(form: Form) -> tuple[list[dict[str, Any]], int]:
     """The questions in runs of the same section, each run opening the sections (groups)
     that start there; and how many groups there are (the fields' numbering)."""
     groups = {g.name: (k, g) for k, g in enumerate(form.groups)}
+    labels = {q.name: question_label(q.labels, q.name) for q in form.questions}
     opened: set[str] = set()
     runs: list[dict[str, Any]] = []
     for index, question in enumerate(form.questions):
@@ -294,7 +297,7 @@ def _sections(form: Form) -> tuple[list[dict[str, Any]], int]:
             runs.append(
                 {"path": question.group, "titles": titles, "groups": fresh, "questions": []}
             )
-        runs[-1]["questions"].append(_question_row(index, question))
+        runs[-1]["questions"].append(_question_row(index, question, labels))
     for run in runs:
         run["last"] = run["questions"][-1]["index"]
     return runs, len(form.groups)

@@ -16,7 +16,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -57,8 +57,8 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("Imported %(code)s, version %(n)d.")
-                    % {"code": version.questionnaire.code, "n": version.number},
+                    _("Imported “%(title)s”, version %(n)d.")
+                    % {"title": version.questionnaire.title, "n": version.number},
                 )
                 for item in unsupported:
                     messages.warning(
@@ -94,11 +94,23 @@ def _versions(questionnaire: Questionnaire) -> list[Any]:
     return versions
 
 
+def question_label(labels: dict[str, str], name: str) -> str:
+    """A question's text in the page's language: the Chinese one on a Chinese page, the
+    English one on an English page, else whichever the questionnaire has (its code last)."""
+    wanted = "en" if (get_language() or "zh").startswith("en") else "zh"
+    return (
+        labels.get(wanted)
+        or labels.get("zh")
+        or labels.get("default")
+        or next((text for text in labels.values() if text), name)
+    )
+
+
 def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]:
     """(name, label, the metric that suits it) of the questions that have figures."""
     found = []
     for question in export.questions_of(questionnaire):
-        label = question.labels.get("zh") or next(iter(question.labels.values()), question.name)
+        label = question_label(question.labels, question.name)
         scale = actions.rating_scale(question)
         if scale == (0.0, 10.0):
             found.append((question.name, label, "nps"))
@@ -110,12 +122,27 @@ def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]
 BY_CHOICES = {
     "branch": _lazy("Branch"),
     "channel": _lazy("Channel"),
-    "month": _lazy("Month"),
-    "version": _lazy("Version"),
+    "month": pgettext_lazy("group by", "Month"),
+    "version": pgettext_lazy("group by", "Version"),
     "agent": _lazy("Agent"),
     "tier": _lazy("Customer tier"),
     "campaign": _lazy("Campaign"),
 }
+METRIC_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "mean": _lazy("Mean")}
+
+
+def _named_groups(figures: dict[str, Any], by: str) -> dict[str, Any]:
+    """The groups as a person reads them: a channel by its name, a version as "version 2"
+    (the figures themselves keep the codes, as the API gives them)."""
+    if by == "channel":
+        names = dict(Channel.choices)
+        for group in figures["groups"]:
+            group["group"] = names.get(group["group"], group["group"])
+    elif by == "version":
+        for group in figures["groups"]:
+            if group["group"] is not None:
+                group["group"] = _("version %(n)s") % {"n": group["group"]}
+    return figures
 
 
 def _figures(
@@ -157,12 +184,14 @@ def _figures(
                 campaign=campaign,
                 segment=segment,
             )["overall"]
+            figures = _named_groups(figures, by)
         except ValidationError as exc:
             problem = " ".join(exc.messages)
     return {
         "scores": scores,
         "chosen": chosen,
         "metric": metric,
+        "metric_name": METRIC_NAMES.get(metric, ""),
         "by": by,
         "by_choices": [(key, BY_CHOICES[key]) for key in allowed],
         "figures": figures,
@@ -179,9 +208,13 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = questionnaire.current_version()
     form = form_from_dict(version.definition) if version else None
     open_questions = [
-        q for q in (form.questions if form else []) if q.kind == "text" and not q.other_of
+        {"name": q.name, "label": question_label(q.labels, q.name)}
+        for q in (form.questions if form else [])
+        if q.kind == "text" and not q.other_of
     ]
-    word_question = request.GET.get("words") or (open_questions[0].name if open_questions else "")
+    word_question = request.GET.get("words") or (
+        open_questions[0]["name"] if open_questions else ""
+    )
     return render(
         request,
         "surveys/detail.html",

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from manyi.customers.models import Customer
 from manyi.org.models import Branch, Staff
@@ -172,8 +173,8 @@ class Campaign(models.Model):
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        RUNNING = "running", _("Running")
-        CLOSED = "closed", _("Closed")
+        RUNNING = "running", pgettext_lazy("campaign state", "Running")
+        CLOSED = "closed", pgettext_lazy("campaign state", "Closed")
 
     class QuotaBy(models.TextChoices):
         NONE = "", _("No quota")
@@ -305,7 +306,7 @@ class TriggeredInvitation(models.Model):
     """A survey due to go out because of an event; the periodic job sends it when due."""
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Waiting")
+        PENDING = "pending", pgettext_lazy("survey invitation", "Waiting")
         SENT = "sent", _("Sent")
         SKIPPED = "skipped", _("Not sent")
 

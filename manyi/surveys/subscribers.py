@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from manyi.core.events import EventMeta, subscriber
@@ -11,22 +10,14 @@ from manyi.queues.events import QueueTicketServed
 from manyi.tickets.events import TicketClosed
 
 from .events import LowScoreGiven
-from .models import SurveyTrigger, TriggeredInvitation
 
 
 def _schedule(
     event_name: str, customer_id: int, source: str, meta: Any, agent_id: int | None = None
 ) -> None:
-    for trigger in SurveyTrigger.objects.filter(event=event_name, active=True):
-        TriggeredInvitation.objects.get_or_create(
-            trigger=trigger,
-            source=source,
-            defaults={
-                "customer_id": customer_id,
-                "agent_id": agent_id,
-                "due_at": meta.occurred_at + dt.timedelta(minutes=trigger.delay_minutes),
-            },
-        )
+    from .actions import schedule_triggered
+
+    schedule_triggered(event_name, customer_id, source, meta.occurred_at, agent_id=agent_id)
 
 
 @subscriber(TicketClosed, inline=True)
@@ -64,7 +55,7 @@ def tell_the_account_manager(event: LowScoreGiven, meta: EventMeta) -> None:
     from manyi.notifications.actions import notify
     from manyi.notifications.models import Kind
 
-    from .models import Questionnaire
+    from .models import Questionnaire, Response
 
     if event.customer_id is None:
         return
@@ -73,6 +64,11 @@ def tell_the_account_manager(event: LowScoreGiven, meta: EventMeta) -> None:
     if customer is None or customer.account_manager is None:
         return
     survey = Questionnaire.objects.filter(code=event.questionnaire).first()
+    answered = Response.objects.filter(pk=event.response_id).values_list(
+        "version__definition", flat=True
+    )
+    definition = answered.first() or {}
+    labels = {str(q.get("name")): q.get("labels") or {} for q in definition.get("questions") or []}
     notify(
         [customer.account_manager],
         Kind.LOW_SCORE,
@@ -81,7 +77,23 @@ def tell_the_account_manager(event: LowScoreGiven, meta: EventMeta) -> None:
         params={
             "customer": customer.name,
             "survey": survey.title if survey is not None else event.questionnaire,
-            "scores": [f"{s.get('question')}: {s.get('value')}" for s in event.scores],
+            # each low answer with the question's texts, so the notice names the question in
+            # its reader's language (kinds.detail), not by its code
+            "scores": [
+                {
+                    "question": str(s.get("question")),
+                    "labels": labels.get(str(s.get("question")), {}),
+                    "value": _number(s.get("value")),
+                }
+                for s in event.scores
+            ],
         },
         url=f"/customers/{customer.pk}/",
     )
+
+
+def _number(value: Any) -> Any:
+    """3.0 as 3: a score reads as the respondent gave it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -29,6 +29,7 @@ from manyi.customers.models import Customer
 from manyi.customers.timeline import append as timeline_append
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
+from manyi.org.actors import ASSIGNMENT_RULES, SLA_WATCH
 from manyi.org.models import Branch, Department, Staff
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import (
@@ -40,13 +41,15 @@ from manyi.org.scoping import (
 )
 
 from . import policy
+from .auditing import AuditAction
 from .config import active_reason
-from .events import TicketClosed, TicketCreated, TicketTransitioned
+from .events import TicketClosed, TicketCreated, TicketEscalated, TicketTransitioned
 from .models import (
     Activity,
     Agreement,
     Approval,
     ApprovalRule,
+    AssignmentRule,
     ClosingOutcome,
     ExecutionOrder,
     FollowUp,
@@ -55,6 +58,7 @@ from .models import (
     Proposal,
     ReasonCode,
     Remedy,
+    SavedView,
     Settings,
     Status,
     Ticket,
@@ -168,7 +172,7 @@ def _move(
     ticket.save()
     entry = audit.record(
         actor,
-        f"tickets.{action}",
+        AuditAction(f"tickets.{action}"),
         ticket,
         before={"status": old},
         after={"status": new_status, **{k: str(v) for k, v in extra.items()}},
@@ -355,7 +359,7 @@ def create_ticket(
         ticket.save(force_insert=True)
         audit.record(
             actor,
-            "tickets.create",
+            AuditAction.CREATE,
             ticket,
             after={
                 "number": ticket.number,
@@ -406,8 +410,9 @@ def _auto_assign(ticket: Ticket) -> None:
     rule = matching_rule(ticket)
     person = choose(rule, ticket) if rule is not None else None
     if person is not None:
+        AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=person)
         ticket.assignee = person
-        _move("system:assignment", ticket, "assign", S.ASSIGNED, assignee=person.pk, rule=rule.name)
+        _move(ASSIGNMENT_RULES, ticket, "assign", S.ASSIGNED, assignee=person.pk, rule=rule.name)
 
 
 def _unknown_reason(code: str) -> ReasonCode:
@@ -503,7 +508,7 @@ def add_activity(
             keep_promises(ticket, Promise.Kind.REPLY_BY, when)
         audit.record(
             actor,
-            "tickets.activity",
+            AuditAction.ACTIVITY,
             ticket,
             after={"kind": kind, "outcome": outcome, "direction": direction, "file": file_name},
         )
@@ -796,7 +801,7 @@ def complete_order(actor: Any, ticket: Ticket, *, order_id: int, note: str = "")
         order.note = note
         order.owner = order.owner or _staff(actor)
         order.save()
-        audit.record(actor, "tickets.order.complete", ticket, after={"order": order.pk})
+        audit.record(actor, AuditAction.ORDER_COMPLETE, ticket, after={"order": order.pk})
         if not ticket.orders.filter(state=ExecutionOrder.State.OPEN).exists():
             _start_follow_up(actor, ticket, calendar_for_branch(ticket.branch), clock.now())
     return order
@@ -1028,7 +1033,7 @@ def promise(actor: Any, ticket: Ticket, *, kind: str, due_at: dt.datetime) -> Pr
             ticket=ticket, kind=kind, due_at=due_at, told_by=_staff(actor), told_at=clock.now()
         )
         audit.record(
-            actor, "tickets.promise", ticket, after={"kind": kind, "due_at": due_at.isoformat()}
+            actor, AuditAction.PROMISE, ticket, after={"kind": kind, "due_at": due_at.isoformat()}
         )
     return made
 
@@ -1048,7 +1053,7 @@ def link(actor: Any, ticket: Ticket, *, other: Ticket) -> Ticket:
         _check(actor, "tickets.work", ticket.branch_id)
         _check(actor, "tickets.work", other.branch_id)
         ticket.related.add(other)
-        audit.record(actor, "tickets.link", ticket, after={"related": other.number})
+        audit.record(actor, AuditAction.LINK, ticket, after={"related": other.number})
     return ticket
 
 
@@ -1082,7 +1087,10 @@ def merge(actor: Any, duplicate: Ticket, *, into: Ticket, note: str = "") -> Tic
         duplicate.paused_at = None
         _move(actor, duplicate, "merge", S.CLOSED, into=into.number, note=note)
         audit.record(
-            actor, "tickets.merged_in", into, after={"duplicate": duplicate.number, "moved": moved}
+            actor,
+            AuditAction.MERGED_IN,
+            into,
+            after={"duplicate": duplicate.number, "moved": moved},
         )
     return into
 
@@ -1149,7 +1157,7 @@ def save_configuration(
             _check_reason_tree(instance)
         audit.record(
             actor,
-            f"tickets.config.{label}.{'change' if before else 'create'}",
+            AuditAction(f"tickets.config.{label}.{'change' if before else 'create'}"),
             instance,
             before=before,
             after=after,
@@ -1174,7 +1182,7 @@ def delete_configuration(actor: Any, instance: Any) -> None:
         instance.delete()
         if isinstance(instance, ApprovalRule):
             _check_approval_ladder()
-        audit.record(actor, f"tickets.config.{label}.delete", None, before=before)
+        audit.record(actor, AuditAction(f"tickets.config.{label}.delete"), None, before=before)
 
 
 def _config_snapshot(instance: Any) -> dict[str, Any] | None:
@@ -1214,3 +1222,60 @@ def _check_reason_tree(reason: ReasonCode) -> None:
             raise ValidationError(_("A reason code cannot sit under itself."))
         seen.add(node.pk)
         node = node.parent
+
+
+def escalate(ticket_id: int, now: dt.datetime) -> bool:
+    """The deadline watch's step: raise a ticket's escalation level to the number of its
+    passed deadlines, with a note on the ticket, an audit entry and the event (which tells
+    the level's people). False when nothing grew (paused, or already at that level)."""
+    from .sla import ESCALATION_ROLES, breaches_of, escalation_note
+
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        kinds = breaches_of(ticket, now)
+        level = min(len(kinds), 3)
+        if ticket.paused_at is not None or level <= ticket.escalation_level:
+            return False
+        before = ticket.escalation_level
+        ticket.escalation_level = level
+        ticket.save(update_fields=["escalation_level"])
+        Activity.objects.create(
+            ticket=ticket,
+            kind=Activity.Kind.NOTE,
+            text=escalation_note(kinds, ESCALATION_ROLES[level]),
+            at=now,
+        )
+        audit.record(
+            SLA_WATCH,
+            AuditAction.ESCALATE,
+            ticket,
+            before={"escalation_level": before},
+            after={"escalation_level": level, "breaches": kinds},
+        )
+        emit(
+            TicketEscalated(
+                ticket_id=ticket.pk,
+                branch_id=ticket.branch_id,
+                level=level,
+                role=ESCALATION_ROLES[level],
+                breaches=kinds,
+            ),
+            actor=SLA_WATCH,
+        )
+    return True
+
+
+def save_view(actor: Any, *, name: str, query: str) -> SavedView:
+    """Keep a queue's filters under a name in the person's own list (a personal
+    preference: no audit entry or event)."""
+    me = _staff(actor)
+    if me is None:
+        raise PermissionDenied(_("Only staff members keep views."))
+    view, _created = SavedView.objects.update_or_create(
+        owner=me, name=name[:100], defaults={"query": query}
+    )
+    return view
+
+
+def delete_view(actor: Any, pk: int) -> None:
+    SavedView.objects.filter(owner=_staff(actor), pk=pk).delete()

@@ -4,10 +4,9 @@ It is edited on the complaint desk's own configuration page (/tickets/configurat
 through tickets.actions, so every change is checked and audited; tickets themselves change
 only through the workflow actions."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from manyi.core.admin import ReadOnlyAdmin
 
 from .models import (
     ApprovalRule,
@@ -18,16 +17,7 @@ from .models import (
     SLAPolicy,
 )
 
-
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+ReadOnly = ReadOnlyAdmin
 
 
 @admin.register(ReasonCode)

@@ -26,7 +26,7 @@ class TicketsConfig(AppConfig):
         )
         from django.db.models.signals import post_migrate
 
-        from . import history, sla  # noqa: F401  (the card's figures, the escalation job)
+        from . import history  # noqa: F401  (the card's figures)
         from .search import ensure_index
 
         post_migrate.connect(

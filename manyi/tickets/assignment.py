@@ -30,7 +30,9 @@ def matching_rule(ticket: Ticket) -> AssignmentRule | None:
 
 
 def choose(rule: AssignmentRule, ticket: Ticket) -> Staff | None:
-    """The person who gets the ticket, or None when nobody in the pool can take it."""
+    """The person who gets the ticket, or None when nobody in the pool can take it. The
+    caller (the registration's action) records the choice as the rule's last assignee,
+    which the round robin reads under a lock here."""
     pool = [
         s
         for s in rule.pool.filter(user__is_active=True).select_related("user").order_by("pk")
@@ -58,5 +60,4 @@ def choose(rule: AssignmentRule, ticket: Ticket) -> Staff | None:
             .annotate(n=Count("pk"))
         )
         chosen = min(pool, key=lambda s: (load.get(s.pk, 0), s.pk))
-    AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=chosen)
     return chosen

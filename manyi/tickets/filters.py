@@ -19,6 +19,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from manyi.businesstime.services import calendar_for_branch
+from manyi.core.formats import duration
 from manyi.core.schemas import Int64
 from manyi.org.scoping import staff_of
 
@@ -176,13 +177,7 @@ class DeadlineMark:
 
 
 def _business_span(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return _("%(h)d h %(m)d min") % {"h": hours, "m": minutes}
-    if hours:
-        return _("%(h)d h") % {"h": hours}
-    return _("%(m)d min") % {"m": max(minutes, 1)}
+    return duration(seconds, seconds_under_a_minute=False)
 
 
 def deadline_marks(

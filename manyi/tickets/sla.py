@@ -12,18 +12,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from manyi.core.events import emit
-from manyi.core.tasks import periodic
-from manyi.org import audit
-
-from .events import TicketEscalated
-from .models import Activity, Status, Ticket
+from .models import Status, Ticket
 
 ESCALATION_ROLES = {1: "supervisor", 2: "department_head", 3: "manager"}
 
@@ -74,43 +68,11 @@ def escalation_note(kinds: list[str], role: str) -> str:
         }
 
 
-@periodic("tickets.escalate_breaches", minutes=5)
 def escalate_breaches(now: dt.datetime | None = None) -> int:
-    """Raise the escalation level of every ticket whose breaches grew; returns how many."""
+    """Raise the escalation level of every ticket whose breaches grew; returns how many.
+    The periodic job (`tasks.py`) and the demo call it; each raise is `actions.escalate`."""
+    from .actions import escalate
+
     now = now or timezone.now()
-    raised = 0
-    for ticket_id in list(breached(Ticket.objects.all(), now).values_list("pk", flat=True)):
-        with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
-            kinds = breaches_of(ticket, now)
-            level = min(len(kinds), 3)
-            if ticket.paused_at is not None or level <= ticket.escalation_level:
-                continue
-            before = ticket.escalation_level
-            ticket.escalation_level = level
-            ticket.save(update_fields=["escalation_level"])
-            Activity.objects.create(
-                ticket=ticket,
-                kind=Activity.Kind.NOTE,
-                text=escalation_note(kinds, ESCALATION_ROLES[level]),
-                at=now,
-            )
-            audit.record(
-                "system:sla",
-                "tickets.escalate",
-                ticket,
-                before={"escalation_level": before},
-                after={"escalation_level": level, "breaches": kinds},
-            )
-            emit(
-                TicketEscalated(
-                    ticket_id=ticket.pk,
-                    branch_id=ticket.branch_id,
-                    level=level,
-                    role=ESCALATION_ROLES[level],
-                    breaches=kinds,
-                ),
-                actor="system:sla",
-            )
-            raised += 1
-    return raised
+    ids = list(breached(Ticket.objects.all(), now).values_list("pk", flat=True))
+    return sum(escalate(ticket_id, now) for ticket_id in ids)

@@ -8,7 +8,6 @@ import datetime as dt
 from django.utils import timezone
 
 from manyi.core.events import EventMeta, subscriber
-from manyi.core.tasks import periodic
 from manyi.notifications.actions import notify
 from manyi.notifications.models import Kind
 from manyi.org.models import Staff
@@ -144,7 +143,6 @@ def tell_the_owner_of_a_breach(event: TicketEscalated, meta: EventMeta) -> None:
         )
 
 
-@periodic("tickets.warn_due_soon", minutes=5)
 def warn_due_soon(now: dt.datetime | None = None) -> int:
     """Tell each owner once per deadline that it is near (the lead time of the ticket
     settings, in business minutes of the ticket's branch)."""

@@ -39,7 +39,6 @@ from .models import (
     Promise,
     ReasonCode,
     Remedy,
-    SavedView,
     Status,
     Ticket,
     TicketType,
@@ -144,7 +143,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
     for key in VIEW_KEYS:
         if given.get(key):
             kept[key] = given[key]
-    SavedView.objects.update_or_create(owner=me, name=name, defaults={"query": kept.urlencode()})
+    actions.save_view(request.user, name=name, query=kept.urlencode())
     messages.success(request, _("View “%(name)s” saved.") % {"name": name})
     return redirect(f"{reverse('tickets:queue')}?{kept.urlencode()}")
 
@@ -152,8 +151,7 @@ def save_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    me = staff_of(request.user)
-    SavedView.objects.filter(owner=me, pk=pk).delete()
+    actions.delete_view(request.user, pk)
     return redirect("tickets:queue")
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from manyi.core.masking import mask
@@ -21,3 +23,46 @@ def heat_step(share: float | None) -> int:
         return max(0, min(10, round(float(share or 0) * 10)))
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def may(user: Any, permission: str) -> bool:
+    """{% if user|may:"queues.analyse" %}: a link or button is shown only to those who may
+    open or press it (the views check the same permission)."""
+    from manyi.org.permissions import has_permission
+
+    return has_permission(user, permission)
+
+
+@register.filter
+def duration(seconds: float | int | None) -> str:
+    """{{ settings.vip_head_start_s|duration }} → "10 分钟": no page shows a bare count of
+    seconds."""
+    from manyi.core.formats import duration as words
+
+    return words(seconds)
+
+
+@register.filter
+def minutes(value: float | int | None) -> str:
+    """{{ policy.resolution_minutes|minutes }} → "2 小时 30 分钟"."""
+    from manyi.core.formats import duration as words
+
+    return words(None if value is None else float(value) * 60, seconds_under_a_minute=False)
+
+
+@register.filter
+def money(value: Any) -> str:
+    """{{ figure.value|money }} → "¥3,990,800.00"."""
+    from manyi.core.formats import money as words
+
+    return words(value)
+
+
+@register.simple_tag
+def colon() -> str:
+    """{% translate "Status" %}{% colon %}: the separator after a label in the reader's
+    language (a full-width "：" in Chinese, ": " in English)."""
+    from django.utils.translation import pgettext
+
+    return pgettext("label separator", ": ")

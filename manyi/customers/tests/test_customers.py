@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from manyi.customers import actions, segments, timeline
 from manyi.customers.duplicates import find_duplicates
 from manyi.customers.models import Contact, Customer, Segment, TimelineEntry, Transaction
-from manyi.customers.rfm import recompute_rfm
 from manyi.customers.search import search_customers
+from manyi.customers.tasks import recompute_rfm
 from manyi.org.actions import SYSTEM
 from manyi.org.models import AuditEntry
 
@@ -173,7 +173,10 @@ def test_agents_cannot_merge(org, people):
 
 
 def test_rfm_and_segments(org, people):
-    assert recompute_rfm() == 2
+    assert recompute_rfm() == 2  # the nightly job
+    from manyi.org.models import AuditEntry
+
+    assert AuditEntry.objects.get(action="customers.rfm.rescore").after == {"scored": 2}
     zhang = Customer.objects.get(pk=people["zhang"].pk)
     assert (zhang.f_score, zhang.m_score) == (5, 5)
     assert Customer.objects.get(pk=people["zhao"].pk).r_score is None
@@ -207,21 +210,30 @@ def test_rfm_and_segments(org, people):
 
 def test_segment_pages(org, people, login):
     client = login(org.analyst)
+    rows = {
+        "condition-TOTAL_FORMS": "1",
+        "condition-INITIAL_FORMS": "0",
+        "condition-0-field": "tier",
+        "condition-0-op": "eq",
+        "condition-0-shown": "tier:one",
+    }
     response = client.post(
-        "/customers/segments/",
+        "/customers/segments/new/",
         {
             "name": "大客户",
-            "rules": '[{"field": "tier", "op": "eq", "value": "key"}]',
+            **rows,
+            "condition-0-value": "key",
             "strategy": "一对一服务",
             "description": "",
         },
     )
     segment = Segment.objects.get(name="大客户")
     assert response.status_code == 302
+    assert segment.rules == [{"field": "tier", "op": "eq", "value": "key"}]
     page = client.get(f"/customers/segments/{segment.pk}/").content.decode()
     assert "一对一服务" in page and "张伟" in page
-    bad = client.post("/customers/segments/", {"name": "x", "rules": "[oops"})
-    assert bad.status_code == 200 and "JSON" in bad.content.decode()
+    bad = client.post("/customers/segments/new/", {"name": "x", **rows, "condition-0-value": "金"})
+    assert bad.status_code == 200 and bad.context["conditions"].forms[0].errors["value"]
     import io
 
     from openpyxl import load_workbook

@@ -118,6 +118,20 @@ def test_the_board_feed_sends_each_call_once_in_order(client, org, hall, at_ten,
     assert state["calls"][0]["number"] == "A001" and state["waiting"][0]["waiting"] == 1
 
 
+def test_the_board_shows_only_todays_calls(client, org, hall, at_ten):
+    """Before the first call of the day the board calls no one: yesterday's last number
+    is not shown as the current call."""
+    settings = actions.settings_for(org.a1)
+    actions.take_number("kiosk:test", org.a1, hall.personal)
+    actions.open_counter(org.agent_a1, hall.counters[3])
+    actions.call_next(org.agent_a1, hall.counters[3])
+    assert [c["number"] for c in live.board_state(org.a1)["calls"]] == ["A001"]
+    at_ten(22 * 60)  # eight the next morning
+    assert live.board_state(org.a1)["calls"] == []
+    page = client.get(f"/q/board/{settings.board_key}/").content.decode()
+    assert 'id="current-number">—<' in page and "A001" not in page  # a quiet dash
+
+
 def test_the_counter_console_works_by_posts(client, login, org, hall, at_ten):
     actions.take_number("kiosk:test", org.a1, hall.personal)
     web = login(org.agent_a1)
@@ -156,12 +170,14 @@ def test_statistics_and_excel(login, org, hall, at_ten):
     actions.no_show(org.agent_a1, hall.counters[3])
     web = login(org.manager)
     page = web.get("/queues/stats/?branch=A1&start=2026-11-01&end=2026-11-30").content.decode()
-    assert 'id="heat"' in page and "690" in page  # waits of 10 and 13 minutes
+    # waits of 10 and 13 minutes: a mean of 690 seconds, said in minutes
+    assert 'id="heat"' in page and "11 分钟" in page and "690" not in page
     assert 'id="honesty"' in page  # how the waits told compare with the real ones
     export = web.get("/queues/stats.xlsx?branch=A1&start=2026-11-01&end=2026-11-30")
     book = openpyxl.load_workbook(io.BytesIO(export.content))
     tickets = list(book.worksheets[0].values)
-    assert tickets[0][0] == "ticket" and len(tickets) == 3  # header, served, no-show
+    assert tickets[0][:3] == ("编号", "业务", "优先级") and len(tickets) == 3  # header and two
+    assert {row[8] for row in tickets[1:]} == {"已办结", "过号"}  # outcomes in words
     assert tickets[1][3] == '=HYPERLINK("http://evil.example")'  # the staff name, as text
     assert formula_elements(export.content) == 0
     assert login(org.agent_a1).get("/queues/stats/").status_code == 403

@@ -207,3 +207,27 @@ def test_a_dont_know_column_is_not_a_point_of_the_scale(api, org, tmp_path):
     assert csat.json()["overall"]["value"] == pytest.approx(200 / 3)
     lows = EventRecord.objects.filter(name="survey.low_score")
     assert [r.payload["scores"][0]["value"] for r in lows] == [1.0]  # 1 of 1-5 is low
+
+
+@pytest.mark.django_db(transaction=True)  # the notice is written after the answer's commit
+def test_the_account_manager_reads_the_low_question_by_its_text(org, tmp_path):
+    from django.utils import translation
+
+    from manyi.notifications.kinds import detail
+    from manyi.notifications.models import Kind, Notification
+
+    path = workbook(tmp_path / "after_sales.xlsx")
+    version, _ = actions.import_xlsform(SYSTEM, content=path.read_bytes(), file_name=path.name)
+    customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="客户L")
+    customer.account_manager = org.agent_a1.staff
+    customer.save(update_fields=["account_manager"])
+    _link, token = actions.create_link(SYSTEM, version.questionnaire, customer=customer)
+    actions.submit(
+        token, {"visited": "yes", "sat": "4", "nps": "3"}, submission_key="low-for-the-manager"
+    )
+    [low] = Notification.objects.filter(recipient=org.agent_a1.staff, kind=Kind.LOW_SCORE)
+    with translation.override("zh-hans"):
+        shown = detail(low)
+    assert "推荐可能性" in shown and "3" in shown and "nps" not in shown and ".0" not in shown
+    with translation.override("en"):
+        assert detail(low) == "Recommend?: 3"

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from manyi.customers.importer import import_file
+from manyi.customers.actions import import_customers
 from manyi.org.actions import SYSTEM
 from manyi.org.models import Branch
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             if default_branch is None:
                 raise CommandError(f"Unknown branch code: {branch}")
         try:
-            result = import_file(
+            result = import_customers(
                 SYSTEM, file, branch=default_branch, atomic=atomic, dry_run=dry_run
             )
         except ValidationError as exc:

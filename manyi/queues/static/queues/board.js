@@ -21,6 +21,7 @@
     if (call.id <= last) return;
     last = call.id;
     current.textContent = call.number;
+    current.classList.remove("idle");
     counter.textContent = counterWord ? call.counter + counterWord : "Counter " + call.counter;
     current.classList.remove("flash");
     void current.offsetWidth; // restart the animation

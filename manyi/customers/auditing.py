@@ -1,0 +1,44 @@
+"""The customers' audit actions and the words for their details."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from manyi.core.registry import VERBATIM, audit_actions, register_audit_details
+
+
+@audit_actions
+class AuditAction(models.TextChoices):
+    CUSTOMER_CREATE = "customers.customer.create", _("Customer added")
+    CUSTOMER_UPDATE = "customers.customer.update", _("Customer changed")
+    CUSTOMER_MERGE = "customers.customer.merge", _("Customers merged")
+    CONTACT_ADD = "customers.contact.add", _("Contact added")
+    TRANSACTION_RECORD = "customers.transaction.record", _("Purchase recorded")
+    SEGMENT_SAVE = "customers.segment.save", _("Segment saved")
+    DEMO_LOAD = "customers.demo.load", _("Demo customers loaded")
+    IMPORT = "customers.import", _("Customers imported")
+    EXPORT = "customers.export", _("Customers exported")
+    RFM_RESCORE = "customers.rfm.rescore", _("Customers scored by their purchases")
+
+
+register_audit_details(
+    AuditAction,
+    {
+        "rows": _("rows"),
+        "unmasked": _("unmasked"),
+        "merged": _("merged customers"),
+        "moved": _("records moved"),
+        "customers": _("number of customers"),
+        "created": _("added"),
+        "updated": _("changed"),
+        "skipped": _("skipped"),
+        "failed": _("failed"),
+        "file": (_("file"), VERBATIM),
+        "seed": _("seed"),
+        "scored": _("customers scored"),
+        "duplicate": _("duplicate"),
+        "rules": _("rules"),
+        "members": _("members"),
+    },
+)

@@ -1,0 +1,36 @@
+"""The satisfaction index's audit actions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from manyi.core.registry import VERBATIM, audit_actions, register_audit_details
+
+from .forms import MISSING_TREATMENTS, SCHEMES
+
+
+@audit_actions
+class AuditAction(models.TextChoices):
+    DATASET_UPLOAD = "insight.dataset.upload", _("Data set uploaded")
+    RUN_START = "insight.run.start", _("Analysis started")
+    RUN_DONE = "insight.run.done", _("Analysis finished")
+    RUN_FAILED = "insight.run.failed", _("Analysis failed")
+
+
+register_audit_details(
+    AuditAction,
+    {
+        "n_used": _("responses used"),
+        "rows": _("rows"),
+        "sha256": (_("file checksum"), VERBATIM),
+        "bootstrap": _("bootstrap samples"),
+        "seed": _("random seed"),
+        "group": _("groups compared by"),
+        "target": _("target construct"),
+        "language": (_("language"), dict(settings.LANGUAGES)),
+        "scheme": (_("inner weighting scheme"), SCHEMES),
+        "missing": (_("missing values"), MISSING_TREATMENTS),
+    },
+)

@@ -1,0 +1,13 @@
+"""The satisfaction index's periodic jobs (discovered by manyi.core)."""
+
+from __future__ import annotations
+
+from manyi.core.tasks import periodic
+
+from . import actions
+
+
+@periodic("insight.fail_stale_runs", minutes=15)
+def fail_stale_runs() -> int:
+    """An analysis whose worker died is marked failed, so it can be run again."""
+    return actions.fail_stale_runs()
