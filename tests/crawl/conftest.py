@@ -1,4 +1,6 @@
-"""A small demo, loaded once for the crawl tests and rolled back after them."""
+"""A small demo, loaded once for the crawl tests and rolled back after them, on the
+query-count baseline's clock (a working Tuesday morning: the door gives numbers only
+during opening hours)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ def demo_site(django_db_setup, django_db_blocker):
     from django.db import transaction
 
     from manyi.core.demo import run_demo
+    from tests.querycounts.conftest import START, clock_from
 
-    with django_db_blocker.unblock(), transaction.atomic():
+    with clock_from(START), django_db_blocker.unblock(), transaction.atomic():
         ctx = run_demo(
             seed=2026,
             log=lambda line: None,
