@@ -188,12 +188,11 @@ def _write_frame(
             quadrant=[QUADRANTS.get(q, {}).get("zh" if zh else "en", q) for q in frame["quadrant"]]
         )
     header = [_heading(c, zh=zh, names=names, sheet_key=sheet_key) for c in frame.columns]
-    for column in frame.columns:  # constructs as rows or ends of a path: by their labels
-        if (column == frame.columns[0] and str(column) in {"index", "construct"}) or column in {
-            "source",
-            "target",
-        }:
-            frame = frame.assign(**{str(column): [names.get(str(v), v) for v in frame[column]]})
+    # Constructs, as a frame's rows or the ends of a path, by their labels.
+    first = frame.columns[0]
+    by_name = {"source", "target"} | ({first} if str(first) in {"index", "construct"} else set())
+    for column in by_name & set(frame.columns):
+        frame = frame.assign(**{str(column): [names.get(str(v), v) for v in frame[column]]})
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

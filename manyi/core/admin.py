@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from .models import EventDelivery, EventRecord
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class _RefusesChanges:
     """Django's admin reads; every change goes through the app's actions and pages, which
     check the permission, audit the change and emit its event (an edit here would not)."""
 
@@ -20,17 +20,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyAdmin(_RefusesChanges, admin.ModelAdmin):
+    pass
+
+
+class ReadOnlyInline(_RefusesChanges, admin.TabularInline):
     extra = 0
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EventDeliveryInline(ReadOnlyInline):

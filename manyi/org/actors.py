@@ -8,10 +8,13 @@ trail stores the actor's key and shows its words in the reader's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,9 @@ class DeviceActor:
         return describe(self.key)
 
 
-Actor = Any  # a user (AbstractBaseUser), a SystemActor or a DeviceActor
+# Who an action is done by. Users are checked for their permissions; the others are the
+# product itself or a device, each checked by the action that allows them.
+Actor: TypeAlias = "AbstractBaseUser | SystemActor | DeviceActor"
 
 SYSTEM = SystemActor("system", gettext_lazy("Operator on the server"))
 DEMO = SystemActor("system:demo", gettext_lazy("Demo data"))

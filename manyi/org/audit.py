@@ -220,20 +220,17 @@ def readable(entries: Iterable[AuditEntry]) -> list[ReadableEntry]:
     }
     rows = []
     for entry, (model, keys) in zip(entries, plans, strict=True):
+        before = entry.before if isinstance(entry.before, dict) else {}
+        after = entry.after if isinstance(entry.after, dict) else {}
         details = []
         for key in keys:
             label, render = _detail_words(entry.action, model, key, names)
-            declared = audit_detail_label(entry.action, key)
-            before = entry.before.get(key) if isinstance(entry.before, dict) else None
-            has_before = isinstance(entry.before, dict) and key in entry.before
-            after = entry.after.get(key) if isinstance(entry.after, dict) else None
-            has_after = isinstance(entry.after, dict) and key in entry.after
             details.append(
                 ReadableDetail(
                     str(label),
-                    render(before) if has_before else None,
-                    render(after) if has_after else None,
-                    verbatim=isinstance(declared, tuple) and declared[1] == VERBATIM,
+                    render(before[key]) if key in before else None,
+                    render(after[key]) if key in after else None,
+                    verbatim=_verbatim(entry.action, key),
                 )
             )
         staff = getattr(entry.actor, "staff", None) if entry.actor_id else None
@@ -247,6 +244,11 @@ def readable(entries: Iterable[AuditEntry]) -> list[ReadableEntry]:
             )
         )
     return rows
+
+
+def _verbatim(action: str, key: str) -> bool:
+    declared = audit_detail_label(action, key)
+    return isinstance(declared, tuple) and declared[1] == VERBATIM
 
 
 def _model_of(entry: AuditEntry) -> type[models.Model] | None:
@@ -300,7 +302,7 @@ def _detail_words(
     it (which win, since a detail may share a field's name but hold a code or a number), else
     the audited model's field."""
     declared = audit_detail_label(action, key)
-    if isinstance(declared, tuple) and declared[1] == VERBATIM:
+    if _verbatim(action, key):
         return declared[0], _word
     if isinstance(declared, tuple) and declared[1] == FIELD_NAME:
         return declared[0], lambda v: _word(

@@ -17,18 +17,16 @@ from .models import (
     SLAPolicy,
 )
 
-ReadOnly = ReadOnlyAdmin
-
 
 @admin.register(ReasonCode)
-class ReasonCodeAdmin(ReadOnly):
+class ReasonCodeAdmin(ReadOnlyAdmin):
     list_display = ["code", "name", "parent", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(ReadOnly):
+class SLAPolicyAdmin(ReadOnlyAdmin):
     list_display = [
         "name",
         "ticket_type",
@@ -40,22 +38,22 @@ class SLAPolicyAdmin(ReadOnly):
 
 
 @admin.register(ApprovalRule)
-class ApprovalRuleAdmin(ReadOnly):
+class ApprovalRuleAdmin(ReadOnlyAdmin):
     list_display = ["role", "rank", "max_amount", "max_severity", "two_step"]
 
 
 @admin.register(Settings)
-class SettingsAdmin(ReadOnly):
+class SettingsAdmin(ReadOnlyAdmin):
     list_display = ["repeat_window_days", "follow_up_after_minutes"]
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(ReadOnly):
+class CannedReplyAdmin(ReadOnlyAdmin):
     list_display = ["title", "ticket_type", "active"]
     list_filter = ["ticket_type", "active"]
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(ReadOnly):
+class AssignmentRuleAdmin(ReadOnlyAdmin):
     list_display = ["name", "branch", "reason", "strategy", "active"]
     filter_horizontal = ["pool"]

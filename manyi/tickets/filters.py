@@ -170,14 +170,10 @@ class DeadlineMark:
 
     @property
     def words(self) -> str:
-        span = _business_span(abs(self.seconds))
+        span = duration(abs(self.seconds), seconds_under_a_minute=False)
         if self.late:
             return _("%(span)s past due") % {"span": span}
         return _("%(span)s left") % {"span": span}
-
-
-def _business_span(seconds: float) -> str:
-    return duration(seconds, seconds_under_a_minute=False)
 
 
 def deadline_marks(

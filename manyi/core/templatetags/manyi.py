@@ -66,3 +66,12 @@ def colon() -> str:
     from django.utils.translation import pgettext
 
     return pgettext("label separator", ": ")
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """{{ 20000|thousands }} → "20,000" (humanize's intcomma leaves it bare in Chinese)."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)

@@ -44,13 +44,24 @@ def test_dashboard_counts_are_real_and_scoped(org, login):
         import re
 
         html = client.get("/").content.decode()
-        match = re.search(rf'data-card="{key}">\s*<span class="value">(\d+)</span>', html)
-        return int(match.group(1))
+        match = re.search(rf'data-card="{key}">\s*<span class="value">([\d,]+)</span>', html)
+        return int(match.group(1).replace(",", ""))  # 20,000: thousands separated
 
     assert card(login(org.agent_a1), "org.branches") == 1
     assert card(login(org.agent_a1), "org.staff") == 2  # agent_a1 and the A1 supervisor
     assert card(login(org.regional_a), "org.branches") == 2
     assert card(login(org.manager), "org.branches") == 3
+
+
+def test_figures_are_written_for_chinese_readers():
+    from manyi.core.formats import duration, money
+    from manyi.core.templatetags.manyi import minutes, thousands
+
+    assert thousands(20000) == "20,000" and thousands(None) == ""
+    assert money("3990800.5") == "¥3,990,800.50" and money(None) == "—"
+    assert duration(356) == "5 分钟" and duration(45) == "45 秒"
+    assert duration(5400) == "1 小时 30 分钟" and minutes(150) == "2 小时 30 分钟"
+    assert duration(20, seconds_under_a_minute=False) == "1 分钟"
 
 
 def test_forms_need_the_csrf_token(org):
