@@ -173,8 +173,10 @@ def shape(url: str) -> str:
     """The address with its numbers and tokens generalised: one page per shape is enough."""
     parts = urlsplit(url)
     path = re.sub(r"/[0-9a-f]{8}-[0-9a-f-]{27,}", "/U", parts.path)
+    # Public tokens before numbers: a token's digits would otherwise shorten it below
+    # the length that marks it, and the same page would get a new shape each run.
+    path = re.sub(r"/[A-Za-z0-9_-]{20,}(?=/|$)", "/T", path)
     path = re.sub(r"\d+", "N", path)
-    path = re.sub(r"/[A-Za-z0-9_-]{20,}/", "/T/", path)  # public tokens
     keys = sorted({k for k, _v in parse_qsl(parts.query, keep_blank_values=True)})
     return path + ("?" + "&".join(keys) if keys else "")
 
