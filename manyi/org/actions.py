@@ -22,10 +22,16 @@ from manyi.core.events import emit
 from manyi.core.masking import mask
 from manyi.core.versioning import apply_changes
 
-from . import audit
-from .actors import SYSTEM
+from . import accounts, audit
+from .actors import SYSTEM, Actor
 from .auditing import AuditAction
-from .events import ApiTokenCreated, ApiTokenRevoked, StaffCreated, StaffUpdated
+from .events import (
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    OrganisationChanged,
+    StaffCreated,
+    StaffUpdated,
+)
 from .models import ApiToken, Branch, Company, Department, Region, Staff
 from .permissions import has_permission, require_permission
 from .roles import Role, Scope
@@ -168,6 +174,9 @@ def update_staff(actor: Any, staff: Staff, *, seen: int | None = None, **changes
         staff.full_clean(exclude=["user", "company"])
         if fields:
             staff.save(update_fields=fields)
+        if "role" in fields and staff.user.is_staff != (staff.role == Role.ADMIN):
+            staff.user.is_staff = staff.role == Role.ADMIN  # the Django admin follows the role
+            staff.user.save(update_fields=["is_staff"])
         after = audit.snapshot(staff, STAFF_AUDIT_FIELDS)
         before["phone"], after["phone"] = mask("phone", before["phone"]), mask("phone", staff.phone)
         old, new = audit.changed(before, after)
@@ -246,7 +255,7 @@ _TOKENS: ConfigCache[tuple[int, Any] | None] = ConfigCache(
     ttl=10.0,
     keep_none=False,  # unknown tokens are not remembered: anyone can send random ones
 )
-_TOKEN_TOUCHED: dict[int, float] = {}
+_TOKEN_TOUCHED: dict[str, float] = {}  # by digest: a new token never inherits a mark
 
 
 def _token_owner(digest: str) -> tuple[int, Any] | None:
@@ -279,7 +288,258 @@ def authenticate_token(raw: str) -> Any | None:
         staff._state.fields_cache["user"] = user
         user._state.fields_cache["staff"] = staff
     now = time.monotonic()
-    if now - _TOKEN_TOUCHED.get(token_pk, -1e9) > 60:
+    if now - _TOKEN_TOUCHED.get(digest, -1e9) > 60:
         ApiToken.objects.filter(pk=token_pk).update(last_used_at=timezone.now())
-        _TOKEN_TOUCHED[token_pk] = now
+        _TOKEN_TOUCHED[digest] = now
     return user
+
+
+# --- accounts: turning a login off and on, passwords, the lock-out ----------------------
+
+
+def set_staff_active(actor: Actor, staff: Staff, *, active: bool, reason: str = "") -> Staff:
+    """Turn a person's login off (they leave, or are suspended) or back on. Nothing of
+    theirs is deleted: their tickets, answers and audit entries keep their name. An inactive
+    person cannot log in, their open sessions stop working and their API tokens are
+    refused."""
+    _require(actor, "org.manage_staff")
+    if not active and getattr(actor, "pk", None) == staff.user_id:
+        raise ValidationError(_("You cannot turn off your own login."))
+    with transaction.atomic():
+        locked = Staff.objects.select_for_update().select_related("user")
+        staff = (
+            locked.get(pk=staff.pk)
+            if actor == SYSTEM
+            else get_visible_or_404(locked, actor, pk=staff.pk)
+        )
+        user = staff.user
+        if user.is_active == active:
+            return staff
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit.record(
+            actor,
+            AuditAction.STAFF_REACTIVATE if active else AuditAction.STAFF_DEACTIVATE,
+            staff,
+            before={"is_active": not active},
+            after={"is_active": active},
+            branch_id=staff.branches.values_list("pk", flat=True).first(),
+            note=reason,
+        )
+        emit(StaffUpdated(staff_id=staff.pk, changed=["is_active"]), actor=actor)
+        _TOKENS.clear()  # this person's tokens stop at once, here and after the commit
+        transaction.on_commit(_TOKENS.clear)
+    forget_scope(user)
+    return staff
+
+
+def new_password() -> str:
+    """A password to read out or hand over: twelve letters and digits, no look-alikes."""
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+def reset_password(actor: Actor, staff: Staff, *, password: str | None = None) -> str:
+    """Give a person a new password (the one typed, or one made up here) and return it, to
+    be shown once. The password itself is never written to the trail. The person's other
+    sessions end, and a lock-out on their name is lifted."""
+    _require(actor, "org.manage_staff")
+    generated = not password
+    with transaction.atomic():
+        locked = Staff.objects.select_for_update().select_related("user")
+        staff = (
+            locked.get(pk=staff.pk)
+            if actor == SYSTEM
+            else get_visible_or_404(locked, actor, pk=staff.pk)
+        )
+        user = staff.user
+        password = password or new_password()
+        validate_password(password, user)
+        user.set_password(password)  # changes the session hash: old sessions end
+        user.save(update_fields=["password"])
+        cleared = accounts.clear_lockout(user.get_username())
+        audit.record(
+            actor,
+            AuditAction.PASSWORD_RESET,
+            staff,
+            after={"generated": generated, "attempts": cleared},
+            branch_id=staff.branches.values_list("pk", flat=True).first(),
+        )
+        emit(StaffUpdated(staff_id=staff.pk, changed=["password"]), actor=actor)
+    return password
+
+
+def unlock_login(actor: Actor, staff: Staff) -> int:
+    """Lift the lock-out after too many failed logins, before the cool-off ends. Returns
+    the number of failure records cleared (0 when the person was not locked out)."""
+    _require(actor, "org.manage_staff")
+    if actor != SYSTEM:
+        staff = get_visible_or_404(Staff.objects.select_related("user"), actor, pk=staff.pk)
+    with transaction.atomic():
+        cleared = accounts.clear_lockout(staff.user.get_username())
+        if cleared:
+            audit.record(
+                actor,
+                AuditAction.LOGIN_UNLOCK,
+                staff,
+                after={"attempts": cleared},
+                branch_id=staff.branches.values_list("pk", flat=True).first(),
+            )
+    return cleared
+
+
+# --- the organisation tree: regions, branches, departments -------------------------------
+
+BRANCH_FIELDS = [
+    "region",
+    "code",
+    "name",
+    "city",
+    "address",
+    "phone",
+    "observes_statutory_holidays",
+    "is_active",
+]
+REGION_FIELDS = ["code", "name"]
+DEPARTMENT_FIELDS = ["kind", "name", "branch"]
+
+
+def _the_company() -> Company:
+    company = Company.objects.order_by("pk").first()
+    if company is None:
+        raise ValidationError(_("Create the company first (manyi demo loads one)."))
+    return company
+
+
+def _unique(model: type, field: str, value: Any, *, exclude: Any = None, message: str) -> None:
+    taken = model.objects.filter(**{field: value})
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({field: message})
+
+
+def _create(actor: Actor, obj: Any, fields: list[str], action: AuditAction) -> Any:
+    _require(actor, "org.manage_structure")
+    obj.full_clean()
+    with transaction.atomic():
+        obj.save()
+        audit.record(
+            actor, action, obj, after=audit.snapshot(obj, fields), branch_id=audit.branch_of(obj)
+        )
+        emit(OrganisationChanged(model=obj._meta.model_name, object_id=obj.pk), actor=actor)
+    return obj
+
+
+def _update(
+    actor: Actor, obj: Any, fields: list[str], action: AuditAction, changes: dict[str, Any]
+) -> Any:
+    _require(actor, "org.manage_structure")
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        obj = type(obj).objects.select_for_update().get(pk=obj.pk)
+        before = audit.snapshot(obj, fields)
+        for field, value in changes.items():
+            setattr(obj, field, value)
+        obj.full_clean()
+        after = audit.snapshot(obj, fields)
+        old, new = audit.changed(before, after)
+        if old or new:
+            obj.save(update_fields=sorted(new))
+            audit.record(actor, action, obj, before=old, after=new, branch_id=audit.branch_of(obj))
+            emit(OrganisationChanged(model=obj._meta.model_name, object_id=obj.pk), actor=actor)
+    return obj
+
+
+def create_region(actor: Actor, *, code: str, name: str) -> Region:
+    _unique(Region, "code", code, message=_("Another region already has this code."))
+    return _create(
+        actor,
+        Region(company=_the_company(), code=code, name=name),
+        REGION_FIELDS,
+        AuditAction.REGION_CREATE,
+    )
+
+
+def update_region(actor: Actor, region: Region, **changes: Any) -> Region:
+    if "code" in changes:
+        _unique(
+            Region,
+            "code",
+            changes["code"],
+            exclude=region,
+            message=_("Another region already has this code."),
+        )
+    return _update(actor, region, REGION_FIELDS, AuditAction.REGION_UPDATE, changes)
+
+
+def create_branch(actor: Actor, *, region: Region, code: str, name: str, **fields: Any) -> Branch:
+    """A new branch (or outlet, store, service point). Its queues, opening hours and
+    departments are set up from its own pages afterwards."""
+    _unique(Branch, "code", code, message=_("Another branch already has this code."))
+    unknown = set(fields) - set(BRANCH_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    return _create(
+        actor,
+        Branch(region=region, code=code, name=name, **fields),
+        BRANCH_FIELDS,
+        AuditAction.BRANCH_CREATE,
+    )
+
+
+def update_branch(actor: Actor, branch: Branch, **changes: Any) -> Branch:
+    if "code" in changes:
+        _unique(
+            Branch,
+            "code",
+            changes["code"],
+            exclude=branch,
+            message=_("Another branch already has this code."),
+        )
+    return _update(actor, branch, BRANCH_FIELDS, AuditAction.BRANCH_UPDATE, changes)
+
+
+def _department_is_new(kind: str, branch: Branch | None, exclude: Any = None) -> None:
+    taken = Department.objects.filter(kind=kind, branch=branch)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError(
+            {"kind": _("This branch (or the head office) already has a department of this kind.")}
+        )
+
+
+def create_department(
+    actor: Actor, *, kind: str, name: str, branch: Branch | None = None
+) -> Department:
+    """A department orders go to and staff belong to; without a branch it is the head
+    office's."""
+    _department_is_new(kind, branch)
+    return _create(
+        actor,
+        Department(company=_the_company(), kind=kind, name=name, branch=branch),
+        DEPARTMENT_FIELDS,
+        AuditAction.DEPARTMENT_CREATE,
+    )
+
+
+def update_department(actor: Actor, department: Department, **changes: Any) -> Department:
+    if "kind" in changes or "branch" in changes:
+        _department_is_new(
+            changes.get("kind", department.kind),
+            changes.get("branch", department.branch),
+            exclude=department,
+        )
+    return _update(actor, department, DEPARTMENT_FIELDS, AuditAction.DEPARTMENT_UPDATE, changes)

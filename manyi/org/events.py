@@ -34,3 +34,12 @@ class ApiTokenRevoked(DomainEvent):
     name = "org.api_token_revoked"
     token_id: int
     user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrganisationChanged(DomainEvent):
+    """A region, branch or department was added or changed."""
+
+    name = "org.organisation_changed"
+    model: str
+    object_id: int

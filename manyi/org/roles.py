@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "org.view": ALL_ROLES,
     "org.manage_staff": frozenset({Role.ADMIN}),
     "org.manage_tokens": frozenset({Role.ADMIN}),
+    "org.manage_structure": frozenset({Role.ADMIN}),  # regions, branches, departments
     "calendar.view": ALL_ROLES,
     "calendar.manage": frozenset({Role.ADMIN, Role.MANAGER}),
     "tasks.view": frozenset({Role.ADMIN, Role.MANAGER}),

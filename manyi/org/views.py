@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from . import actions, audit
-from .forms import AuditFilterForm
-from .models import Branch, Staff
+from . import accounts, actions, audit
+from .forms import AuditFilterForm, PasswordResetForm, TokenCreateForm
+from .models import ApiToken, Branch, Staff
 from .permissions import has_permission, require_permission
 from .scoping import get_visible_or_404
 
@@ -25,14 +25,26 @@ def branch_list(request: HttpRequest) -> HttpResponse:
         .select_related("region")
         .order_by("region__code", "code")
     )
-    return render(request, "org/branch_list.html", {"branches": branches})
+    return render(
+        request,
+        "org/branch_list.html",
+        {"branches": branches, "may_manage": has_permission(request.user, "org.manage_structure")},
+    )
 
 
 @login_required
 def branch_detail(request: HttpRequest, code: str) -> HttpResponse:
     branch = get_visible_or_404(Branch.objects.select_related("region"), request.user, code=code)
     staff = branch.staff.select_related("department").order_by("role", "employee_no")
-    return render(request, "org/branch_detail.html", {"branch": branch, "staff": staff})
+    return render(
+        request,
+        "org/branch_detail.html",
+        {
+            "branch": branch,
+            "staff": staff,
+            "may_manage": has_permission(request.user, "org.manage_structure"),
+        },
+    )
 
 
 @login_required
@@ -44,7 +56,11 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         .order_by("employee_no")
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    return render(request, "org/staff_list.html", {"page": page})
+    return render(
+        request,
+        "org/staff_list.html",
+        {"page": page, "may_manage": has_permission(request.user, "org.manage_staff")},
+    )
 
 
 @login_required
@@ -54,11 +70,22 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user,
         pk=pk,
     )
-    return render(
-        request,
-        "org/staff_detail.html",
-        {"staff": staff, "may_reveal": actions.may_reveal(request.user)},
-    )
+    context: dict[str, Any] = {"staff": staff, "may_reveal": actions.may_reveal(request.user)}
+    if has_permission(request.user, "org.manage_staff"):
+        username = staff.user.get_username()
+        context.update(
+            may_manage=True,
+            locked_until=accounts.locked_out_until([username]).get(username),
+            is_self=staff.user_id == request.user.pk,
+            password_form=PasswordResetForm(),
+        )
+    if has_permission(request.user, "org.manage_tokens"):
+        context.update(
+            may_manage_tokens=True,
+            tokens=ApiToken.objects.filter(user_id=staff.user_id).order_by("-created_at"),
+            token_form=TokenCreateForm(),
+        )
+    return render(request, "org/staff_detail.html", context)
 
 
 @login_required
