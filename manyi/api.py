@@ -19,6 +19,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from manyi.core import openapi
+from manyi.core.apidocs import Reference
+from manyi.core.apierrors import ApiError, error_response
 from manyi.core.middleware import too_large
 from manyi.core.schemas import describe_errors
 from manyi.core.versioning import EditConflict
@@ -37,12 +39,6 @@ class BearerToken(HttpBearer):
         return user
 
 
-class ApiError(HttpError):
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(status_code, message)
-        self.code = code
-
-
 class ManyiAPI(NinjaAPI):
     """Documents the errors every operation can answer, in the one JSON shape they have."""
 
@@ -58,18 +54,8 @@ api = ManyiAPI(
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api-v1",
     parser=openapi.ObjectBodyParser(),
+    docs=Reference(),
 )
-
-
-def error_response(
-    request: HttpRequest, status: int, code: str, message: str, **extra: Any
-) -> HttpResponse:
-    response = api.create_response(
-        request, {"code": code, "message": message, **extra}, status=status
-    )
-    if status == 401:
-        response["WWW-Authenticate"] = "Bearer"
-    return response
 
 
 @api.exception_handler(ApiError)

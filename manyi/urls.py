@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from manyi.api import api, api_not_found
 from manyi.core import views as core_views
+from manyi.core.apidocs import try_it
 from manyi.org.forms import LoginForm
 from manyi.surveys import views as survey_views
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("q/", include("manyi.queues.public_urls")),
     path("s/<str:token>/", survey_views.answer, name="survey-answer"),
     path("feedback/widget", survey_views.widget_feedback, name="feedback-widget"),
+    path("api/v1/docs/try", try_it, name="api-try"),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite on SQLite, then the database-facing tests again on PostgreSQL.
+# The whole suite on SQLite and, beside it, the database-facing tests again on PostgreSQL.
 # When no PostgreSQL answers, that half is reported as SKIPPED, loudly, never as passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +10,14 @@ echo "=== ruff (lint and format) ==="
 .venv/bin/ruff check --quiet . && .venv/bin/ruff format --check --quiet .
 lint_rc=$?
 
-echo "=== Manyi tests on SQLite ==="
-env -u DATABASE_URL $PYTEST "$@"
-sqlite_rc=$?
+# The two halves run side by side (two cores), each in a state directory of its own:
+# its own test database file, file cache, media and mail, so neither sees the other's.
+VAR_BASE=${MANYI_TEST_VAR:-$PWD/var/test-runs}
+mkdir -p "$VAR_BASE"
+rm -rf "$VAR_BASE/sqlite" "$VAR_BASE/postgres"
 
-if .venv/bin/python - "$POSTGRES_URL" <<'PY'
+postgres_up() {
+  .venv/bin/python - "$POSTGRES_URL" <<'PY'
 import sys
 import psycopg
 try:
@@ -23,10 +26,30 @@ except Exception as exc:
     print(f"PostgreSQL not reachable: {exc}")
     sys.exit(1)
 PY
-then
-  echo "=== Manyi database-facing tests on PostgreSQL ($POSTGRES_URL) ==="
-  DATABASE_URL=$POSTGRES_URL MANYI_DB_FACING_ONLY=1 $PYTEST "$@"
+}
+
+echo "=== Manyi tests on SQLite (log: $VAR_BASE/sqlite.log) ==="
+env -u DATABASE_URL MANYI_VAR_DIR="$VAR_BASE/sqlite" $PYTEST "$@" >"$VAR_BASE/sqlite.log" 2>&1 &
+sqlite_pid=$!
+
+pg_pid=""
+if postgres_up; then
+  echo "=== Manyi database-facing tests on PostgreSQL ($POSTGRES_URL; log: $VAR_BASE/postgres.log) ==="
+  DATABASE_URL=$POSTGRES_URL MANYI_DB_FACING_ONLY=1 MANYI_VAR_DIR="$VAR_BASE/postgres" \
+    $PYTEST "$@" >"$VAR_BASE/postgres.log" 2>&1 &
+  pg_pid=$!
+fi
+
+wait $sqlite_pid
+sqlite_rc=$?
+echo "=== Manyi tests on SQLite: output ==="
+cat "$VAR_BASE/sqlite.log"
+
+if [ -n "$pg_pid" ]; then
+  wait $pg_pid
   pg_rc=$?
+  echo "=== Manyi database-facing tests on PostgreSQL: output ==="
+  cat "$VAR_BASE/postgres.log"
 else
   pg_rc=0
   cat <<'BANNER'
@@ -38,4 +61,5 @@ else
 BANNER
 fi
 
+echo "=== summary: lint rc=$lint_rc, SQLite rc=$sqlite_rc, PostgreSQL rc=$pg_rc ==="
 [ $lint_rc -eq 0 ] && [ $sqlite_rc -eq 0 ] && [ $pg_rc -eq 0 ]

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from manyi.api import ApiError
@@ -59,7 +60,11 @@ def _warnings(calendar) -> list[str]:
     ]
 
 
-@router.get("/years", response=list[YearOut])
+@router.get(
+    "/years",
+    response=list[YearOut],
+    summary=gettext_lazy("Holidays and working weekends by year"),
+)
 def years(
     request: HttpRequest,
     start: int | None = Query(None, ge=1900, le=2200),
@@ -71,7 +76,11 @@ def years(
     return year_coverage(list(range(start, min(end, start + 50) + 1)))
 
 
-@router.get("/branches/{code}/open", response=OpenOut)
+@router.get(
+    "/branches/{code}/open",
+    response=OpenOut,
+    summary=gettext_lazy("Whether a branch is open at a moment, and when it opens next"),
+)
 def is_open(request: HttpRequest, code: str, at: IsoDateTime | None = None):
     branch = get_visible_or_404(Branch, request.user, code=code)
     calendar = calendar_for_branch(branch)
@@ -81,7 +90,9 @@ def is_open(request: HttpRequest, code: str, at: IsoDateTime | None = None):
 
 
 @router.post(
-    "/branches/{code}/add", response=AddOut, summary="The instant after a number of business hours"
+    "/branches/{code}/add",
+    response=AddOut,
+    summary=gettext_lazy("The instant after a number of business hours"),
 )
 def add_business_hours(request: HttpRequest, code: str, payload: AddIn):
     branch = get_visible_or_404(Branch, request.user, code=code)
@@ -97,7 +108,7 @@ MAX_SPAN = dt.timedelta(days=366 * 5)
 @router.get(
     "/branches/{code}/between",
     response=BetweenOut,
-    summary="Business seconds between two instants (at most five years apart)",
+    summary=gettext_lazy("Business seconds between two instants (at most five years apart)"),
 )
 def business_between(request: HttpRequest, code: str, start: IsoDateTime, end: IsoDateTime):
     if abs(end - start) > MAX_SPAN:

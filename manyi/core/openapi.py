@@ -11,18 +11,19 @@ import json
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
 ERROR_STATUSES = {
-    400: "The change is refused (the message says why)",
-    401: "Authentication required",
-    403: "Not permitted for this person",
-    404: "Not found, or outside this person's branches",
-    409: "A conflicting change was made first",
-    413: "The request body is too large",
-    422: "The request does not match this document",
-    429: "Too many requests: wait and try again",
+    400: _("The change is refused (the message says why)"),
+    401: _("Authentication required"),
+    403: _("Not permitted for this person"),
+    404: _("Not found, or outside this person's branches"),
+    409: _("A conflicting change was made first"),
+    413: _("The request body is too large"),
+    422: _("The request does not match this document"),
+    429: _("Too many requests: wait and try again"),
 }
 ERROR_SCHEMA = {
     "title": "Error",

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -122,22 +123,30 @@ def _branches(codes: list[str], user) -> list[Branch]:
     return found
 
 
-@router.get("/me", response=StaffOut | None, summary="The person behind this token")
+@router.get("/me", response=StaffOut | None, summary=gettext_lazy("The person behind this token"))
 def me(request: HttpRequest):
     return _staff_queryset().filter(user=request.user).first()
 
 
-@router.get("/branches", response=list[BranchOut])
+@router.get(
+    "/branches",
+    response=list[BranchOut],
+    summary=gettext_lazy("The branches this person can see"),
+)
 def list_branches(request: HttpRequest):
     return Branch.objects.visible_to(request.user).select_related("region")
 
 
-@router.get("/branches/{code}", response=BranchOut)
+@router.get("/branches/{code}", response=BranchOut, summary=gettext_lazy("One branch"))
 def get_branch(request: HttpRequest, code: str):
     return get_visible_or_404(Branch.objects.select_related("region"), request.user, code=code)
 
 
-@router.get("/staff", response=list[StaffOut])
+@router.get(
+    "/staff",
+    response=list[StaffOut],
+    summary=gettext_lazy("Staff, by branch or role"),
+)
 @paginate(Page)
 def list_staff(request: HttpRequest, branch: str | None = None, role: Role | None = None):
     queryset = _staff_queryset().visible_to(request.user)
@@ -148,14 +157,18 @@ def list_staff(request: HttpRequest, branch: str | None = None, role: Role | Non
     return queryset.order_by("employee_no")
 
 
-@router.get("/staff/{staff_id}", response=StaffOut)
+@router.get("/staff/{staff_id}", response=StaffOut, summary=gettext_lazy("One staff member"))
 def get_staff(request: HttpRequest, staff_id: Id, response: HttpResponse):
     staff = get_visible_or_404(_staff_queryset(), request.user, pk=staff_id)
     response["ETag"] = etag(staff)
     return staff
 
 
-@router.post("/staff", response={201: StaffOut})
+@router.post(
+    "/staff",
+    response={201: StaffOut},
+    summary=gettext_lazy("Add a staff member (administrators)"),
+)
 def create_staff(request: HttpRequest, payload: StaffCreateIn):
     require_permission(request.user, "org.manage_staff")
     staff = actions.create_staff(
@@ -175,8 +188,11 @@ def create_staff(request: HttpRequest, payload: StaffCreateIn):
 @router.patch(
     "/staff/{staff_id}",
     response=StaffOut,
-    description="Only the fields sent are changed; with If-Match, a field someone else "
-    "changed since that version is refused with 409 (edit_conflict).",
+    summary=gettext_lazy("Change a staff member"),
+    description=gettext_lazy(
+        "Only the fields sent are changed; with If-Match, a field someone else "
+        "changed since that version is refused with 409 (edit_conflict)."
+    ),
 )
 def update_staff(
     request: HttpRequest,
@@ -198,7 +214,7 @@ def update_staff(
 @router.post(
     "/staff/{staff_id}/reveal",
     response=RevealOut,
-    summary="Unmasked personal data (needs pii.unmask; audited)",
+    summary=gettext_lazy("Unmasked personal data (needs pii.unmask; audited)"),
 )
 def reveal_staff_data(request: HttpRequest, staff_id: Id, payload: RevealIn):
     staff = get_visible_or_404(Staff, request.user, pk=staff_id)
@@ -206,7 +222,11 @@ def reveal_staff_data(request: HttpRequest, staff_id: Id, payload: RevealIn):
     return {"field": payload.field, "value": value}
 
 
-@router.get("/audit", response=list[AuditOut])
+@router.get(
+    "/audit",
+    response=list[AuditOut],
+    summary=gettext_lazy("The audit trail, filtered"),
+)
 @paginate(Page)
 def audit_trail(request: HttpRequest, filters: Query[AuditFilter]):
     require_permission(request.user, "audit.view")

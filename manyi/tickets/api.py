@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -258,10 +259,12 @@ def _ticket(request: HttpRequest, ticket_id: Id) -> Ticket:
 @router.post(
     "/tickets",
     response={200: TicketOut, 201: TicketOut},
-    summary="Register a contact or complaint",
-    description="Send an `Idempotency-Key` header (any text up to 100 characters, new for "
-    "each registration) so that a retried request makes one ticket: the retry answers 200 "
-    "with the ticket the first request made.",
+    summary=gettext_lazy("Register a contact or complaint"),
+    description=gettext_lazy(
+        "Send an `Idempotency-Key` header (any text up to 100 characters, new for "
+        "each registration) so that a retried request makes one ticket: the retry answers 200 "
+        "with the ticket the first request made."
+    ),
 )
 def create(
     request: HttpRequest,
@@ -328,7 +331,7 @@ class ReportPeriod(Schema):
 @router.get(
     "/tickets/reports/repeats",
     response=list[RepeatOut],
-    summary="Repeat contacts and why the first contact did not solve them",
+    summary=gettext_lazy("Repeat contacts and why the first contact did not solve them"),
 )
 def repeat_report(request: HttpRequest, period: Query[ReportPeriod]) -> Any:
     require_permission(request.auth, "tickets.view")
@@ -338,7 +341,7 @@ def repeat_report(request: HttpRequest, period: Query[ReportPeriod]) -> Any:
 @router.get(
     "/tickets/reports/first-contact-resolution",
     response=list[FcrOut],
-    summary="First-contact resolution rate by agent, branch or reason",
+    summary=gettext_lazy("First-contact resolution rate by agent, branch or reason"),
 )
 def fcr_report(request: HttpRequest, by: str, period: Query[ReportPeriod]) -> Any:
     require_permission(request.auth, "tickets.view")
@@ -362,7 +365,7 @@ class PromisesOut(Schema):
 @router.get(
     "/tickets/reports/promises",
     response=list[PromisesOut],
-    summary="Promises to customers kept and broken, by agent",
+    summary=gettext_lazy("Promises to customers kept and broken, by agent"),
 )
 def promise_report(request: HttpRequest, period: Query[ReportPeriod]) -> Any:
     require_permission(request.auth, "tickets.view")
@@ -378,7 +381,7 @@ class ReplyOut(Schema):
 @router.get(
     "/tickets/{ticket_id}/replies",
     response=list[ReplyOut],
-    summary="Canned replies filled in for this ticket",
+    summary=gettext_lazy("Canned replies filled in for this ticket"),
 )
 def ticket_replies(request: HttpRequest, ticket_id: Id) -> Any:
     from .replies import replies_for
@@ -387,7 +390,11 @@ def ticket_replies(request: HttpRequest, ticket_id: Id) -> Any:
     return [{"id": r.pk, "title": r.title, "text": text} for r, text in replies_for(ticket)]
 
 
-@router.get("/tickets/{ticket_id}", response=TicketOut, summary="A ticket with its whole state")
+@router.get(
+    "/tickets/{ticket_id}",
+    response=TicketOut,
+    summary=gettext_lazy("A ticket with its whole state"),
+)
 def detail(request: HttpRequest, ticket_id: Id, response: HttpResponse) -> Any:
     ticket = _ticket(request, ticket_id)
     response["ETag"] = etag(ticket)
@@ -419,9 +426,11 @@ class TicketPagination(Page):
 @router.get(
     "/tickets",
     response=list[TicketListOut],
-    summary="List and search tickets",
-    description="Newest first. With `q`, every word must occur (Chinese is cut into words "
-    "with jieba); the count stops at 1,000 and `more` says there are more.",
+    summary=gettext_lazy("List and search tickets"),
+    description=gettext_lazy(
+        "Newest first. With `q`, every word must occur (Chinese is cut into words "
+        "with jieba); the count stops at 1,000 and `more` says there are more."
+    ),
 )
 @paginate(TicketPagination)
 def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
@@ -431,29 +440,44 @@ def listing(request: HttpRequest, filters: Query[TicketFilter]) -> Any:
 
 
 STEP_SUMMARIES = {
-    "assign": "Step 1: assign the ticket",
-    "contact": "Step 2: record a contact attempt (call or visit)",
-    "note": "Add a note",
-    "investigate": "Step 3: record the analysis",
-    "propose": "Step 4: propose a resolution",
-    "approve": "Step 4: approve the pending proposal",
-    "reject": "Step 4: reject the pending proposal",
-    "agree": "Step 5: record the customer's agreement",
-    "complete_order": "Step 6: an execution order is done",
-    "follow_up": "Step 7: record the follow-up verdict",
-    "close": "Close the ticket: the customer is satisfied, or an enquiry was settled",
-    "decline": "Step 4: decline the demand with the company's position and the reasons "
-    "explained to the customer (closes once the level the settings name agrees)",
-    "close_unreachable": "Close: the customer could not be reached after the configured "
-    "attempts over the configured business days",
-    "reopen": "Reopen a closed ticket",
-    "pause": "Wait for the customer (stop the clock)",
-    "resume": "Resume the clock",
-    "promise": "Record a promise told to the customer",
-    "attach": "Attach a file",
-    "merge": "Merge this duplicate into another ticket",
-    "link": "Link a related ticket",
+    "assign": gettext_lazy("Step 1: assign the ticket"),
+    "contact": gettext_lazy("Step 2: record a contact attempt (call or visit)"),
+    "note": gettext_lazy("Add a note"),
+    "investigate": gettext_lazy("Step 3: record the analysis"),
+    "propose": gettext_lazy("Step 4: propose a resolution"),
+    "approve": gettext_lazy("Step 4: approve the pending proposal"),
+    "reject": gettext_lazy("Step 4: reject the pending proposal"),
+    "agree": gettext_lazy("Step 5: record the customer's agreement"),
+    "complete_order": gettext_lazy("Step 6: an execution order is done"),
+    "follow_up": gettext_lazy("Step 7: record the follow-up verdict"),
+    "close": gettext_lazy("Close the ticket: the customer is satisfied, or an enquiry was settled"),
+    "decline": gettext_lazy(
+        "Step 4: decline the demand with the company's position and the reasons "
+        "explained to the customer (closes once the level the settings name agrees)"
+    ),
+    "close_unreachable": gettext_lazy(
+        "Close: the customer could not be reached after the configured "
+        "attempts over the configured business days"
+    ),
+    "reopen": gettext_lazy("Reopen a closed ticket"),
+    "pause": gettext_lazy("Wait for the customer (stop the clock)"),
+    "resume": gettext_lazy("Resume the clock"),
+    "promise": gettext_lazy("Record a promise told to the customer"),
+    "attach": gettext_lazy("Attach a file"),
+    "merge": gettext_lazy("Merge this duplicate into another ticket"),
+    "link": gettext_lazy("Link a related ticket"),
 }
+
+
+STEP_EDIT_CHECK = gettext_lazy(
+    "409 when the ticket's state does not allow the step. Only the fields sent change; "
+    "send the ETag of the version you worked from as If-Match and a field someone else "
+    "changed since is refused with 409 (edit_conflict) instead of overwritten."
+)
+STEP_NO_EDIT_CHECK = gettext_lazy(
+    "409 when the ticket's state does not allow the step. If-Match is accepted and ignored "
+    "for this step."
+)
 
 
 def _step_operation(action: str, schema: type) -> Any:
@@ -485,12 +509,5 @@ for _action, _schema in SCHEMAS.items():
         f"/tickets/{{ticket_id}}/actions/{_action}",
         response=TicketOut,
         summary=STEP_SUMMARIES[_action],
-        description="409 when the ticket's state does not allow the step. "
-        + (
-            "Only the fields sent change; send the ETag of the version you worked from as "
-            "If-Match and a field someone else changed since is refused with 409 "
-            "(edit_conflict) instead of overwritten."
-            if _action == "investigate"
-            else "If-Match is accepted and ignored for this step."
-        ),
+        description=STEP_EDIT_CHECK if _action == "investigate" else STEP_NO_EDIT_CHECK,
     )(_step_operation(_action, _schema))
