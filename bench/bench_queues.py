@@ -47,7 +47,7 @@ def run() -> list[dict]:
     _token, raw = create_api_token(SYSTEM, clerk.user)
     api = Client()
     headers = {"Authorization": f"Bearer {raw}"}
-    settings = actions.settings_for(branch)
+    settings = actions.ensure_settings(branch)
     counter = Counter.objects.filter(branch=branch, profile__service=service).first()
     actions.open_counter(clerk.user, counter)
 

@@ -13,7 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from ninja.openapi.docs import DocsBase, Swagger
+
+from .openapi import ERROR_STATUSES
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -21,12 +24,12 @@ if TYPE_CHECKING:
 METHODS = ("get", "post", "put", "patch", "delete")
 WHERE = {"path": _("in the address"), "query": _("in the query"), "header": _("header")}
 TYPES = {
-    "string": _("text"),
-    "integer": _("whole number"),
-    "number": _("number"),
-    "boolean": _("yes or no"),
-    "array": _("list"),
-    "object": _("object"),
+    "string": pgettext_lazy("data type", "text"),
+    "integer": pgettext_lazy("data type", "whole number"),
+    "number": pgettext_lazy("data type", "number"),
+    "boolean": pgettext_lazy("data type", "yes or no"),
+    "array": pgettext_lazy("data type", "list"),
+    "object": pgettext_lazy("data type", "object"),
 }
 GROUPS = {
     "org": _("Organisation"),
@@ -90,7 +93,11 @@ def _kind(schema: Mapping[str, Any], document: Mapping[str, Any]) -> tuple[str, 
         item, item_choices = _kind(schema.get("items", {}), document)
         return f"{kind}（{item}）", item_choices
     if schema.get("format") in {"date-time", "date"}:
-        kind = str(_("date and time") if schema["format"] == "date-time" else _("date"))
+        kind = str(
+            pgettext_lazy("data type", "date and time")
+            if schema["format"] == "date-time"
+            else pgettext_lazy("data type", "date")
+        )
     return kind, choices
 
 
@@ -131,9 +138,10 @@ def reference(document: Mapping[str, Any]) -> list[tuple[str, list[Operation]]]:
             for media in spec.get("requestBody", {}).get("content", {}).values():
                 body = _fields(media.get("schema", {}), document)
                 break
-            answers = [
+            answers = [  # what this operation answers beyond the errors every one may give
                 (str(status), words(answer.get("description")))
                 for status, answer in sorted(spec.get("responses", {}).items(), key=str)
+                if answer.get("description") is not ERROR_STATUSES.get(int(status))
             ]
             groups.setdefault(segment, []).append(
                 Operation(
@@ -162,6 +170,7 @@ class Reference(DocsBase):
                 "groups": reference(document),
                 "openapi_url": self.get_openapi_url(api, kwargs),
                 "version": api.version,
+                "errors": [(status, str(words)) for status, words in ERROR_STATUSES.items()],
             },
         )
 

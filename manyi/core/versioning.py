@@ -165,6 +165,9 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
     )
+    # Fields whose stored value the page never carries (personal data shown masked):
+    # after a conflict they are not filled with the stored value either.
+    never_refilled: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -191,6 +194,7 @@ class VersionedForm(forms.Form):
     def rebase(self, fresh: models.Model, conflict: EditConflict) -> None:
         """After a conflict: keep what the person typed, but as an edit of the record as it
         is now, so a second save knowingly keeps theirs."""
+        typed = set(self.changed_data)
         data = self.data.copy()
         data[self.add_prefix("version")] = str(fresh.version)
         values = model_to_dict(fresh)
@@ -198,11 +202,16 @@ class VersionedForm(forms.Form):
             if name == "version" or name not in values:
                 continue
             shown = field.prepare_value(values[name])
-            key = self.add_initial_prefix(name)
-            if isinstance(shown, (list, tuple)):
-                data.setlist(key, [_as_text(item) for item in shown])
-            else:
-                data[key] = _as_text(shown)
+            # What the person typed stays; a field they did not touch shows the colleague's
+            # value, or the second save would put the old one back over it.
+            keys = [self.add_initial_prefix(name)]
+            if name not in typed and name not in self.never_refilled:
+                keys.append(self.add_prefix(name))
+            for key in keys:
+                if isinstance(shown, (list, tuple)):
+                    data.setlist(key, [_as_text(item) for item in shown])
+                else:
+                    data[key] = _as_text(shown)
         self.data = data
         self.__dict__.pop("changed_data", None)
         self.add_error(None, conflict)

@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -53,6 +54,7 @@ PROFILE_FIELDS = [
     "callback_until",
     "tier",
     "lifecycle",
+    "relationship",
     "account_manager",
     "branch",
 ]
@@ -133,41 +135,100 @@ def update_customer(
 ) -> Customer:
     """Change the fields given, and only those. `seen` is the version the edit was made
     from: a field someone else changed since is refused (`EditConflict`), not overwritten."""
+    with transaction.atomic():
+        return _update(actor, _locked(actor, customer), seen, changes)
+
+
+def _locked(actor: Any, customer: Customer) -> Customer:
+    """The customer's row, fresh and locked for the change, if the actor may change it."""
+    locked = Customer.objects.select_for_update()
+    if actor != SYSTEM:
+        customer = get_visible_or_404(locked, actor, pk=customer.pk)
+    else:
+        customer = locked.get(pk=customer.pk)
+    _check(actor, "customers.change", customer.branch_id)
+    return customer
+
+
+def _update(
+    actor: Any,
+    customer: Customer,
+    seen: int | None,
+    changes: dict[str, Any],
+    also_changed: list[str] | None = None,
+) -> Customer:
+    """The profile change on a locked row; `also_changed` names what the same edit changed
+    besides the profile (the contacts), told in the same event."""
+    changes = dict(changes)
     unknown = set(changes) - set(PROFILE_FIELDS) - {"tags"}
     if unknown:
         raise ValidationError(
             _("Unknown customer fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
         )
     tags = changes.pop("tags", None)
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update()
-        if actor != SYSTEM:
-            customer = get_visible_or_404(locked, actor, pk=customer.pk)
-        else:
-            customer = locked.get(pk=customer.pk)
-        _check(actor, "customers.change", customer.branch_id)
-        if "branch" in changes:
-            _check(actor, "customers.change", changes["branch"].pk)
-        before = _audited(customer)
-        before_tags = sorted(customer.tags.values_list("name", flat=True))
-        wanted_tags = sorted({n.strip()[:50] for n in tags or [] if n and n.strip()})
-        tags_changed = tags is not None and wanted_tags != before_tags
-        fields = apply_changes(customer, changes, seen=seen, also=["tags"] if tags_changed else [])
-        if "name" in fields:
-            _fill_search_keys(customer)
-            fields += ["name_pinyin", "name_initials"]
-        customer.full_clean(exclude=["account_manager", "branch", "merged_into"])
-        if fields:
-            customer.save(update_fields=fields)
-        after = _audited(customer)
-        if tags_changed:
-            customer.tags.set(_tags(wanted_tags))
-            before["tags"], after["tags"] = before_tags, wanted_tags
-        old, new = audit.changed(before, after)
-        if new or old:
-            audit.record(actor, AuditAction.CUSTOMER_UPDATE, customer, before=old, after=new)
-            emit(CustomerUpdated(customer_id=customer.pk, changed=sorted(new)), actor=actor)
+    if "branch" in changes:
+        _check(actor, "customers.change", changes["branch"].pk)
+    before = _audited(customer)
+    before_tags = sorted(customer.tags.values_list("name", flat=True))
+    wanted_tags = sorted({n.strip()[:50] for n in tags or [] if n and n.strip()})
+    tags_changed = tags is not None and wanted_tags != before_tags
+    fields = apply_changes(customer, changes, seen=seen, also=["tags"] if tags_changed else [])
+    if "name" in fields:
+        _fill_search_keys(customer)
+        fields += ["name_pinyin", "name_initials"]
+    customer.full_clean(exclude=["account_manager", "branch", "merged_into"])
+    if fields:
+        customer.save(update_fields=fields)
+    after = _audited(customer)
+    if tags_changed:
+        customer.tags.set(_tags(wanted_tags))
+        before["tags"], after["tags"] = before_tags, wanted_tags
+    old, new = audit.changed(before, after)
+    if new or old:
+        audit.record(actor, AuditAction.CUSTOMER_UPDATE, customer, before=old, after=new)
+    changed = sorted(new) + list(also_changed or [])
+    if changed:
+        emit(CustomerUpdated(customer_id=customer.pk, changed=changed), actor=actor)
     return customer
+
+
+def edit_customer(
+    actor: Any,
+    customer: Customer,
+    *,
+    seen: int | None = None,
+    changes: dict[str, Any] | None = None,
+    add_contacts: Iterable[tuple[str, str]] = (),
+    remove_contacts: Iterable[int] = (),
+) -> Customer:
+    """The customer's page saved: the profile fields changed (from version `seen`, as
+    `update_customer`), contacts removed (by id) and added, all or nothing; one event."""
+    with transaction.atomic():
+        locked = _locked(actor, customer)
+        gone = list(
+            Contact.objects.filter(customer=locked, pk__in=list(remove_contacts)).order_by("pk")
+        )
+        for contact in gone:
+            contact.delete()
+            audit.record(
+                actor, AuditAction.CONTACT_REMOVE, locked, before=_contact_details(contact)
+            )
+        kept = {c.pk for c in locked.contacts.all()}
+        for kind, value in add_contacts:
+            add_contact(actor, locked, kind, value)
+        contacts = list(locked.contacts.order_by("pk"))
+        if contacts and not any(c.is_primary for c in contacts):  # the primary one was removed
+            Contact.objects.filter(pk=contacts[0].pk).update(is_primary=True)
+        touched = bool(gone) or {c.pk for c in contacts} != kept
+        return _update(actor, locked, seen, changes or {}, ["contacts"] if touched else [])
+
+
+def _contact_details(contact: Contact) -> dict[str, str]:
+    """A contact in the audit trail: its kind and its value masked, as anyone may read it."""
+    from manyi.core.masking import mask
+
+    kind = "phone" if contact.kind in (Contact.Kind.MOBILE, Contact.Kind.LANDLINE) else "email"
+    return {"contact_kind": contact.kind, "contact": mask(kind, contact.value)}
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
@@ -196,12 +257,7 @@ def add_contact(
                 contact.is_primary = True
                 contact.save(update_fields=["is_primary"])
         if created:
-            audit.record(
-                actor,
-                AuditAction.CONTACT_ADD,
-                customer,
-                after={"kind": parsed.kind, "last4": parsed.last4 or parsed.value[:3]},
-            )
+            audit.record(actor, AuditAction.CONTACT_ADD, customer, after=_contact_details(contact))
     return contact
 
 
@@ -230,6 +286,12 @@ def record_transaction(
         raise ValidationError(_("Amount, quantity and area must be numbers.")) from exc
     if not product.strip():
         raise ValidationError(_("The product is required."))
+    if external_ref and customer.transactions.filter(external_ref=external_ref).exists():
+        raise ValidationError(
+            _("A purchase with the reference “%(reference)s” is already recorded.")
+            % {"reference": external_ref},
+            code="duplicate",
+        )
     with transaction.atomic():
         row = Transaction(
             customer=customer,
@@ -374,3 +436,79 @@ def import_customers(
     return import_file(
         actor, source, filename=filename, branch=branch, atomic=atomic, dry_run=dry_run
     )
+
+
+def import_transactions(
+    actor: Actor,
+    source: Any,
+    *,
+    filename: str | None = None,
+    branch: Branch | None = None,
+    atomic: bool = False,
+    dry_run: bool = False,
+) -> Any:
+    """Purchases from a CSV or Excel file, read and checked by `purchase_import.py` with the
+    customer import's machinery (encodings, headers, row report). Rows already imported (the
+    same reference for the same customer) are left alone; `atomic`: one bad row and nothing
+    is written. `branch`: for rows without a branch column (else the customer's own). The
+    page and `manyi import transactions` come through here."""
+    from manyi.core.bulk import refresh_statistics
+    from manyi.core.tasks import enqueue
+
+    from .events import TransactionsImported
+    from .purchase_import import check_file
+
+    if actor != SYSTEM:
+        require_permission(actor, "customers.import")
+        if branch is not None:
+            require_branch(actor, branch.pk)
+    checked = check_file(actor, source, filename=filename, branch=branch, dry_run=dry_run)
+    result, rows = checked.result, checked.rows
+    existing: set[tuple[int, str]] = set()
+    refs = sorted({row.external_ref for row in rows})
+    for start in range(0, len(refs), 5_000):
+        existing |= set(
+            Transaction.objects.filter(
+                customer_id__in={row.customer_id for row in rows},
+                external_ref__in=refs[start : start + 5_000],
+            ).values_list("customer_id", "external_ref")
+        )
+    new = [row for row in rows if (row.customer_id, row.external_ref) not in existing]
+    result.created, result.unchanged = len(new), len(rows) - len(new)
+    if (atomic and result.errors) or dry_run:
+        return result
+    with transaction.atomic():
+        Transaction.objects.bulk_create(
+            [
+                Transaction(
+                    customer_id=row.customer_id,
+                    branch_id=row.branch_id,
+                    external_ref=row.external_ref,
+                    **row.values,
+                )
+                for row in new
+            ],
+            batch_size=2_000,
+            ignore_conflicts=True,  # a second import of the same file at the same moment
+        )
+        audit.record(
+            actor,
+            AuditAction.TRANSACTION_IMPORT,
+            None,
+            branch_id=branch.pk if branch else None,
+            after={"file": Path(checked.filename).name, **result.counts()},
+        )
+        emit(
+            TransactionsImported(
+                branch_id=branch.pk if branch else None,
+                created=result.created,
+                rejected=result.rejected_rows,
+            ),
+            actor=actor,
+        )
+        if new:  # the scores rank every customer against the others: score them again
+            transaction.on_commit(lambda: enqueue("manyi.customers.tasks.recompute_rfm"))
+    result.written = True
+    if len(new) >= 10_000:
+        refresh_statistics(Transaction)
+    return result

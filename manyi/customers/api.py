@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -85,6 +86,9 @@ class CustomerOut(Schema):
     callback_until: LocalTime | None
     tier: str
     lifecycle: str
+    relationship: str = Field(
+        ..., description="A-E: how much the long-term relationship weighs; empty: not graded"
+    )
     branch: str = Field(..., alias="branch.code")
     account_manager: str | None = Field(None, alias="account_manager.name")
     tags: list[str]
@@ -119,6 +123,7 @@ class CustomerIn(Schema):
     district: str = ""
     address: str = ""
     tier: str = "ordinary"
+    relationship: str = ""
     preferred_channel: str = ""
     callback_consent: bool = False
     callback_from: LocalTime | None = None
@@ -135,6 +140,7 @@ class CustomerPatch(Schema):
     company_name: str = Field(None, max_length=200)
     tier: str = Field(None, max_length=20)
     lifecycle: str = Field(None, max_length=20)
+    relationship: str = Field(None, max_length=1)
     occupation: str = Field(None, max_length=100)
     address: str = Field(None, max_length=300)
     preferred_channel: str = Field(None, max_length=20)
@@ -227,7 +233,7 @@ def _customer(request: HttpRequest, customer_id: Id) -> Customer:
 @router.get(
     "/customers",
     response=list[CustomerListOut],
-    summary="Search: name, pinyin initials (zw), phone or its last 4 digits, company",
+    summary=gettext_lazy("Search: name, pinyin initials (zw), phone or its last 4 digits, company"),
 )
 @paginate(Page)
 def list_customers(request: HttpRequest, q: str = "", tag: str = "", branch: str = ""):
@@ -239,7 +245,11 @@ def list_customers(request: HttpRequest, q: str = "", tag: str = "", branch: str
     )
 
 
-@router.post("/customers", response={201: CustomerOut})
+@router.post(
+    "/customers",
+    response={201: CustomerOut},
+    summary=gettext_lazy("Add a customer"),
+)
 def create_customer(request: HttpRequest, payload: CustomerIn):
     branch = get_visible_or_404(Branch, request.user, code=payload.branch)
     data = payload.dict(exclude={"branch", "phones", "tags", "external_key", "name"})
@@ -255,7 +265,11 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
     return Status(201, _customers().get(pk=customer.pk))
 
 
-@router.get("/customers/{customer_id}", response=CustomerOut)
+@router.get(
+    "/customers/{customer_id}",
+    response=CustomerOut,
+    summary=gettext_lazy("A customer's profile"),
+)
 def get_customer(request: HttpRequest, customer_id: Id, response: HttpResponse):
     customer = _customer(request, customer_id)
     response["ETag"] = etag(customer)
@@ -265,9 +279,12 @@ def get_customer(request: HttpRequest, customer_id: Id, response: HttpResponse):
 @router.patch(
     "/customers/{customer_id}",
     response=CustomerOut,
-    description="Only the fields sent are changed. Send the ETag of the version you edited "
-    "as If-Match: a field someone else changed since is refused with 409 (edit_conflict, "
-    "naming the field), not overwritten; changes to other fields are kept.",
+    summary=gettext_lazy("Change a customer"),
+    description=gettext_lazy(
+        "Only the fields sent are changed. Send the ETag of the version you edited "
+        "as If-Match: a field someone else changed since is refused with 409 (edit_conflict, "
+        "naming the field), not overwritten; changes to other fields are kept."
+    ),
 )
 def update_customer(
     request: HttpRequest,
@@ -288,12 +305,20 @@ def update_customer(
     return customer
 
 
-@router.get("/customers/{customer_id}/figures", response=FiguresOut)
+@router.get(
+    "/customers/{customer_id}/figures",
+    response=FiguresOut,
+    summary=gettext_lazy("The figures on a customer's card"),
+)
 def customer_figures(request: HttpRequest, customer_id: Id):
     return purchase_figures(_customer(request, customer_id))
 
 
-@router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
+@router.post(
+    "/customers/{customer_id}/contacts",
+    response={201: ContactOut},
+    summary=gettext_lazy("Add a contact (phone, e-mail, WeChat)"),
+)
 def add_contact(request: HttpRequest, customer_id: Id, payload: ContactIn):
     customer = _customer(request, customer_id)
     contact = actions.add_contact(
@@ -302,21 +327,33 @@ def add_contact(request: HttpRequest, customer_id: Id, payload: ContactIn):
     return Status(201, contact)
 
 
-@router.get("/customers/{customer_id}/transactions", response=list[TransactionOut])
+@router.get(
+    "/customers/{customer_id}/transactions",
+    response=list[TransactionOut],
+    summary=gettext_lazy("A customer's purchases, newest first"),
+)
 @paginate(Page)
 def list_transactions(request: HttpRequest, customer_id: Id):
     customer = _customer(request, customer_id)
     return Transaction.objects.filter(customer=customer).select_related("branch")
 
 
-@router.post("/customers/{customer_id}/transactions", response={201: TransactionOut})
+@router.post(
+    "/customers/{customer_id}/transactions",
+    response={201: TransactionOut},
+    summary=gettext_lazy("Record a purchase"),
+)
 def record_transaction(request: HttpRequest, customer_id: Id, payload: TransactionIn):
     customer = _customer(request, customer_id)
     row = actions.record_transaction(request.user, customer, **payload.dict())
     return Status(201, Transaction.objects.select_related("branch").get(pk=row.pk))
 
 
-@router.get("/customers/{customer_id}/timeline", response=list[TimelineOut])
+@router.get(
+    "/customers/{customer_id}/timeline",
+    response=list[TimelineOut],
+    summary=gettext_lazy("Everything that happened with a customer, newest first"),
+)
 def customer_timeline(
     request: HttpRequest,
     customer_id: Id,
@@ -337,25 +374,41 @@ def customer_timeline(
     ]
 
 
-@router.get("/segments", response=list[SegmentOut])
+@router.get(
+    "/segments",
+    response=list[SegmentOut],
+    summary=gettext_lazy("The segments"),
+)
 def list_segments(request: HttpRequest):
     require_permission(request.user, "customers.view")
     return Segment.objects.all()
 
 
-@router.post("/segments", response={201: SegmentOut})
+@router.post(
+    "/segments",
+    response={201: SegmentOut},
+    summary=gettext_lazy("A segment from rules"),
+)
 def create_segment(request: HttpRequest, payload: SegmentIn):
     segment = actions.save_segment(request.user, **payload.dict())
     return Status(201, segment)
 
 
-@router.get("/segments/{segment_id}/summary", response=SegmentSummaryOut)
+@router.get(
+    "/segments/{segment_id}/summary",
+    response=SegmentSummaryOut,
+    summary=gettext_lazy("A segment's size and figures"),
+)
 def segment_summary(request: HttpRequest, segment_id: Id):
     require_permission(request.user, "customers.view")
     return segments.summary(request.user, get_object_or_404(Segment, pk=segment_id))
 
 
-@router.get("/segments/{segment_id}/customers", response=list[CustomerListOut])
+@router.get(
+    "/segments/{segment_id}/customers",
+    response=list[CustomerListOut],
+    summary=gettext_lazy("The customers in a segment"),
+)
 @paginate(Page)
 def segment_customers(request: HttpRequest, segment_id: Id):
     require_permission(request.user, "customers.view")

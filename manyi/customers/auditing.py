@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from manyi.core.registry import VERBATIM, audit_actions, register_audit_details
 
+from .models import Contact
+
 
 @audit_actions
 class AuditAction(models.TextChoices):
@@ -14,7 +16,9 @@ class AuditAction(models.TextChoices):
     CUSTOMER_UPDATE = "customers.customer.update", _("Customer changed")
     CUSTOMER_MERGE = "customers.customer.merge", _("Customers merged")
     CONTACT_ADD = "customers.contact.add", _("Contact added")
+    CONTACT_REMOVE = "customers.contact.remove", _("Contact removed")
     TRANSACTION_RECORD = "customers.transaction.record", _("Purchase recorded")
+    TRANSACTION_IMPORT = "customers.transaction.import", _("Purchases imported")
     SEGMENT_SAVE = "customers.segment.save", _("Segment saved")
     DEMO_LOAD = "customers.demo.load", _("Demo customers loaded")
     IMPORT = "customers.import", _("Customers imported")
@@ -40,5 +44,14 @@ register_audit_details(
         "duplicate": _("duplicate"),
         "rules": _("rules"),
         "members": _("members"),
+        "unchanged": _("unchanged"),
+        "rejected": _("rejected"),
+        # a contact added or removed: its kind and its value as masked for everyone
+        "contact_kind": (_("kind of contact"), Contact.Kind),
+        "contact": (_("contact"), VERBATIM),
+        # a purchase recorded by hand
+        "transaction": _("purchase"),
+        "product": (_("product"), VERBATIM),
+        "amount": _("amount (CNY)"),
     },
 )

@@ -175,6 +175,9 @@ def make_customers(ctx: DemoContext) -> None:
                     callback_from=dt.time(window[0]),
                     callback_until=dt.time(window[1]),
                     tier=tier,
+                    # key accounts weigh most when a complaint is settled (no draw: the
+                    # demo's random sequence stays as it was)
+                    relationship={"key": "A", "vip": "B"}.get(tier, ""),
                     lifecycle=rng.choices(
                         ["customer", "prospect", "lapsed", "won_back"], [80, 8, 9, 3]
                     )[0],

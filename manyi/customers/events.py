@@ -43,3 +43,15 @@ class CustomersImported(DomainEvent):
     created: int
     updated: int
     rejected: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransactionsImported(DomainEvent):
+    """Purchases loaded from a file: one event for the file, not one per row, so history
+    carried over from another system does not set off what a new purchase does (the
+    surveys' after-purchase invitation)."""
+
+    name = "customer.transactions_imported"
+    branch_id: int | None
+    created: int
+    rejected: int

@@ -1,23 +1,34 @@
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.forms.widgets import ChoiceWidget
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from manyi.org.models import Branch
+from manyi.core.masking import MASK, mask
+from manyi.core.versioning import VersionedForm
+from manyi.org.models import Branch, Staff
+from manyi.org.roles import Role
 from manyi.org.scoping import AllBranches, visible_branch_ids
 
 from . import segments
-from .models import Customer, Segment, Tag
+from .contacts import parse_contact
+from .models import AUTO_REFERENCE_PREFIX, Contact, Customer, Segment, Tag, Transaction
 
 
 class SearchForm(forms.Form):
@@ -473,3 +484,389 @@ def rows_sent(data: Any, *, more: int = 1) -> list[dict[str, Any]]:
             }
         )
     return rows + [{} for _ in range(more)]
+
+
+# ---- A customer's page: profile, contacts, purchases --------------------------------------
+
+TAG_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+def shown_contact(contact: Contact) -> str:
+    """A contact as anyone may read it: its kind and its value masked (as on the card)."""
+    kind = "phone" if contact.kind in (Contact.Kind.MOBILE, Contact.Kind.LANDLINE) else "email"
+    return f"{contact.get_kind_display()} {mask(kind, contact.value)}"
+
+
+class MaskedContactChoice(forms.ModelMultipleChoiceField):
+    """The customer's contacts to tick for removal, each shown masked."""
+
+    def label_from_instance(self, obj: Contact) -> str:
+        return shown_contact(obj)
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One input of the customer's page, with the masked stored value beside a personal
+    field and the box that removes it."""
+
+    field: forms.BoundField
+    masked: str = ""
+    clear: forms.BoundField | None = None
+
+
+CUSTOMER_GROUPS: list[tuple[Any, list[str]]] = [
+    (
+        _("Basic information"),
+        ["external_key", "kind", "name", "company_name", "gender", "birth_year", "id_number"],
+    ),
+    (_("Family and work"), ["family", "income_band", "occupation", "education"]),
+    (_("Address and region"), ["province", "city", "district", "town", "address", "region"]),
+    (
+        _("Calls and consent"),
+        ["preferred_channel", "callback_consent", "callback_from", "callback_until"],
+    ),
+    (
+        _("Our relationship"),
+        ["tier", "lifecycle", "relationship", "tags", "account_manager", "branch"],
+    ),
+]
+
+
+class CustomerForm(VersionedForm, forms.ModelForm):
+    """A customer on one page, new or changed. Editing, it sends only what the person changed,
+    from the version the page showed, so a colleague's change to another field is kept. The
+    personal fields (ID number, address) are never put in the page: beside each, its masked
+    form; left empty the stored value stays, a new value replaces it, "remove" clears it."""
+
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate tags with 、 or a comma, e.g. 老客户、理财偏好."),
+    )
+    never_refilled = frozenset(Customer.PERSONAL_FIELDS)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_key",
+            "kind",
+            "name",
+            "company_name",
+            "gender",
+            "birth_year",
+            "id_number",
+            "family",
+            "income_band",
+            "occupation",
+            "education",
+            "province",
+            "city",
+            "district",
+            "town",
+            "address",
+            "region",
+            "preferred_channel",
+            "callback_consent",
+            "callback_from",
+            "callback_until",
+            "tier",
+            "lifecycle",
+            "relationship",
+            "account_manager",
+            "branch",
+        ]
+        widgets = {
+            "kind": forms.RadioSelect(attrs={"class": "choices"}),
+            "relationship": forms.RadioSelect(attrs={"class": "grades"}),
+            "birth_year": forms.NumberInput(attrs={"min": 1900, "step": 1}),
+            "callback_from": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "callback_until": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        help_texts = {
+            "external_key": _("Leave empty and a number is given; imports find the customer by it.")
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        record = self.instance
+        self.editing = record.pk is not None
+        self.masked: dict[str, str] = {}  # personal field -> its stored value, masked
+        fields = self.fields
+        fields["birth_year"].widget.attrs["max"] = dt.date.today().year
+        fields["relationship"].choices = [("", _("Not graded yet")), *Customer.Relationship.choices]
+        fields["preferred_channel"].choices = [("", "—"), *Customer.Channel.choices]
+        branches = Branch.objects.visible_to(user).filter(is_active=True)
+        managers = Staff.objects.visible_to(user).filter(
+            role=Role.ACCOUNT_MANAGER, user__is_active=True
+        )
+        if self.editing:
+            branches = Branch.objects.filter(Q(pk__in=branches) | Q(pk=record.branch_id))
+            managers = Staff.objects.filter(Q(pk__in=managers) | Q(pk=record.account_manager_id))
+        fields["branch"].queryset = branches.order_by("code")
+        fields["branch"].empty_label = None if self.editing else "—"
+        fields["account_manager"].queryset = managers.order_by("name")
+        fields["account_manager"].empty_label = "—"
+        if self.editing:
+            del fields["external_key"]
+            self.initial["tags"] = "、".join(sorted(t.name for t in record.tags.all()))
+            fields["remove_contacts"] = MaskedContactChoice(
+                label=_("Remove these contacts"),
+                queryset=record.contacts.order_by("pk"),
+                widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+                required=False,
+            )
+            self._mask_personal_fields(record)
+        else:
+            fields["external_key"].required = False
+            staff = getattr(user, "staff", None)
+            first = staff.branches.filter(pk__in=branches).first() if staff else None
+            if first is not None and "branch" not in self.initial:
+                self.initial["branch"] = first.pk
+
+    def _mask_personal_fields(self, record: Customer) -> None:
+        """The stored personal values stay on the server: the inputs start empty, the hidden
+        "value shown" is left out, and the masked form is what the page shows beside them."""
+        for name, kind in Customer.PERSONAL_FIELDS.items():
+            field = self.fields[name]
+            field.show_hidden_initial = False
+            self.initial[name] = ""
+            stored = getattr(record, name) or ""
+            if not stored:
+                continue
+            self.masked[name] = mask(kind, stored)
+            field.widget.attrs["placeholder"] = _("Leave empty to keep it")
+            self.fields[f"clear_{name}"] = forms.BooleanField(label=_("Remove it"), required=False)
+
+    def groups(self) -> list[tuple[Any, list[FieldRow]]]:
+        """The page's inputs in the order a person fills them, under their headings."""
+        return [
+            (
+                legend,
+                [
+                    FieldRow(
+                        self[name],
+                        self.masked.get(name, ""),
+                        self[f"clear_{name}"] if f"clear_{name}" in self.fields else None,
+                    )
+                    for name in names
+                    if name in self.fields
+                ],
+            )
+            for legend, names in CUSTOMER_GROUPS
+        ]
+
+    def current_contacts(self) -> list[tuple[Contact, Any]]:
+        """The stored contacts (shown masked), each with its "remove" box."""
+        if "remove_contacts" not in self.fields:
+            return []
+        field = self.fields["remove_contacts"]
+        boxes = {str(box.data["value"]): box for box in self["remove_contacts"]}
+        return [(contact, boxes.get(str(contact.pk))) for contact in field.queryset]
+
+    def clean_tags(self) -> list[str]:
+        text = self.cleaned_data.get("tags") or ""
+        names = [name.strip()[:50] for name in TAG_SEPARATORS.split(text) if name.strip()]
+        return list(dict.fromkeys(names))
+
+    def clean_birth_year(self) -> int | None:
+        year = self.cleaned_data.get("birth_year")
+        if year is not None and not 1900 <= year <= dt.date.today().year:
+            raise ValidationError(
+                _("The birth year runs from 1900 to this year."), code="birth_year"
+            )
+        return year
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in Customer.PERSONAL_FIELDS:
+            value = data.get(name) or ""
+            if MASK in value:
+                self.add_error(
+                    name,
+                    _(
+                        "This is the masked value: type the whole new value, or leave it "
+                        "empty to keep the stored one."
+                    ),
+                )
+            elif value and data.get(f"clear_{name}"):
+                self.add_error(name, _("Type a new value or remove it, not both."))
+        start, end = data.get("callback_from"), data.get("callback_until")
+        if (start is None) != (end is None):
+            self.add_error(
+                "callback_until" if end is None else "callback_from",
+                _("Give both ends of the call-back time, or neither."),
+            )
+        elif start is not None and end is not None and start >= end:
+            self.add_error("callback_until", _("The call-back time must end after it starts."))
+        return data
+
+    def changes(self) -> dict[str, Any]:
+        """What the person changed: an empty personal field keeps the stored value, its
+        "remove" box clears it; the contacts to remove are not a profile field."""
+        changes = super().changes()
+        changes.pop("remove_contacts", None)
+        for name in Customer.PERSONAL_FIELDS:
+            clear = bool(changes.pop(f"clear_{name}", False))
+            if not changes.get(name):
+                changes.pop(name, None)
+            if clear:
+                changes[name] = ""
+        return changes
+
+    def profile(self) -> dict[str, Any]:
+        """A new customer's fields, as `actions.create_customer` takes them."""
+        data = dict(self.cleaned_data)
+        for name in ("version", "name", "branch", "tags", "external_key"):
+            data.pop(name, None)
+        return data
+
+    def rebase(self, fresh: models.Model, conflict: Any) -> None:
+        """After a conflict: what the person changed stays as typed; every other field
+        shows the record as it is now (else saving again would put back the old values
+        over a colleague's change)."""
+        mine = set(self.changed_data)
+        super().rebase(fresh, conflict)
+        data = self.data
+        tags = "、".join(sorted(t.name for t in fresh.tags.all()))
+        data[self.add_initial_prefix("tags")] = tags
+        stored = model_to_dict(fresh, fields=list(self._meta.fields))
+        stored["tags"] = tags
+        for name, field in self.fields.items():
+            if name in mine or name == "version" or name not in stored:
+                continue
+            if name in Customer.PERSONAL_FIELDS:
+                continue  # never carried in the page: left empty, the stored value stays
+            key = self.add_prefix(name)
+            value = field.prepare_value(stored[name])
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[key] = "on"
+                else:
+                    data.pop(key, None)
+            else:
+                data[key] = "" if value is None else str(value)
+        for name in Customer.PERSONAL_FIELDS:
+            data.pop(self.add_initial_prefix(name), None)
+        self.data = data
+
+
+class NewContactForm(forms.Form):
+    """One contact to add: a phone (mobile or landline, told apart by the number), an e-mail
+    address or a WeChat id; an empty row adds nothing."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind of contact"), choices=Contact.Kind.choices, initial=Contact.Kind.MOBILE
+    )
+    value = forms.CharField(
+        label=_("Number, e-mail address or WeChat id"), max_length=200, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        value = (data.get("value") or "").strip()
+        if value and data.get("kind"):
+            try:
+                data["parsed"] = parse_contact(data["kind"], value)
+            except ValidationError as exc:
+                self.add_error("value", exc)
+        return data
+
+
+class BaseNewContactFormSet(forms.BaseFormSet):
+    def contacts(self) -> list[tuple[str, str]]:
+        """(kind, value) of the rows filled in, as the actions take them."""
+        return [
+            (form.cleaned_data["kind"], form.cleaned_data["value"])
+            for form in self.forms
+            if form.cleaned_data.get("parsed")
+        ]
+
+
+NewContactFormSet = forms.formset_factory(
+    NewContactForm, formset=BaseNewContactFormSet, extra=2, max_num=10, absolute_max=20
+)
+
+
+class PurchaseForm(forms.ModelForm):
+    """A purchase entered by hand: the amount in yuan, exact to the fen."""
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "product",
+            "category",
+            "amount",
+            "occurred_at",
+            "quantity",
+            "area",
+            "promotion",
+            "channel",
+            "branch",
+            "external_ref",
+        ]
+        widgets = {
+            "amount": forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+            "quantity": forms.NumberInput(attrs={"step": "0.01", "min": "0.01"}),
+            "area": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+        help_texts = {"external_ref": _("The order or contract number, if there is one.")}
+
+    def __init__(self, *args: Any, customer: Customer, user: Any, **kwargs: Any) -> None:
+        kwargs["instance"] = Transaction(customer=customer, branch=customer.branch)
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        branches = Branch.objects.visible_to(user).filter(is_active=True)
+        self.fields["branch"].queryset = Branch.objects.filter(
+            Q(pk__in=branches) | Q(pk=customer.branch_id)
+        ).order_by("code")
+        self.fields["branch"].empty_label = None
+        self.fields["branch"].label = _("Branch")  # the model field has no words of its own
+        self.fields["channel"].choices = [("", "—"), *Transaction.Channel.choices]
+        if not self.initial.get("occurred_at"):  # now, to the minute, as the input shows it
+            self.initial["occurred_at"] = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if amount is not None and amount < 0:
+            raise ValidationError(_("The amount may not be negative."), code="negative")
+        return amount
+
+    def clean_quantity(self) -> Decimal:
+        quantity = self.cleaned_data["quantity"]
+        if quantity is not None and quantity <= 0:
+            raise ValidationError(_("The quantity must be above zero."), code="quantity")
+        return quantity
+
+    def clean_occurred_at(self) -> dt.datetime:
+        when = self.cleaned_data["occurred_at"]
+        if when is not None and when > timezone.now() + dt.timedelta(minutes=5):
+            raise ValidationError(_("A purchase cannot be in the future."), code="future")
+        return when
+
+    def clean_external_ref(self) -> str:
+        reference = (self.cleaned_data.get("external_ref") or "").strip()
+        if reference.startswith(AUTO_REFERENCE_PREFIX):
+            raise ValidationError(
+                _("A reference may not start with “%(prefix)s”.")
+                % {"prefix": AUTO_REFERENCE_PREFIX},
+                code="reserved",
+            )
+        if reference and self.customer.transactions.filter(external_ref=reference).exists():
+            raise ValidationError(
+                _("A purchase with the reference “%(reference)s” is already recorded.")
+                % {"reference": reference},
+                code="duplicate",
+            )
+        return reference
+
+
+class PurchaseImportForm(ImportForm):
+    """The purchase file, with the customer import's options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].label = _("Branch for rows without one (else the customer's own)")

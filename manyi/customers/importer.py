@@ -7,6 +7,9 @@ spaces; dates as Excel serial numbers or text. Every bad row is reported with it
 unless `atomic` is asked for, in which case one bad row stops everything. Customers are
 matched by a stable key (customer number, else mobile phone, else name and address), so
 importing the same file twice changes nothing the second time.
+
+The reading, header matching, cell parsing and row report here serve the purchase import
+too (`purchase_import.py`, behind `actions.import_transactions`).
 """
 
 from __future__ import annotations
@@ -322,15 +325,24 @@ def parse_date(value: Any) -> dt.date | None:
     return None
 
 
-def map_headers(cells: list[Any]) -> tuple[dict[int, str], list[str]]:
-    """Column index -> canonical name, and the headers nobody recognised."""
+def header_lookup(headers: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Header name as people write it (lower-cased) -> canonical column, for `map_headers`."""
+    return {alias.lower(): column for column, aliases in headers.items() for alias in aliases}
+
+
+def map_headers(
+    cells: list[Any], lookup: dict[str, str] | None = None
+) -> tuple[dict[int, str], list[str]]:
+    """Column index -> canonical name, and the headers nobody recognised; `lookup` is the
+    customers' headers unless another import (the purchases') names its own."""
+    lookup = _HEADER_LOOKUP if lookup is None else lookup
     mapping, unknown = {}, []
     for index, cell in enumerate(cells):
         header = _text(cell).lower().replace("：", "").replace(":", "").strip()
         header = re.sub(r"[（(].*?[)）]", "", header).strip()
         if not header:
             continue
-        column = _HEADER_LOOKUP.get(header)
+        column = lookup.get(header)
         if column and column not in mapping.values():
             mapping[index] = column
         else:
@@ -479,19 +491,11 @@ class RowParser:
 
 
 # --- the import ---------------------------------------------------------------------------
-def import_file(
-    actor: Any,
-    source: IO[bytes] | bytes | str | Path,
-    *,
-    filename: str | None = None,
-    branch: Branch | None = None,
-    atomic: bool = False,
-    dry_run: bool = False,
-) -> ImportResult:
-    if actor != SYSTEM:
-        require_permission(actor, "customers.import")
-        if branch is not None:
-            require_branch(actor, branch.pk)
+def open_table(
+    source: IO[bytes] | bytes | str | Path, filename: str | None
+) -> tuple[str, list[Any], Iterator[tuple[int, list[Any]]]]:
+    """The file's name, its header row and its other rows (numbered as the spreadsheet
+    shows them), from a path, bytes or an upload; what every import reads its file with."""
     if isinstance(source, str | Path):
         filename = filename or str(source)
         data = Path(source).read_bytes()
@@ -505,7 +509,44 @@ def import_file(
     header = next(rows, None)
     if header is None:
         raise ValidationError(_("The file is empty."))
-    mapping, _unknown = map_headers(header[1])
+    return filename, header[1], rows
+
+
+def data_rows(
+    rows: Iterable[tuple[int, list[Any]]], mapping: dict[int, str], result: ImportResult
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number, canonical column -> cell) of every row that is not empty, counted into
+    `result.rows`; a file over MAX_ROWS is refused."""
+    for number, cells in rows:
+        if all(_text(c) == "" for c in cells):
+            continue
+        result.rows += 1
+        if result.rows > MAX_ROWS:
+            raise ValidationError(_("More than %(n)s rows: split the file.") % {"n": MAX_ROWS})
+        yield (
+            number,
+            {
+                column: cells[index] if index < len(cells) else None
+                for index, column in mapping.items()
+            },
+        )
+
+
+def import_file(
+    actor: Any,
+    source: IO[bytes] | bytes | str | Path,
+    *,
+    filename: str | None = None,
+    branch: Branch | None = None,
+    atomic: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    if actor != SYSTEM:
+        require_permission(actor, "customers.import")
+        if branch is not None:
+            require_branch(actor, branch.pk)
+    filename, header, rows = open_table(source, filename)
+    mapping, _unknown = map_headers(header)
     if "name" not in mapping.values():
         raise ValidationError(
             _("No name column found (姓名 or name); the first row must hold the column headers.")
@@ -514,16 +555,7 @@ def import_file(
     parser = RowParser(actor, branch)
     result = ImportResult(dry_run=dry_run)
     parsed: dict[str, ParsedRow] = {}
-    for number, cells in rows:
-        if all(_text(c) == "" for c in cells):
-            continue
-        result.rows += 1
-        if result.rows > MAX_ROWS:
-            raise ValidationError(_("More than %(n)s rows: split the file.") % {"n": MAX_ROWS})
-        row_cells = {
-            column: cells[index] if index < len(cells) else None
-            for index, column in mapping.items()
-        }
+    for number, row_cells in data_rows(rows, mapping, result):
         row, errors = parser.parse(number, row_cells)
         if errors:  # in the order of the file's columns, as a person reads the row
             result.errors.extend(sorted(errors, key=lambda e: position.get(e.column, 999)))

@@ -48,6 +48,23 @@ class Customer(Versioned):
         LAPSED = "lapsed", _("Lapsed")
         WON_BACK = "won_back", _("Won back")
 
+    class Relationship(models.TextChoices):
+        # Seed 003 "互相协商": before settling a complaint, weigh whether we trade with the
+        # customer for the long term, whether they will buy again, what they will tell
+        # others, and whether their demands are reasonable. The grade says it once, for
+        # every complaint, remedy and visit that follows; each label says it in words.
+        A = "A", _("A: key relationship (long and large business with us; keeping it comes first)")
+        B = "B", _("B: valuable (buys again and speaks well of us; worth a generous settlement)")
+        C = "C", _("C: ordinary (usual business; settled by the standard rules)")
+        D = "D", _("D: occasional (buys now and then; little repeat business expected)")
+        E = (
+            "E",
+            _(
+                "E: unreasonable (excessive demands and no further business expected; "
+                "a polite, clear no is right)"
+            ),
+        )
+
     class Channel(models.TextChoices):
         PHONE = "phone", _("Phone")
         SMS = "sms", _("SMS")
@@ -109,6 +126,17 @@ class Customer(Versioned):
     )
     lifecycle = models.CharField(
         _("lifecycle stage"), max_length=16, choices=Lifecycle.choices, default=Lifecycle.CUSTOMER
+    )
+    relationship = models.CharField(
+        _("relationship grade"),
+        max_length=1,
+        choices=Relationship.choices,
+        blank=True,
+        help_text=_(
+            "How much the long-term relationship weighs when a complaint is settled or a "
+            "remedy decided: do we trade for the long term, will they buy again, what will "
+            "they tell others, are their demands reasonable."
+        ),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("tags"))
     # RFM scores (1-5 quintiles), recomputed by a periodic job; stored so segments can filter
@@ -189,6 +217,9 @@ class Contact(models.Model):
         return f"contact-{self.pk}"
 
 
+AUTO_REFERENCE_PREFIX = "auto-"
+
+
 class Transaction(models.Model):
     class Channel(models.TextChoices):
         STORE = "store", _("Store / branch")
@@ -229,6 +260,12 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} ¥{self.amount}"
+
+    @property
+    def reference(self) -> str:
+        """The reference people gave (order or contract number); the key an import made up
+        for a row without one (so importing the file again adds nothing) is not shown."""
+        return "" if self.external_ref.startswith(AUTO_REFERENCE_PREFIX) else self.external_ref
 
 
 class TimelineEntry(models.Model):

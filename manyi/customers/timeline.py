@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy
 
 from .models import Customer, TimelineEntry, Transaction
@@ -40,6 +41,26 @@ def timeline_kind(kind: str, label: Any) -> None:
 
 def kind_label(kind: str) -> Any:
     return KIND_LABELS.get(kind, kind)
+
+
+def title_of(item: TimelineItem) -> str:
+    """The line as the reader reads it: a profile change names the fields changed by their
+    labels in the reader's language (the stored title keeps the field names)."""
+    changed = item.detail.get("changed") if item.kind == "customer.updated" else None
+    if not isinstance(changed, list):
+        return item.title
+    return "、".join(str(_field_label(name)) for name in changed)
+
+
+def _field_label(name: Any) -> Any:
+    from .models import Contact
+
+    if name == "contacts":
+        return Contact._meta.verbose_name_plural
+    try:
+        return Customer._meta.get_field(str(name)).verbose_name
+    except FieldDoesNotExist:
+        return name
 
 
 timeline_kind("customer.created", gettext_lazy("Customer record created"))

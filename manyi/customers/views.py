@@ -1,9 +1,11 @@
-"""Customer pages: search, the tracking card, segments, duplicates, import and export."""
+"""Customer pages: search, the tracking card, a customer's page to add or change them, their
+purchases (listed, entered by hand, imported), segments, duplicates, import and export."""
 
 from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from manyi.core.formats import money
+from manyi.core.versioning import EditConflict
 from manyi.org.actions import may_reveal
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404
@@ -24,16 +28,23 @@ from .card import figures_for
 from .duplicates import find_duplicates
 from .export import export_customers
 from .forms import (
+    CustomerForm,
     ImportForm,
+    NewContactFormSet,
+    PurchaseForm,
+    PurchaseImportForm,
     SearchForm,
     SegmentForm,
     TimelinePageForm,
     condition_formset,
     rows_sent,
 )
-from .models import Contact, Customer, Segment
+from .models import Contact, Customer, Segment, Transaction
 from .search import search_customers
-from .timeline import kind_label, timeline_for
+from .timeline import kind_label, timeline_for, title_of
+
+CARD_PURCHASES = 10  # the newest on the card; the rest on the customer's purchases page
+PURCHASES_PER_PAGE = 25
 
 
 def _searched(request: HttpRequest) -> tuple[SearchForm, QuerySet[Customer]]:
@@ -62,6 +73,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "querystring": request.GET.urlencode(),
             "may_export": has_permission(request.user, "customers.export"),
             "may_import": has_permission(request.user, "customers.import"),
+            "may_change": has_permission(request.user, "customers.change"),
         },
     )
 
@@ -79,17 +91,193 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
     page = TimelinePageForm(request.GET)
     before = page.cleaned_data["before"] if page.is_valid() else None
     items = timeline_for(customer, before=before, limit=50)
+    figures = figures_for(customer)
+    count = next((f.value for f in figures if f.key == "purchases"), None)
+    purchases = list(customer.transactions.select_related("branch")[:CARD_PURCHASES])
     return render(
         request,
         "customers/card.html",
         {
             "customer": customer,
-            "figures": figures_for(customer),
-            "timeline": [(item, kind_label(item.kind)) for item in items],
+            "figures": figures,
+            "timeline": [(item, kind_label(item.kind), title_of(item)) for item in items],
             "next_before": items[-1].at.isoformat() if len(items) == 50 else None,
+            "may_reveal": may_reveal(request.user),
+            "may_change": has_permission(request.user, "customers.change")
+            and not customer.merged_into_id,
+            "purchases": purchases,
+            "more_purchases": count if isinstance(count, int) and count > len(purchases) else 0,
+        },
+    )
+
+
+def _changeable(request: HttpRequest, pk: int) -> Customer:
+    """The customer a page changes: one the person sees and may change, not merged away."""
+    require_permission(request.user, "customers.change")
+    return get_visible_or_404(
+        Customer.objects.select_related("branch", "account_manager", "merged_into"),
+        request.user,
+        pk=pk,
+    )
+
+
+def _merged_away(request: HttpRequest, customer: Customer) -> HttpResponse | None:
+    """A record merged into another is changed there: say so and go to it."""
+    if customer.merged_into_id is None:
+        return None
+    messages.error(
+        request,
+        _("This record was merged into %(name)s: make the change there.")
+        % {"name": customer.merged_into.name},
+    )
+    return redirect("customers:card", pk=customer.merged_into_id)
+
+
+@login_required
+def customer_new(request: HttpRequest) -> HttpResponse:
+    """A person or an organisation entered by hand, with contacts, consent, tier and tags."""
+    require_permission(request.user, "customers.change")
+    form = CustomerForm(request.POST or None, user=request.user)
+    contacts = NewContactFormSet(request.POST or None, prefix="contact")
+    if request.method == "POST" and form.is_valid() & contacts.is_valid():
+        data = form.cleaned_data
+        try:
+            customer = actions.create_customer(
+                request.user,
+                branch=data["branch"],
+                name=data["name"],
+                contacts=contacts.contacts(),
+                tags=data["tags"],
+                external_key=data.get("external_key") or None,
+                **form.profile(),
+            )
+        except ValidationError as exc:
+            _report(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s added.") % {"name": customer.name})
+            return redirect("customers:card", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "contacts": contacts, "customer": None},
+    )
+
+
+@login_required
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's page to change them: only what the person changed is saved, and a
+    field someone else changed meanwhile is shown, not overwritten (the version seen)."""
+    customer = _changeable(request, pk)
+    if (gone := _merged_away(request, customer)) is not None:
+        return gone
+    customer = Customer.objects.prefetch_related("contacts", "tags").get(pk=customer.pk)
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    contacts = NewContactFormSet(request.POST or None, prefix="contact")
+    if request.method == "POST" and form.is_valid() & contacts.is_valid():
+        try:
+            actions.edit_customer(
+                request.user,
+                customer,
+                seen=form.seen,
+                changes=form.changes(),
+                add_contacts=contacts.contacts(),
+                remove_contacts=[c.pk for c in form.cleaned_data.get("remove_contacts") or []],
+            )
+        except EditConflict as conflict:
+            form.rebase(Customer.objects.get(pk=customer.pk), conflict)  # theirs shown, mine kept
+        except ValidationError as exc:
+            _report(form, exc)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": customer.name})
+            return redirect("customers:card", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "contacts": contacts,
+            "customer": customer,
             "may_reveal": may_reveal(request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def purchase_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """All of a customer's purchases, newest first, a page at a time."""
+    require_permission(request.user, "customers.view")
+    customer = get_visible_or_404(Customer.objects.select_related("branch"), request.user, pk=pk)
+    rows = Transaction.objects.filter(customer=customer).select_related("branch")
+    page = Paginator(rows.order_by("-occurred_at", "-id"), PURCHASES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "customers/purchases.html",
+        {
+            "customer": customer,
+            "page": page,
+            "may_change": has_permission(request.user, "customers.change")
+            and not customer.merged_into_id,
+        },
+    )
+
+
+@login_required
+def purchase_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """A purchase entered by hand; the card's figures (lifetime revenue, purchases, last
+    purchase) are read from the purchases, so they show it at once."""
+    customer = _changeable(request, pk)
+    if (gone := _merged_away(request, customer)) is not None:
+        return gone
+    form = PurchaseForm(request.POST or None, customer=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = actions.record_transaction(request.user, customer, **form.cleaned_data)
+        except ValidationError as exc:
+            _report(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Purchase of %(product)s for %(amount)s recorded.")
+                % {"product": row.product, "amount": money(row.amount)},
+            )
+            return redirect("customers:card", pk=customer.pk)
+    return render(request, "customers/purchase_form.html", {"form": form, "customer": customer})
+
+
+@login_required
+def purchase_import(request: HttpRequest) -> HttpResponse:
+    """Purchases from a file, checked first (a preview with the row report), then imported."""
+    require_permission(request.user, "customers.import")
+    form = PurchaseImportForm(request.POST or None, request.FILES or None, user=request.user)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            result = actions.import_transactions(
+                request.user,
+                upload,
+                filename=upload.name,
+                branch=data["branch"],
+                atomic=data["atomic"],
+                dry_run=not data["confirm"],
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            if data["confirm"] and result.written:
+                messages.success(
+                    request,
+                    _(
+                        "Purchases added: %(created)s; already there: %(unchanged)s; "
+                        "rows rejected: %(rejected)s."
+                    )
+                    % result.counts(),
+                )
+    return render(request, "customers/import_purchases.html", {"form": form, "result": result})
 
 
 @login_required
@@ -250,7 +438,7 @@ def _segment_form(request: HttpRequest, segment: Segment | None) -> HttpResponse
     )
 
 
-def _report(form: SegmentForm, exc: ValidationError) -> None:
+def _report(form: forms.BaseForm, exc: ValidationError) -> None:
     """A refusal of the action, next to the field it is about (or above the form)."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():

@@ -21,15 +21,6 @@ class OrgConfig(AppConfig):
         )
         register_nav(NavItem("org.branches", _("Branches"), "org:branches", "org.view", 10))
         register_nav(NavItem("org.staff", _("Staff"), "org:staff", "org.view", 20))
-        register_nav(
-            NavItem(
-                "org.structure",
-                _("Regions and departments"),
-                "org:structure",
-                "org.manage_structure",
-                790,
-            )
-        )
         register_nav(NavItem("org.audit", _("Audit trail"), "org:audit", "audit.view", 800))
         register_card(
             DashboardCard(

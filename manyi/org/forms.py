@@ -90,6 +90,7 @@ class _PlacementFields(forms.Form):
             "branch__code", "kind"
         )
         department.required = False
+        department.empty_label = _("None")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -122,8 +123,18 @@ class StaffCreateForm(_PlacementFields):
         initial=Scope.BRANCH,
         help_text=_("Whose records the person sees: their branches, their regions, or all."),
     )
-    branches = forms.ModelMultipleChoiceField(label=_("Branches"), queryset=None, required=False)
-    regions = forms.ModelMultipleChoiceField(label=_("Regions"), queryset=None, required=False)
+    branches = forms.ModelMultipleChoiceField(
+        label=_("Branches"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+    )
+    regions = forms.ModelMultipleChoiceField(
+        label=_("Regions"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+    )
     department = forms.ModelChoiceField(label=_("Department"), queryset=None)
     phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
     password = forms.CharField(
@@ -154,6 +165,10 @@ class StaffEditForm(VersionedForm, _PlacementFields, forms.ModelForm):
         model = Staff
         fields = ["name", "role", "scope", "branches", "regions", "department"]
         labels = {"scope": _("Sees"), "name": _("Name")}
+        widgets = {
+            "branches": forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+            "regions": forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,7 +3,8 @@ permission check, an audit entry and the ticket's event (the board's feed).
 
 Who is called next is decided by `manyi.analytics.queue_policy` (the branch's fairness
 rules); a counter claims a ticket with a conditional update, so two counters pressing
-"next" at the same moment never call the same customer.
+"next" at the same moment never call the same customer. What the queue reads (the rules,
+the set-up, the line, a number by its token) is in `config.py`; only changes are here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,9 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from manyi.analytics.queue_policy import Policy, Waiting, order
 from manyi.core import clock
-from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
 from manyi.core.versioning import apply_changes
 from manyi.customers.models import Customer
@@ -33,6 +31,7 @@ from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import require_branch, staff_of
 
+from . import config
 from .auditing import AuditAction
 from .events import QueueTicketServed
 from .models import (
@@ -57,15 +56,10 @@ class QueueRefused(ValidationError):
 
 
 # -- settings ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CounterProfile:
-    number: int
-    active: bool
-    services: tuple[str, ...]  # the prefixes it serves, most preferred first
-
-
-def settings_for(branch: Branch) -> QueueSettings:
-    """The branch's rules, made with the defaults (and fresh device keys) on first use."""
+def ensure_settings(branch: Branch) -> QueueSettings:
+    """The branch's stored rules, made with the defaults (and fresh device keys) on first
+    use: for the pages that need a stored row (the device addresses, a versioned edit).
+    Reading the rules never writes: `config.settings_for`."""
     found = QueueSettings.objects.filter(branch=branch).first()
     if found is not None:
         return found
@@ -81,89 +75,6 @@ def settings_for(branch: Branch) -> QueueSettings:
         return QueueSettings.objects.get(branch=branch)
 
 
-_PREFIXES: ConfigCache[dict[int, str]] = ConfigCache(
-    "queue-service-prefixes", depends_on=["queues.ServiceType"]
-)
-_SERVICES: ConfigCache[dict[str, ServiceType]] = ConfigCache(
-    "queue-services", depends_on=["queues.ServiceType"]
-)
-_POLICIES: ConfigCache[Policy] = ConfigCache("queue-policy", depends_on=["queues.QueueSettings"])
-_PROFILES: ConfigCache[dict[int, CounterProfile]] = ConfigCache(
-    "queue-counter-profiles",
-    depends_on=["queues.Counter", "queues.CounterService", "queues.ServiceType"],
-)
-
-
-def policy_of(settings: QueueSettings) -> Policy:
-    return Policy(
-        head_start={
-            Priority.VIP: float(settings.vip_head_start_s),
-            Priority.ELDERLY: float(settings.elderly_head_start_s),
-            Priority.ORDINARY: 0.0,
-        },
-        appointment_early=float(settings.appointment_early_s),
-        appointment_late=float(settings.appointment_late_s),
-        by_preference=settings.by_preference,
-    )
-
-
-def policy_for(branch: Branch) -> Policy:
-    """The branch's fairness rules, kept per process (read for every number taken)."""
-    return _POLICIES.get(branch.pk, lambda: policy_of(settings_for(branch)), copied=False)
-
-
-def service_by_prefix(branch: Branch, prefix: str) -> ServiceType | None:
-    """The branch's service type with this number prefix (kept per process)."""
-
-    def read() -> dict[str, ServiceType]:
-        return {s.prefix: s for s in ServiceType.objects.filter(branch_id=branch.pk)}
-
-    found = _SERVICES.get(branch.pk, read).get(prefix)
-    if found is None:  # set up a moment ago in another process?
-        _SERVICES.forget(branch.pk)
-        found = _SERVICES.get(branch.pk, read).get(prefix)
-    return found
-
-
-def service_prefixes(branch_id: int, *, fresh: bool = False) -> dict[int, str]:
-    """Every service type of the branch (retired ones too: the day's numbers keep them).
-    `fresh`: read again (another process may have set up more since)."""
-    if fresh:
-        _PREFIXES.forget(branch_id)
-    return _PREFIXES.get(
-        branch_id,
-        lambda: dict(ServiceType.objects.filter(branch_id=branch_id).values_list("pk", "prefix")),
-        copied=False,
-    )
-
-
-def counter_profiles(branch_id: int, *, fresh: bool = False) -> dict[int, CounterProfile]:
-    """Every counter of the branch by id with the services it serves in order of
-    preference, kept per process (read for every number taken and every estimate)."""
-    if fresh:
-        _PROFILES.forget(branch_id)
-
-    def read() -> dict[int, CounterProfile]:
-        counters = {
-            pk: (number, active, [])
-            for pk, number, active in Counter.objects.filter(branch_id=branch_id).values_list(
-                "pk", "number", "active"
-            )
-        }
-        for counter_id, prefix in (
-            CounterService.objects.filter(counter__branch_id=branch_id, service__active=True)
-            .order_by("counter_id", "preference", "service__prefix")
-            .values_list("counter_id", "service__prefix")
-        ):
-            counters[counter_id][2].append(prefix)
-        return {
-            pk: CounterProfile(number, active, tuple(services))
-            for pk, (number, active, services) in counters.items()
-        }
-
-    return _PROFILES.get(branch_id, read, copied=False)
-
-
 def save_settings(
     actor: Any, branch: Branch, *, seen: int | None = None, **fields: Any
 ) -> QueueSettings:
@@ -171,7 +82,7 @@ def save_settings(
     `seen` (the page the manager edited) is refused rather than overwritten."""
     require_permission(actor, "queues.manage")
     require_branch(actor, branch.pk)
-    settings_pk = settings_for(branch).pk
+    settings_pk = ensure_settings(branch).pk
     with transaction.atomic():
         settings = QueueSettings.objects.select_for_update().get(pk=settings_pk)
         before = {name: getattr(settings, name) for name in fields}
@@ -446,13 +357,6 @@ def _check_open(branch: Branch, at: dt.datetime) -> None:
         )
 
 
-def _served(branch_id: int, prefix: str, *, fresh: bool = False) -> bool:
-    return any(
-        profile.active and prefix in profile.services
-        for profile in counter_profiles(branch_id, fresh=fresh).values()
-    )
-
-
 def take_number(
     actor: Any,
     branch: Branch,
@@ -483,7 +387,7 @@ def take_number(
         and (customer is None or customer.tier not in ("vip", "key"))
     ):
         raise ValidationError(_("VIP numbers are for customers whose card says so."))
-    if not _served(branch.pk, service.prefix) and not _served(
+    if not config.is_served(branch.pk, service.prefix) and not config.is_served(
         branch.pk,
         service.prefix,
         fresh=True,  # set up a moment ago in another process?
@@ -491,8 +395,8 @@ def take_number(
         raise ValidationError(_("No counter serves this business here."))
     now = clock.now()
     _check_open(branch, now)
-    policy = policy_for(branch)
-    from .estimates import at_issue, remember_told  # the estimate reads this module's rules
+    policy = config.policy_for(branch)
+    from .estimates import at_issue, remember_told  # (loaded on first use: numpy, SciPy)
 
     # Told on the kiosk and kept with the ticket: computed before the ticket is written, so
     # the number costs one write and one commit.
@@ -545,17 +449,6 @@ def take_number(
     transaction.on_commit(lambda: remember_told(ticket.pk, estimate))
     ticket.estimate = estimate
     return ticket, token
-
-
-def ticket_by_token(token: str) -> QueueTicket:
-    ticket = (
-        QueueTicket.objects.select_related("branch", "service", "counter")
-        .filter(digest=QueueTicket.digest_of(token or ""))
-        .first()
-    )
-    if ticket is None:
-        raise ValidationError(_("This number is not known."), code="unknown")
-    return ticket
 
 
 # -- appointments ------------------------------------------------------------------------------
@@ -635,59 +528,6 @@ def check_in(actor: Any, branch: Branch, code: str) -> tuple[QueueTicket, str]:
     return ticket, token
 
 
-# -- the line -----------------------------------------------------------------------------------
-def _waiting_rows(branch_id: int) -> list[QueueTicket]:
-    return list(
-        QueueTicket.objects.filter(branch_id=branch_id, status=S.WAITING)
-        .select_related("service", "appointment")
-        .order_by("queued_at", "pk")
-    )
-
-
-def line_for(counter: Counter, now: dt.datetime | None = None) -> list[QueueTicket]:
-    """The waiting tickets in the order this counter would call them."""
-    now = now or clock.now()
-    settings = settings_for(counter.branch)
-    services = [s.prefix for s in counter.services_in_order()]
-    tickets = _waiting_rows(counter.branch_id)
-    epoch = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    by_id = {str(t.pk): t for t in tickets}
-    ordered = order(
-        [_policy_view(t, epoch) for t in tickets],
-        services,
-        (now - epoch).total_seconds(),
-        _policy_for_virtual(settings),
-    )
-    return [by_id[w.ticket] for w in ordered]
-
-
-def _policy_view(ticket: QueueTicket, epoch: dt.datetime) -> Waiting:
-    """The rule's view of a ticket: its place in line is its virtual time (`queued_at`,
-    fixed at issue and kept by transfers), so the rule is applied with no further head
-    start; an appointment keeps its time."""
-    appointment_at = None
-    if ticket.appointment_id and ticket.priority == Priority.APPOINTMENT:
-        appointment_at = (ticket.appointment.scheduled_at - epoch).total_seconds()
-    return Waiting(
-        ticket=str(ticket.pk),
-        service=ticket.service.prefix,
-        priority=ticket.priority,
-        issued_at=(ticket.queued_at - epoch).total_seconds(),
-        appointment_at=appointment_at,
-    )
-
-
-def _policy_for_virtual(settings: QueueSettings) -> Policy:
-    """The branch's rule with the head starts already folded into `queued_at`."""
-    policy = policy_of(settings)
-    return Policy(
-        head_start={},
-        appointment_early=policy.appointment_early,
-        appointment_late=policy.appointment_late,
-        by_preference=policy.by_preference,
-    )
-
-
 # -- the counter --------------------------------------------------------------------------------
 def open_counter(actor: Any, counter: Counter) -> StaffSession:
     """The person signs in at the counter (and out of any other)."""
@@ -712,7 +552,7 @@ def open_counter(actor: Any, counter: Counter) -> StaffSession:
 
 def close_counter(actor: Any, counter: Counter) -> None:
     session = _session(actor, counter)
-    if _current(counter) is not None:
+    if config.current_ticket(counter) is not None:
         raise QueueRefused(
             _("Finish, transfer or set aside the current number first."), code="busy"
         )
@@ -733,25 +573,13 @@ def _session(actor: Any, counter: Counter) -> StaffSession:
     return session
 
 
-def _current(counter: Counter) -> QueueTicket | None:
-    return (
-        QueueTicket.objects.filter(counter=counter, status__in=[S.CALLED, S.SERVING])
-        .select_related("service")
-        .first()
-    )
-
-
-def current_ticket(counter: Counter) -> QueueTicket | None:
-    return _current(counter)
-
-
 def call_next(actor: Any, counter: Counter) -> QueueTicket | None:
     """Call the next customer for this counter (None when nobody waits for its services)."""
     session = _session(actor, counter)
-    if _current(counter) is not None:
+    if config.current_ticket(counter) is not None:
         raise QueueRefused(_("Finish, transfer or mark the current number first."), code="busy")
     now = clock.now()
-    for candidate in line_for(counter, now)[:20]:
+    for candidate in config.line_for(counter, now)[:20]:
         with transaction.atomic():
             claimed = QueueTicket.objects.filter(pk=candidate.pk, status=S.WAITING).update(
                 status=S.CALLED,
@@ -816,8 +644,8 @@ def _step(
 
 def recall(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED)
-    limit = settings_for(counter.branch).recall_limit
+    ticket = _require(config.current_ticket(counter), S.CALLED)
+    limit = config.settings_for(counter.branch).recall_limit
     if ticket.calls >= limit:
         raise QueueRefused(
             _("Number %(number)s has been called %(n)d times: mark it as not come.")
@@ -837,7 +665,7 @@ def recall(actor: Any, counter: Counter) -> QueueTicket:
 
 def start(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED)
+    ticket = _require(config.current_ticket(counter), S.CALLED)
     now = clock.now()
     return _step(
         actor,
@@ -852,7 +680,7 @@ def start(actor: Any, counter: Counter) -> QueueTicket:
 
 def finish(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    ticket = _require(config.current_ticket(counter), S.CALLED, S.SERVING)
     now = clock.now()
     started = ticket.started_at or now
     with transaction.atomic():
@@ -899,7 +727,7 @@ def finish(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
 
 def no_show(actor: Any, counter: Counter) -> QueueTicket:
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED)
+    ticket = _require(config.current_ticket(counter), S.CALLED)
     now = clock.now()
     return _step(
         actor,
@@ -916,7 +744,7 @@ def transfer(actor: Any, counter: Counter, to: ServiceType, *, note: str = "") -
     """Send the customer to another service, keeping their place: the ticket goes back in
     line with the time it was first queued, ahead of everyone who came later."""
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    ticket = _require(config.current_ticket(counter), S.CALLED, S.SERVING)
     if to.branch_id != counter.branch_id or not to.active:
         raise ValidationError(_("This service is not offered at this branch."))
     if to.pk == ticket.service_id:
@@ -946,7 +774,7 @@ def park(actor: Any, counter: Counter, *, note: str = "") -> QueueTicket:
     """Set the customer aside (fetching a document, filling a form); they come back to
     their place with `resume`."""
     session = _session(actor, counter)
-    ticket = _require(_current(counter), S.CALLED, S.SERVING)
+    ticket = _require(config.current_ticket(counter), S.CALLED, S.SERVING)
     return _step(
         actor,
         ticket,
@@ -994,7 +822,7 @@ def counter_step(
 
 def leave(token: str) -> QueueTicket:
     """The customer says on their phone that they are not waiting any more."""
-    ticket = ticket_by_token(token)
+    ticket = config.ticket_by_token(token)
     if ticket.status != S.WAITING:
         raise QueueRefused(_("This number is no longer waiting."), code="state")
     now = clock.now()
@@ -1028,7 +856,7 @@ def close_the_day(now: dt.datetime | None = None) -> int:
     late_by_branch: dict[int, int] = {}  # one settings read per branch, not per appointment
     for appointment in missed.select_related("branch"):
         if appointment.branch_id not in late_by_branch:
-            late_by_branch[appointment.branch_id] = settings_for(
+            late_by_branch[appointment.branch_id] = config.settings_for(
                 appointment.branch
             ).appointment_late_s
         late = late_by_branch[appointment.branch_id]

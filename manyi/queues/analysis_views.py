@@ -21,7 +21,8 @@ from manyi.core import clock
 from manyi.org.models import Branch
 from manyi.org.permissions import require_permission
 
-from .actions import settings_for
+from .config import settings_for
+from .forms import PeriodForm, SimulateForm, StaffingForm, error_text
 from .models import Priority, QueueTicket
 from .views import _branch
 
@@ -63,16 +64,11 @@ EXPORT_OUTCOMES = {
 }
 
 
-def _period(request: HttpRequest) -> tuple[dt.date, dt.date]:
-    today = timezone.localdate(clock.now())
-    try:
-        end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
-        start = dt.date.fromisoformat(
-            request.GET.get("start") or (end - dt.timedelta(days=29)).isoformat()
-        )
-    except ValueError:
-        end, start = today, today - dt.timedelta(days=29)
-    return (start, end) if start <= end else (end, start)
+def _period(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
+    """The period asked for (the last thirty days by default) and what was wrong with it."""
+    form = PeriodForm(request.GET)
+    start, end = form.period(timezone.localdate(clock.now()))
+    return start, end, error_text(form)
 
 
 def ticket_frame(branch: Branch, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -166,8 +162,8 @@ def _stats(branch: Branch, start: dt.date, end: dt.date) -> QueueStats:
 def stats(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "queues.analyse")
     branch = _branch(request)
-    start, end = _period(request)
-    context: dict[str, Any] = {"branch": branch, "start": start, "end": end}
+    start, end, problem = _period(request)
+    context: dict[str, Any] = {"branch": branch, "start": start, "end": end, "problem": problem}
     if branch is not None:
         figures = _stats(branch, start, end)
         names = _weekday_names()
@@ -208,7 +204,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 def stats_export(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "queues.analyse")
     branch = _branch(request)
-    start, end = _period(request)
+    start, end, _problem = _period(request)  # (a workbook asked for wrongly: the default)
     book = spreadsheet.workbook(write_only=True)
     if branch is not None:
         frame = ticket_frame(branch, start, end)
@@ -317,14 +313,17 @@ def simulate(request: HttpRequest) -> HttpResponse:
     branch = _branch(request)
     context: dict[str, Any] = {"branch": branch, "weekdays": list(enumerate(_weekday_names()))}
     if branch is not None:
-        try:
-            weekday = int(request.GET.get("weekday", busiest_weekday(branch)))
-            extra = max(0, min(5, int(request.GET.get("extra", 0))))
-            replications = max(5, min(100, int(request.GET.get("replications", 20))))
-        except ValueError:
-            weekday, extra, replications = busiest_weekday(branch), 0, 20
-        scenario, pattern = scenario_for(branch, weekday % 7, extra_counters=extra)
-        context.update(weekday=weekday % 7, extra=extra, replications=replications)
+        form = SimulateForm(request.GET)
+        valid = form.is_valid()
+        shown = form.shown({"extra": 0, "replications": 20})
+        if shown["weekday"] is None:
+            shown["weekday"] = busiest_weekday(branch)
+        context.update(shown)
+        if not valid:
+            context["problem"] = error_text(form)
+            return render(request, "queues/simulate.html", context)
+        weekday, extra, replications = shown["weekday"], shown["extra"], shown["replications"]
+        scenario, pattern = scenario_for(branch, weekday, extra_counters=extra)
         context["pattern_days"] = pattern.days
         if pattern.days == 0:
             context["problem"] = _("There is no queue history for this weekday yet.")
@@ -410,34 +409,33 @@ def staffing(request: HttpRequest) -> HttpResponse:
     branch = _branch(request)
     context: dict[str, Any] = {"branch": branch, "weekdays": list(enumerate(_weekday_names()))}
     if branch is not None:
-        settings = settings_for(branch)
-        try:
-            weekday = int(request.GET.get("weekday", busiest_weekday(branch))) % 7
-            target = float(request.GET.get("target", 0.8))
-            within = float(request.GET.get("within", settings.target_wait_minutes))
-            shrinkage = float(request.GET.get("shrinkage", 0.2))
-            occupancy = float(request.GET.get("max_occupancy") or 0) or None
-        except ValueError:
-            weekday, target, within, shrinkage, occupancy = 0, 0.8, 15.0, 0.2, None
-            context["problem"] = _("Give the figures as numbers.")
-        with_patience = request.GET.get("model", "erlang_a") == "erlang_a"
-        context.update(
-            weekday=weekday,
-            target=target,
-            within=within,
-            shrinkage=shrinkage,
-            max_occupancy=occupancy or "",
-            model=("erlang_a" if with_patience else "erlang_c"),
+        form = StaffingForm(request.GET)
+        valid = form.is_valid()
+        shown = form.shown(
+            {
+                "target": 0.8,
+                "within": settings_for(branch).target_wait_minutes,
+                "shrinkage": 0.2,
+                "max_occupancy": "",
+                "model": "erlang_a",
+            }
         )
+        if shown["weekday"] is None:
+            shown["weekday"] = busiest_weekday(branch)
+        context.update(shown)
+        if not valid:
+            context["problem"] = error_text(form)
+            return render(request, "queues/staffing.html", context)
+        within = float(shown["within"])
         try:
             context["plan"] = staffing_plan(
                 branch,
-                weekday,
-                target=target,
+                shown["weekday"],
+                target=shown["target"],
                 within_s=within * 60,
-                shrinkage=shrinkage,
-                max_occupancy=occupancy,
-                with_patience=with_patience,
+                shrinkage=shown["shrinkage"],
+                max_occupancy=shown["max_occupancy"] or None,
+                with_patience=shown["model"] == "erlang_a",
             )
         except StaffingError as exc:
             context["problem"] = exc.zh if _chinese() else str(exc)

@@ -16,16 +16,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema, Status
 
-from manyi.api import ApiError
 from manyi.core import clock
+from manyi.core.apierrors import ApiError
 from manyi.core.schemas import Id
 from manyi.customers.models import Customer
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
-from . import actions, estimates, live
+from . import actions, config, estimates, live
 from .models import Counter, Priority, QueueTicket
 
 router = Router(tags=["queues"])
@@ -86,11 +87,11 @@ def _ticket_out(ticket: QueueTicket, status_url: str | None = None) -> dict[str,
 @router.post(
     "/queues/branches/{code}/tickets",
     response={201: QueueNumberOut},
-    summary="Take a number",
+    summary=gettext_lazy("Take a number"),
 )
 def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
     branch = _branch(request, code)
-    service = actions.service_by_prefix(branch, payload.service)
+    service = config.service_by_prefix(branch, payload.service)
     if service is None:
         raise ApiError(404, "not_found", "No such service at this branch.")
     if payload.priority not in (Priority.ORDINARY, Priority.ELDERLY, Priority.VIP):
@@ -114,7 +115,9 @@ def take_number(request: HttpRequest, code: str, payload: TakeIn) -> Any:
     return Status(201, _ticket_out(ticket, url))
 
 
-@router.get("/queues/tickets/{ticket_id}", response=QueueNumberOut, summary="A number's state")
+@router.get(
+    "/queues/tickets/{ticket_id}", response=QueueNumberOut, summary=gettext_lazy("A number's state")
+)
 def ticket_detail(request: HttpRequest, ticket_id: Id) -> Any:
     require_permission(request.auth, "queues.serve")
     ticket = get_visible_or_404(
@@ -130,8 +133,10 @@ class StepIn(Schema):
 
 @router.post(
     "/queues/counters/{counter_id}/actions/{action}",
-    summary="A step at a counter",
-    description="409 when the counter's or the number's state does not allow the step.",
+    summary=gettext_lazy("A step at a counter"),
+    description=gettext_lazy(
+        "409 when the counter's or the number's state does not allow the step."
+    ),
 )
 def counter_step(request: HttpRequest, counter_id: Id, action: str, payload: StepIn) -> Any:
     if action not in actions.COUNTER_STEPS:
@@ -152,7 +157,7 @@ def counter_step(request: HttpRequest, counter_id: Id, action: str, payload: Ste
     return {"ticket": None, "done": action}
 
 
-@router.get("/queues/branches/{code}/board", summary="What the display board shows")
+@router.get("/queues/branches/{code}/board", summary=gettext_lazy("What the display board shows"))
 def board(request: HttpRequest, code: str) -> Any:
     require_permission(request.auth, "queues.serve")
     return live.board_state(_branch(request, code))

@@ -24,7 +24,7 @@ from manyi.core.bulk import insert_rows
 from manyi.core.demo import DemoContext, demo_step
 from manyi.org.models import Staff
 
-from .actions import settings_for
+from .actions import ensure_settings
 from .models import Counter, CounterService, QueueEvent, QueueTicket, ServiceType
 
 DEMO_BRANCHES = {"SH01": 1.3, "BJ01": 1.0, "GZ01": 0.8}  # how busy, relative to a standard
@@ -88,7 +88,7 @@ def make_queues(ctx: DemoContext) -> None:
         profile = branch_profile(code, DEMO_BRANCHES[code])
         services = _services(branch, profile)
         counters = _counters(branch, profile, services)
-        settings = settings_for(branch)
+        settings = ensure_settings(branch)
         settings.running_text = (
             "高峰时段：周一、周五上午 10:00–11:30，下午 14:00–15:30；请错峰办理，或使用手机取号。"
         )

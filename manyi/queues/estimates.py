@@ -22,7 +22,7 @@ from manyi.analytics import wait_estimate as we
 from manyi.analytics.queue_policy import Policy, Waiting
 from manyi.core.configcache import ConfigCache
 
-from .actions import counter_profiles, policy_for, service_prefixes
+from .config import counter_profiles, policy_for, service_prefixes
 from .models import Appointment, Counter, Priority, QueueTicket, StaffSession
 
 S = QueueTicket.Status

@@ -15,7 +15,7 @@ from manyi.analytics.queue_sim import Patience, Scenario, Service, ServiceTime
 from manyi.core import clock
 from manyi.org.models import Branch
 
-from .actions import policy_of, settings_for
+from .config import policy_of, settings_for
 from .models import Counter, QueueTicket, ServiceType
 
 S = QueueTicket.Status

@@ -18,7 +18,7 @@ from manyi.core import clock
 from manyi.org.models import Branch
 
 from . import estimates
-from .actions import settings_for
+from .config import settings_for
 from .models import Counter, QueueEvent, QueueTicket, ServiceType, StaffSession
 
 S = QueueTicket.Status
@@ -82,7 +82,7 @@ def waiting_counts(branch: Branch) -> list[dict[str, Any]]:
 
 def current_tickets(counters: Iterable[Counter]) -> dict[int, QueueTicket]:
     """The number each counter is calling or serving, by counter id (counters serving
-    nobody are left out), in one query: what `actions.current_ticket` answers for one."""
+    nobody are left out), in one query: what `config.current_ticket` answers for one."""
     current: dict[int, QueueTicket] = {}
     tickets = (
         QueueTicket.objects.filter(

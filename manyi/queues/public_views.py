@@ -21,8 +21,9 @@ from manyi.core.qr import qr_svg
 from manyi.customers.models import Contact
 from manyi.org.models import Branch
 
-from . import actions, estimates, live
-from .models import Priority, QueueSettings, QueueTicket, ServiceType
+from . import actions, config, estimates, live
+from .forms import TakeNumberForm, error_text
+from .models import QueueSettings, QueueTicket, ServiceType
 
 # Numbers one phone number, or one address, may take in ten minutes (an address is often a
 # whole branch's Wi-Fi, hence the larger figure).
@@ -66,32 +67,21 @@ def _too_many(request: HttpRequest, phone: str) -> bool:
     return over
 
 
-def _take(request: HttpRequest, settings: QueueSettings, channel: str) -> tuple[Any, str]:
-    """The kiosk's and the phone page's form: a business, perhaps priority, perhaps an
-    appointment code; returns (ticket, token) or raises ValidationError."""
+def _take(form: TakeNumberForm, settings: QueueSettings, channel: str) -> tuple[Any, str]:
+    """A number from the kiosk's or the phone page's form (checked): for a business, or
+    for the appointment whose code was typed; raises ValidationError."""
     branch = settings.branch
-    post = request.POST
-    if post.get("appointment"):
-        return actions.check_in(f"{channel}:{branch.code}", branch, post["appointment"])
-    service = ServiceType.objects.filter(
-        branch=branch, prefix=post.get("service", ""), active=True
-    ).first()
-    if service is None:
-        raise ValidationError(_("Choose a business."))
-    phone = (post.get("phone") or "").strip()
-    priority = Priority.ORDINARY
-    customer = _customer_by_phone(phone) if phone else None
-    if post.get("vip"):
-        priority = Priority.VIP
-    elif post.get("elderly"):
-        priority = Priority.ELDERLY
+    data = form.cleaned_data
+    if data["appointment"]:
+        return actions.check_in(f"{channel}:{branch.code}", branch, data["appointment"])
+    phone = data["phone"]
     return actions.take_number(
         f"{channel}:{branch.code}",
         branch,
-        service,
+        data["service"],
         channel=channel,
-        priority=priority,
-        customer=customer,
+        priority=form.priority,
+        customer=_customer_by_phone(phone) if phone else None,
         phone=phone,
     )
 
@@ -105,8 +95,12 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
         context["services"] = _services(settings.branch)
         return render(request, "queues/kiosk.html", context, status=429)
     if request.method == "POST":
+        # (a shared screen: what was typed is not shown again to the next customer)
+        form = TakeNumberForm(request.POST, branch=settings.branch)
         try:
-            ticket, token = _take(request, settings, QueueTicket.Channel.KIOSK)
+            if not form.is_valid():
+                raise ValidationError(error_text(form, labels=False))
+            ticket, token = _take(form, settings, QueueTicket.Channel.KIOSK)
         except ValidationError as exc:
             context["problem"] = " ".join(exc.messages)
         else:
@@ -128,20 +122,26 @@ def kiosk(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def _phone_page(request: HttpRequest, settings: QueueSettings, channel: str) -> HttpResponse:
+    remote = channel == QueueTicket.Channel.REMOTE
+    form = TakeNumberForm(
+        request.POST if request.method == "POST" else None,
+        branch=settings.branch,
+        phone_required=remote,
+    )
     context: dict[str, Any] = {
         "settings": settings,
         "branch": settings.branch,
-        "remote": channel == QueueTicket.Channel.REMOTE,
+        "remote": remote,
+        "form": form,
     }
     if request.method == "POST":
-        phone = (request.POST.get("phone") or "").strip()
-        if channel == QueueTicket.Channel.REMOTE and not phone:
-            context["problem"] = _("Give your mobile number to take a number remotely.")
-        elif _too_many(request, phone):
+        if not form.is_valid():
+            context["problem"] = error_text(form, labels=False)
+        elif _too_many(request, form.cleaned_data["phone"]):
             context["problem"] = _("Too many numbers taken from this phone; ask at the counter.")
         else:
             try:
-                _ticket, token = _take(request, settings, channel)
+                _ticket, token = _take(form, settings, channel)
             except ValidationError as exc:
                 context["problem"] = " ".join(exc.messages)
             else:
@@ -165,7 +165,7 @@ def remote(request: HttpRequest, code: str) -> HttpResponse:
 
 def _ticket(token: str) -> QueueTicket:
     try:
-        return actions.ticket_by_token(token)
+        return config.ticket_by_token(token)
     except ValidationError:
         raise Http404(_("This number is not known.")) from None
 

@@ -25,18 +25,19 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from manyi.analytics.xlsform import form_from_dict
-from manyi.api import ApiError, error_response
 from manyi.core import ratelimit
+from manyi.core.apierrors import ApiError, error_response
 from manyi.core.schemas import Id, Int64, IsoDateTime
 from manyi.customers.models import Customer, Segment
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import can_see_branch, get_visible_or_404, visible_branch_by_code
 
-from . import actions, export, metrics
+from . import actions, export, metrics, reading
 from .models import Campaign, Feedback, Questionnaire, Response
 
 router = Router(tags=["surveys"])
@@ -53,7 +54,9 @@ class ImportOut(Schema):
 @router.post(
     "/surveys/questionnaires",
     response={201: ImportOut},
-    summary="Import an XLSForm workbook as a questionnaire (a new version once answered)",
+    summary=gettext_lazy(
+        "Import an XLSForm workbook as a questionnaire (a new version once answered)"
+    ),
 )
 def import_questionnaire(
     request: HttpRequest,
@@ -84,7 +87,11 @@ class QuestionnaireOut(Schema):
     responses: int
 
 
-@router.get("/surveys/questionnaires", response=list[QuestionnaireOut])
+@router.get(
+    "/surveys/questionnaires",
+    response=list[QuestionnaireOut],
+    summary=gettext_lazy("The questionnaires and their versions"),
+)
 def questionnaires(request: HttpRequest) -> Any:
     require_permission(request.auth, "surveys.view")
     rows = Questionnaire.objects.annotate(
@@ -115,12 +122,16 @@ class LinkOut(Schema):
     url: str
 
 
-@router.post("/surveys/questionnaires/{code}/links", response={201: LinkOut})
+@router.post(
+    "/surveys/questionnaires/{code}/links",
+    response={201: LinkOut},
+    summary=gettext_lazy("A link to send to a customer"),
+)
 def create_link(request: HttpRequest, code: str, payload: LinkIn) -> Any:
     require_permission(request.auth, "surveys.distribute")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
-        raise ApiError(404, "not_found", "No such questionnaire.")
+        raise ApiError(404, "not_found", _("No such questionnaire."))
     customer = (
         get_visible_or_404(Customer, request.auth, pk=payload.customer_id)
         if payload.customer_id
@@ -159,11 +170,13 @@ def _open(request: HttpRequest, token: str) -> Any:
         raise _unusable(request, exc) from None
 
 
-@router.get("/surveys/s/{token}", auth=None, summary="The questionnaire behind a link")
+@router.get(
+    "/surveys/s/{token}", auth=None, summary=gettext_lazy("The questionnaire behind a link")
+)
 def questionnaire_for_link(request: HttpRequest, token: str, lang: str = "") -> Any:
     link = _open(request, token)
     try:
-        version = actions.version_for(link)
+        version = reading.version_for(link)
     except actions.LinkUnusable as exc:
         raise _unusable(request, exc) from None
     form = form_from_dict(version.definition)
@@ -181,7 +194,7 @@ class DraftIn(Schema):
     answers: dict[str, Any]
 
 
-@router.put("/surveys/s/{token}/draft", auth=None, summary="Save unfinished answers")
+@router.put("/surveys/s/{token}/draft", auth=None, summary=gettext_lazy("Save unfinished answers"))
 def save_draft(request: HttpRequest, token: str, payload: DraftIn) -> Any:
     _open(request, token)
     link = actions.save_draft(token, payload.answers)
@@ -209,7 +222,7 @@ class SubmittedOut(Schema):
     "/surveys/s/{token}/responses",
     auth=None,
     response={200: SubmittedOut, 201: SubmittedOut},
-    summary="Submit the answers",
+    summary=gettext_lazy("Submit the answers"),
 )
 def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
     _not_guessing(request)
@@ -233,7 +246,9 @@ def submit(request: HttpRequest, token: str, payload: SubmissionIn) -> Any:
     return Status(201 if created else 200, {"id": response.pk, "created": created})
 
 
-@router.post("/surveys/s/{token}/opt-out", auth=None, summary="No more surveys for me")
+@router.post(
+    "/surveys/s/{token}/opt-out", auth=None, summary=gettext_lazy("No more surveys for me")
+)
 def opt_out(request: HttpRequest, token: str) -> Any:
     _not_guessing(request)
     try:
@@ -272,22 +287,24 @@ def _campaign_out(campaign: Campaign) -> dict[str, Any]:
         "id": campaign.pk,
         "name": campaign.name,
         "state": campaign.state,
-        **actions.response_rate(campaign),
+        **reading.response_rate(campaign),
     }
 
 
-@router.post("/surveys/campaigns", response={201: CampaignOut}, summary="A campaign (draft)")
+@router.post(
+    "/surveys/campaigns", response={201: CampaignOut}, summary=gettext_lazy("A campaign (draft)")
+)
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
     data = payload.dict()
     questionnaire = Questionnaire.objects.filter(code=data.pop("questionnaire")).first()
     segment = Segment.objects.filter(pk=data.pop("segment_id")).first()
     if questionnaire is None or segment is None:
-        raise ApiError(404, "not_found", "No such questionnaire or segment.")
+        raise ApiError(404, "not_found", _("No such questionnaire or segment."))
     divert_code = data.pop("divert_to")
     if divert_code:
         data["divert_to"] = Questionnaire.objects.filter(code=divert_code).first()
         if data["divert_to"] is None:
-            raise ApiError(404, "not_found", "No such questionnaire to divert to.")
+            raise ApiError(404, "not_found", _("No such questionnaire to divert to."))
     campaign = actions.create_campaign(
         request.auth, questionnaire=questionnaire, segment=segment, **data
     )
@@ -296,27 +313,31 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
 
 @router.post(
     "/surveys/campaigns/{campaign_id}/launch",
-    summary="Send the invitations (again: only to those not yet invited)",
+    summary=gettext_lazy("Send the invitations (again: only to those not yet invited)"),
 )
 def launch_campaign(request: HttpRequest, campaign_id: Id) -> Any:
     campaign = Campaign.objects.filter(pk=campaign_id).select_related("segment").first()
     if campaign is None:
-        raise ApiError(404, "not_found", "No such campaign.")
+        raise ApiError(404, "not_found", _("No such campaign."))
     return actions.launch_campaign(request.auth, campaign)
 
 
-@router.get("/surveys/campaigns/{campaign_id}", response=CampaignOut)
+@router.get(
+    "/surveys/campaigns/{campaign_id}",
+    response=CampaignOut,
+    summary=gettext_lazy("A campaign with its response rate"),
+)
 def campaign_detail(request: HttpRequest, campaign_id: Id) -> Any:
     require_permission(request.auth, "surveys.view")
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
-        raise ApiError(404, "not_found", "No such campaign.")
+        raise ApiError(404, "not_found", _("No such campaign."))
     return _campaign_out(campaign)
 
 
 @router.get(
     "/surveys/questionnaires/{code}/responses.{fmt}",
-    summary="Export the responses (csv or xlsx), one row each, codes or labels",
+    summary=gettext_lazy("Export the responses (csv or xlsx), one row each, codes or labels"),
 )
 def export_responses(
     request: HttpRequest, code: str, fmt: str, labels: bool = False, lang: str = "zh"
@@ -324,7 +345,7 @@ def export_responses(
     require_permission(request.auth, "surveys.export")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None or fmt not in ("csv", "xlsx"):
-        raise ApiError(404, "not_found", "No such questionnaire or format.")
+        raise ApiError(404, "not_found", _("No such questionnaire or format."))
     responses = Response.objects.visible_to(request.auth).filter(questionnaire=questionnaire)
     name = f"{code}-{timezone.localdate():%Y%m%d}.{fmt}"
     if fmt == "csv":
@@ -343,8 +364,10 @@ def export_responses(
 
 @router.get(
     "/surveys/questionnaires/{code}/metrics",
-    summary="NPS, CSAT, CES or the mean of a question, overall or by branch, channel, month, "
-    "version, agent, customer tier or campaign; for one campaign or one customer segment",
+    summary=gettext_lazy(
+        "NPS, CSAT, CES or the mean of a question, overall or by branch, channel, month, "
+        "version, agent, customer tier or campaign; for one campaign or one customer segment"
+    ),
 )
 def question_metrics(
     request: HttpRequest,
@@ -359,16 +382,16 @@ def question_metrics(
     require_permission(request.auth, "surveys.view")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
-        raise ApiError(404, "not_found", "No such questionnaire.")
+        raise ApiError(404, "not_found", _("No such questionnaire."))
     chosen_campaign = chosen_segment = None
     if campaign is not None:
         chosen_campaign = Campaign.objects.filter(pk=campaign, questionnaire=questionnaire).first()
         if chosen_campaign is None:
-            raise ApiError(404, "not_found", "No such campaign of this questionnaire.")
+            raise ApiError(404, "not_found", _("No such campaign of this questionnaire."))
     if segment is not None:
         chosen_segment = Segment.objects.filter(pk=segment).first()
         if chosen_segment is None:
-            raise ApiError(404, "not_found", "No such segment.")
+            raise ApiError(404, "not_found", _("No such segment."))
     return metrics.compute(
         questionnaire,
         request.auth,
@@ -383,13 +406,13 @@ def question_metrics(
 
 @router.get(
     "/surveys/questionnaires/{code}/words",
-    summary="The most frequent words of an open question's answers",
+    summary=gettext_lazy("The most frequent words of an open question's answers"),
 )
 def question_words(request: HttpRequest, code: str, question: str, top: Int64 = 30) -> Any:
     require_permission(request.auth, "surveys.view")
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
-        raise ApiError(404, "not_found", "No such questionnaire.")
+        raise ApiError(404, "not_found", _("No such questionnaire."))
     return metrics.words(questionnaire, request.auth, question=question, top=top)
 
 
@@ -406,7 +429,7 @@ class FeedbackIn(Schema):
     external_id: str = ""
 
 
-@router.post("/surveys/feedback", response={201: dict}, summary="Add feedback")
+@router.post("/surveys/feedback", response={201: dict}, summary=gettext_lazy("Add feedback"))
 def add_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     data = payload.dict()
     code = data.pop("branch")
@@ -417,7 +440,9 @@ def add_feedback(request: HttpRequest, payload: FeedbackIn) -> Any:
     return Status(201, {"id": feedback.pk})
 
 
-@router.post("/surveys/feedback/import", summary="Import posts or reviews from a CSV export")
+@router.post(
+    "/surveys/feedback/import", summary=gettext_lazy("Import posts or reviews from a CSV export")
+)
 def import_feedback(
     request: HttpRequest,
     file: UploadedFile | None = File(None),  # noqa: B008
@@ -437,14 +462,16 @@ def _uploaded(file: UploadedFile | None) -> bytes:
     return content
 
 
-@router.post("/surveys/feedback/{feedback_id}/ticket", summary="Open a ticket from feedback")
+@router.post(
+    "/surveys/feedback/{feedback_id}/ticket", summary=gettext_lazy("Open a ticket from feedback")
+)
 def feedback_ticket(request: HttpRequest, feedback_id: Id, branch: str = "") -> Any:
     require_permission(request.auth, "tickets.create")
     feedback = Feedback.objects.filter(pk=feedback_id).first()
     if feedback is None or (
         feedback.branch_id is not None and not can_see_branch(request.auth, feedback.branch_id)
     ):
-        raise ApiError(404, "not_found", "No such feedback.")
+        raise ApiError(404, "not_found", _("No such feedback."))
     target = visible_branch_by_code(request.auth, branch) if branch else None
     ticket = actions.feedback_to_ticket(request.auth, feedback, branch=target)
     return {"ticket": ticket.number, "id": ticket.pk}

@@ -1,25 +1,28 @@
 """Editing a questionnaire on a page, for the customer-service manager who owns it.
 
-The page is plain server-rendered forms: the whole draft travels in every post, and the
-buttons that move, add or remove a question or an option change the draft on the server
-and show it again (nothing is stored until "Save"), so the rules about what may be
-removed live in one place. Saving goes through `actions.edit_questionnaire`, which checks
-the form and decides between a new version and an in-place change. The draft can be
-previewed on the respondent's page, and the current version downloaded as an XLSForm.
+The page is plain server-rendered forms: the whole draft travels in every post (read by
+`forms.QuestionnaireDraftForm`), and the buttons that move, add or remove a question or an
+option change the draft on the server and show it again (nothing is stored until "Save"),
+so the rules about what may be removed live in one place. Saving goes through
+`actions.edit_questionnaire`, which checks the form and decides between a new version and
+an in-place change. The draft can be previewed on the respondent's page, and the current
+version downloaded as an XLSForm.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,12 +53,12 @@ from manyi.analytics.xlsform import (
 )
 from manyi.org.permissions import require_permission
 
-from . import actions
+from . import actions, reading
+from .forms import SCALE, Operation, PreviewAnswersForm, QuestionnaireDraftForm
 from .manage_views import question_label
 from .models import Questionnaire, QuestionnaireVersion
 from .views import respondent_texts
 
-LANGUAGES = ("zh", "en")
 KINDS = [
     ("text", pgettext_lazy("question type", "Text")),
     ("integer", pgettext_lazy("question type", "Whole number")),
@@ -75,12 +78,11 @@ COLUMN_NAMES = {
     "calculation": gettext_lazy("calculation"),
     "required": gettext_lazy("required when"),
 }
-SCALE = ("start", "end", "step")
 PREVIEW_KEY = "surveys.preview.%s"
 
 
-# -- the draft: a Form read from the page's fields, and shown in them -----------------------
-digest = actions.definition_digest
+# -- the draft shown in the page's fields (read back by `forms.draft_from_post`) --------------
+digest = reading.definition_digest
 
 
 def _shown(texts: dict[str, str]) -> dict[str, str]:
@@ -90,133 +92,6 @@ def _shown(texts: dict[str, str]) -> dict[str, str]:
         "zh": texts.get("zh", texts.get("default", "")),
         "en": texts.get("en", ""),
     }
-
-
-def _merged(original: dict[str, str], post: QueryDict, prefix: str) -> dict[str, str]:
-    """The texts after editing: Chinese and English from the page, other languages as
-    they were, in their original order (the first constraint message is the fallback)."""
-    edited = {lang: post.get(f"{prefix}-{lang}", "").strip() for lang in LANGUAGES}
-    plain_as_zh = "zh" not in original and "default" in original
-    result: dict[str, str] = {}
-    for key, value in original.items():
-        key = "zh" if key == "default" and plain_as_zh else key
-        if key in LANGUAGES:
-            if edited[key]:
-                result[key] = edited[key]
-        else:
-            result[key] = value
-    for lang in LANGUAGES:
-        if lang not in result and edited[lang]:
-            result[lang] = edited[lang]
-    return result
-
-
-def _kept(post: QueryDict, name: str) -> dict[str, Any]:
-    """What the page does not show of an element, carried in a hidden field."""
-    try:
-        value = json.loads(post.get(name) or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _texts(value: Any) -> dict[str, str]:
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
-
-
-def draft_from_post(post: QueryDict, base: Form) -> Form:
-    """The questionnaire as the page's fields describe it. What the page does not show of
-    a question, option or section (other languages, defaults, parameters, whatever a later
-    version of the form adds) travels in its hidden "keep" field, and the form's own
-    settings (form id, languages) come from `base`, the current version."""
-    groups: list[dict[str, Any]] = []
-    for k in range(_count(post, "groups")):
-        name = post.get(f"g{k}-name", "").strip()
-        if not name:
-            continue
-        keep = _kept(post, f"g{k}-keep")
-        groups.append(
-            {
-                **keep,
-                "name": name,
-                "labels": _merged(_texts(keep.get("labels")), post, f"g{k}-label"),
-                "relevant": post.get(f"g{k}-relevant", "").strip(),
-            }
-        )
-    questions: list[dict[str, Any]] = []
-    for i in range(_count(post, "questions")):
-        prefix = f"q{i}"
-        if f"{prefix}-name" not in post:
-            continue
-        keep = _kept(post, f"{prefix}-keep")
-        choices = []
-        for j in range(_count(post, f"{prefix}-choices")):
-            if f"{prefix}-c{j}-name" not in post:
-                continue
-            choice_keep = _kept(post, f"{prefix}-c{j}-keep")
-            choices.append(
-                {
-                    **choice_keep,
-                    "name": post.get(f"{prefix}-c{j}-name", "").strip(),
-                    "labels": _merged(_texts(choice_keep.get("labels")), post, f"{prefix}-c{j}"),
-                }
-            )
-        name = post.get(f"{prefix}-name", "").strip()
-        kind = post.get(f"{prefix}-kind", "text")
-        parameters = _texts(keep.get("parameters"))
-        if kind == "range":
-            for key in SCALE:
-                value = post.get(f"{prefix}-{key}", "").strip()
-                if value:
-                    parameters[key] = value
-                else:
-                    parameters.pop(key, None)
-        rule = keep.get("rule") if isinstance(keep.get("rule"), dict) else {}
-        questions.append(
-            {
-                **keep,
-                "name": name,
-                "kind": kind,
-                "labels": _merged(_texts(keep.get("labels")), post, f"{prefix}-label"),
-                "hints": _merged(_texts(keep.get("hints")), post, f"{prefix}-hint"),
-                "constraint_messages": _merged(
-                    _texts(keep.get("constraint_messages")), post, f"{prefix}-message"
-                ),
-                "rule": {
-                    **rule,
-                    "name": name,
-                    "kind": kind,
-                    "required": post.get(f"{prefix}-required_if", "").strip()
-                    or ("yes" if post.get(f"{prefix}-required") else ""),
-                    "relevant": post.get(f"{prefix}-relevant", "").strip(),
-                    "constraint": post.get(f"{prefix}-constraint", "").strip(),
-                    "calculation": post.get(f"{prefix}-calculation", "").strip(),
-                },
-                "choices": choices,
-                "group": [g for g in post.get(f"{prefix}-group", "").split("/") if g],
-                "appearance": post.get(f"{prefix}-appearance", "").strip(),
-                "parameters": parameters,
-            }
-        )
-    definition = {
-        **form_to_dict(base),
-        "title": post.get("title", "").strip() or base.title,
-        "questions": questions,
-        "groups": groups,
-    }
-    try:
-        return form_from_dict(definition)
-    except (KeyError, TypeError, ValueError):
-        raise Refused(
-            _("The page sent an incomplete questionnaire; open the editor again.")
-        ) from None
-
-
-def _count(post: QueryDict, name: str) -> int:
-    try:
-        return max(0, min(int(post.get(name) or 0), 2000))
-    except ValueError:
-        return 0
 
 
 def _question_row(index: int, question: Question, labels: dict[str, str]) -> dict[str, Any]:
@@ -329,13 +204,13 @@ def _blank_question(form: Form, group: tuple[str, ...]) -> Question:
     )
 
 
-def apply(form: Form, operation: str) -> tuple[Form, str]:
+def apply(form: Form, operation: Operation) -> tuple[Form, str]:
     """The draft after one button (`up:3`, `down:3`, `remove:3`, `add:3` (after question
-    3, in its section), `add_end`, `add_section`, `add_choice:3`, `remove_choice:3:1`),
-    and the anchor to show. Moving a question past the edge of its section takes it into
-    the neighbouring section, so sections stay in one piece."""
-    verb, _sep, rest = operation.partition(":")
-    numbers = [int(n) for n in rest.split(":") if n.lstrip("-").isdigit()]
+    3, in its section), `add_end`, `add_section`, `add_choice:3`, `remove_choice:3:1`, as
+    (verb, numbers) from `QuestionnaireDraftForm`), and the anchor to show. Moving a
+    question past the edge of its section takes it into the neighbouring section, so
+    sections stay in one piece."""
+    verb, numbers = operation
     questions = list(form.questions)
     needs_question = verb in ("up", "down", "remove", "add", "add_choice", "remove_choice")
     if needs_question and not (numbers and 0 <= numbers[0] < len(questions)):
@@ -354,9 +229,10 @@ def apply(form: Form, operation: str) -> tuple[Form, str]:
         question = questions[numbers[0]]
         found = referrers(form, question.name)
         if found:
+            names = shown_names(form)
             raise Refused(
                 _("%(name)s cannot be removed: %(where)s refers to it.")
-                % {"name": question.name, "where": _where(form, found)}
+                % {"name": names.get(question.name, question.name), "where": _where(form, found)}
             )
         del questions[numbers[0]]
         return dataclasses.replace(form, questions=questions), f"q{max(numbers[0] - 1, 0)}"
@@ -397,12 +273,72 @@ def apply(form: Form, operation: str) -> tuple[Form, str]:
 
 def _where(form: Form, found: list[tuple[str, str]]) -> str:
     groups = {g.name for g in form.groups}
+    names = shown_names(form)
     parts = [
         (_("section %(name)s (%(column)s)") if element in groups else _("%(name)s (%(column)s)"))
-        % {"name": element, "column": COLUMN_NAMES.get(column, column)}
+        % {"name": names.get(element, element), "column": COLUMN_NAMES.get(column, column)}
         for element, column in found
     ]
     return _(", ").join(parts)
+
+
+# -- questions named as the manager wrote them ------------------------------------------------
+SHOWN_LABEL_CHARS = 30
+
+
+def shown_names(form: Form) -> dict[str, str]:
+    """How the editor names each question and section in its messages: by its text in the
+    page's language, quoted, with the code (the XLSForm name) beside it only when another
+    question or section has the same text. One without any text keeps its code."""
+    texts: dict[str, str] = {}
+    for question in form.questions:
+        if any(v.strip() for v in question.labels.values()):
+            texts[question.name] = question_label(question.labels, question.name)
+    for group in form.groups:
+        if any(v.strip() for v in group.labels.values()):
+            texts.setdefault(group.name, _title(group))
+    texts = {name: _short(text) for name, text in texts.items()}
+    seen = Counter(texts.values())
+    return {
+        name: (
+            _("“%(label)s” (%(code)s)") % {"label": text, "code": name}
+            if seen[text] > 1
+            else _("“%(label)s”") % {"label": text}
+        )
+        for name, text in texts.items()
+    }
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN_LABEL_CHARS else text[: SHOWN_LABEL_CHARS - 1] + "…"
+
+
+# Where the form checks name an element (`manyi.analytics.formcheck`, `xlsform`): "题目 sat 的",
+# "题组 extra 的" in Chinese; "sat: ...", "sat, constraint: ...", "question sat, ...",
+# "group extra, ..." and "the “other” text of items, ..." in English.
+_NAMED_ZH = (re.compile(r"(?P<before>题目|题组) (?P<name>[^\s，：、“”]+)(?: |$)"),)
+_NAMED_EN = (
+    re.compile(r"^(?P<before>)(?P<name>[^\s,:]+)(?=[,:] )"),
+    re.compile(r"(?P<before>\b(?:question|group|text of) )(?P<name>[^\s,:]+)(?=[,:] )"),
+)
+
+
+def by_label(message: str, form: Form) -> str:
+    """A check's message with the questions and sections it names by code named as in
+    `shown_names` (a code the draft does not know, or one without text, stays)."""
+    names = shown_names(form)
+
+    def swap(match: re.Match[str]) -> str:
+        shown = names.get(match.group("name"))
+        if shown is None:
+            return match.group(0)
+        return match.group("before") + shown
+
+    chinese = (get_language() or "zh").lower().startswith("zh")
+    for pattern in _NAMED_ZH if chinese else _NAMED_EN:
+        message = pattern.sub(swap, message)
+    return message
 
 
 # -- the pages ----------------------------------------------------------------------------
@@ -433,25 +369,42 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
     current_digest = digest(current.definition) if current else ""
     if request.method != "POST":
         return _page(request, questionnaire, current, base, base_digest=current_digest)
-    try:
-        draft = draft_from_post(request.POST, base)
-    except Refused as exc:
+    form = QuestionnaireDraftForm(request.POST, base_form=base)
+    if not form.is_valid():  # the page sent a draft we cannot read: show the stored one
         return _page(
-            request, questionnaire, current, base, base_digest=current_digest, error=str(exc)
+            request,
+            questionnaire,
+            current,
+            base,
+            base_digest=current_digest,
+            error=" ".join(form.non_field_errors()),
+            note=form.cleaned_data.get("note", ""),
         )
-    operation = request.POST.get("op", "save")
-    posted_digest = request.POST.get("base", "")
-    if operation == "preview":
-        return _preview(request, questionnaire, current, draft, posted_digest)
-    if operation != "save":
+    data = form.cleaned_data
+    draft, operation, posted_digest, note = data["draft"], data["op"], data["base"], data["note"]
+    if operation[0] == "preview":
+        return _preview(request, questionnaire, current, draft, posted_digest, note)
+    if operation[0] != "save":
         try:
             draft, anchor = apply(draft, operation)
         except Refused as exc:
             return _page(
-                request, questionnaire, current, draft, base_digest=posted_digest, error=str(exc)
+                request,
+                questionnaire,
+                current,
+                draft,
+                base_digest=posted_digest,
+                error=str(exc),
+                note=note,
             )
         return _page(
-            request, questionnaire, current, draft, base_digest=posted_digest, anchor=anchor
+            request,
+            questionnaire,
+            current,
+            draft,
+            base_digest=posted_digest,
+            anchor=anchor,
+            note=note,
         )
     before = current.number if current else 0
     try:
@@ -459,7 +412,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             request.user,
             questionnaire,
             form_to_dict(draft),
-            note=request.POST.get("note", "")[:300],
+            note=note,
             base=posted_digest if current is not None else None,
         )
     except actions.QuestionnaireChanged as changed:
@@ -472,6 +425,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             draft,
             base_digest=digest(current.definition) if current else "",
             error=" ".join(changed.messages),
+            note=note,
         )
     except ValidationError as exc:
         return _page(
@@ -480,7 +434,8 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             current,
             draft,
             base_digest=posted_digest,
-            error=" ".join(exc.messages),
+            error=by_label(" ".join(exc.messages), draft),
+            note=note,
         )
     if version.number != before:
         if before:
@@ -507,7 +462,10 @@ def _page(
     base_digest: str,
     error: str = "",
     anchor: str = "",
+    note: str = "",
 ) -> HttpResponse:
+    """The editor showing `draft` (`error`: why the last button or save was refused;
+    `note`: the trail's note as typed)."""
     runs, group_count = _sections(draft)
     answers = current.responses.count() if current is not None else 0
     if current is None:
@@ -542,7 +500,7 @@ def _page(
             "error": error,
             "anchor": anchor,
             "unsaved": request.method == "POST",
-            "note": request.POST.get("note", "") if request.method == "POST" else "",
+            "note": note,
         },
     )
 
@@ -554,6 +512,7 @@ def _preview(
     current: QuestionnaireVersion | None,
     draft: Form,
     posted_digest: str,
+    note: str,
 ) -> HttpResponse:
     """The draft on the respondent's page (in a new tab); answers are checked, not kept."""
     form = normalise(draft)
@@ -561,8 +520,16 @@ def _preview(
         check_form(form)
     except XLSFormError as exc:
         chinese = (get_language() or "zh-hans").lower().startswith("zh")
-        error = exc.zh if chinese else str(exc)
-        return _page(request, questionnaire, current, draft, base_digest=posted_digest, error=error)
+        error = by_label(exc.zh if chinese else str(exc), draft)
+        return _page(
+            request,
+            questionnaire,
+            current,
+            draft,
+            base_digest=posted_digest,
+            error=error,
+            note=note,
+        )
     definition = form_to_dict(form)
     request.session[PREVIEW_KEY % questionnaire.code] = definition
     wanted = "zh" if (get_language() or "zh").startswith("zh") else "en"
@@ -599,15 +566,16 @@ def preview_check(request: HttpRequest, code: str) -> JsonResponse:
     if definition is None:
         return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
     form = form_from_dict(definition)
+    posted = PreviewAnswersForm.from_body(request.body)
     try:
-        body = json.loads(request.body or b"{}")
-        answers = {str(k): "" if v is None else str(v) for k, v in body["answers"].items()}
-        state = run_form(form.rules, answers, today=timezone.localdate())
+        if not posted.is_valid():
+            raise ValueError
+        state = run_form(form.rules, posted.cleaned_data["answers"], today=timezone.localdate())
     except (ValueError, KeyError, TypeError, AttributeError, ExpressionError):
         return JsonResponse({"code": "invalid", "message": _("Not JSON.")}, status=400)
     if state.problems:
         texts = respondent_texts()
-        language = "zh" if str(body.get("language") or "zh").startswith("zh") else "en"
+        language = posted.cleaned_data["language"]
         by_name = {q.name: q for q in form.questions}
         problems = [
             {

@@ -3,8 +3,6 @@ codes, campaigns with their response rates, and the figures of a question."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -27,7 +25,16 @@ from manyi.core.qr import qr_svg
 from manyi.customers.models import Segment
 from manyi.org.permissions import has_permission, require_permission
 
-from . import actions, export, metrics
+from . import actions, export, metrics, reading
+from .forms import (
+    CallListForm,
+    CallOutcomeForm,
+    CampaignForm,
+    InterviewForm,
+    LinkForm,
+    XLSFormUploadForm,
+    refuse,
+)
 from .models import (
     CallAttempt,
     CallCase,
@@ -43,17 +50,17 @@ from .views import respondent_texts
 @login_required
 def questionnaire_list(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "surveys.view")
+    upload_form = XLSFormUploadForm()
     if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("Choose an XLSForm workbook."))
-        else:
+        upload_form = XLSFormUploadForm(request.POST, request.FILES)
+        if upload_form.is_valid():
+            upload = upload_form.cleaned_data["file"]
             try:
                 version, unsupported = actions.import_xlsform(
                     request.user, content=upload.read(), file_name=upload.name
                 )
             except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+                refuse(upload_form, exc)
             else:
                 messages.success(
                     request,
@@ -78,6 +85,7 @@ def questionnaire_list(request: HttpRequest) -> HttpResponse:
         {
             "questionnaires": questionnaires,
             "may_design": has_permission(request.user, "surveys.design"),
+            "upload_form": upload_form,
         },
     )
 
@@ -111,7 +119,7 @@ def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]
     found = []
     for question in export.questions_of(questionnaire):
         label = question_label(question.labels, question.name)
-        scale = actions.rating_scale(question)
+        scale = reading.rating_scale(question)
         if scale == (0.0, 10.0):
             found.append((question.name, label, "nps"))
         elif scale is not None or question.kind in ("integer", "decimal"):
@@ -132,10 +140,10 @@ METRIC_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "mean": _lazy("Mean"
 
 
 def _named_groups(figures: dict[str, Any], by: str) -> dict[str, Any]:
-    """The groups as a person reads them: a channel by its name, a version as "version 2"
-    (the figures themselves keep the codes, as the API gives them)."""
-    if by == "channel":
-        names = dict(Channel.choices)
+    """The groups as a person reads them: a branch or a channel by its name, a version as
+    "version 2" (the figures themselves keep the codes, as the API gives them)."""
+    if by in ("branch", "channel"):
+        names = reading.branch_names() if by == "branch" else dict(Channel.choices)
         for group in figures["groups"]:
             group["group"] = names.get(group["group"], group["group"])
     elif by == "version":
@@ -204,7 +212,19 @@ def _figures(
 @login_required
 def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
     require_permission(request.user, "surveys.view")
-    questionnaire = get_object_or_404(Questionnaire, code=code)
+    return _detail_page(request, get_object_or_404(Questionnaire, code=code))
+
+
+def _detail_page(
+    request: HttpRequest,
+    questionnaire: Questionnaire,
+    *,
+    campaign_form: CampaignForm | None = None,
+    call_form: CallListForm | None = None,
+    link_form: LinkForm | None = None,
+) -> HttpResponse:
+    """The questionnaire's page; after a refused post, with that form as it was filled in
+    and why it was refused (the other forms fresh)."""
     version = questionnaire.current_version()
     form = form_from_dict(version.definition) if version else None
     open_questions = [
@@ -240,6 +260,9 @@ def questionnaire_detail(request: HttpRequest, code: str) -> HttpResponse:
                 active=True
             ),
             "channels": Channel.choices,
+            "campaign_form": campaign_form or CampaignForm(),
+            "call_form": call_form or CallListForm(),
+            "link_form": link_form or LinkForm(),
             "may_distribute": has_permission(request.user, "surveys.distribute"),
             "may_export": has_permission(request.user, "surveys.export"),
             "may_design": has_permission(request.user, "surveys.design"),
@@ -253,22 +276,25 @@ def new_link(request: HttpRequest, code: str) -> HttpResponse:
     """A multi-use link for a counter or poster, shown with its QR code."""
     require_permission(request.user, "surveys.distribute")
     questionnaire = get_object_or_404(Questionnaire, code=code)
-    try:
-        _link, token = actions.create_link(
-            request.user,
-            questionnaire,
-            channel=request.POST.get("channel") or Channel.QR,
-            single_use=False,
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:questionnaire", code=code)
-    url = actions.public_url(token)
-    return render(
-        request,
-        "surveys/link.html",
-        {"questionnaire": questionnaire, "url": url, "qr": qr_svg(url)},
-    )
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            _link, token = actions.create_link(
+                request.user,
+                questionnaire,
+                channel=form.cleaned_data["channel"],
+                single_use=False,
+            )
+        except ValidationError as exc:
+            refuse(form, exc)
+        else:
+            url = reading.public_url(token)
+            return render(
+                request,
+                "surveys/link.html",
+                {"questionnaire": questionnaire, "url": url, "qr": qr_svg(url)},
+            )
+    return _detail_page(request, questionnaire, link_form=form)
 
 
 @login_required
@@ -277,29 +303,28 @@ def new_call_list(request: HttpRequest, code: str) -> HttpResponse:
     """Draw a phone-interview sample from a segment (reproducible with its seed)."""
     require_permission(request.user, "surveys.distribute")
     questionnaire = get_object_or_404(Questionnaire, code=code)
-    segment = Segment.objects.filter(pk=request.POST.get("segment") or 0).first()
-    try:
-        size, seed = int(request.POST.get("size") or 0), int(request.POST.get("seed") or 0)
-        if segment is None:
-            raise ValidationError(_("Choose the segment to invite."))
-        call_list = actions.draw_call_list(
-            request.user,
-            name=request.POST.get("name") or questionnaire.title,
-            questionnaire=questionnaire,
-            segment=segment,
-            size=size,
-            seed=seed,
-            stratify_by=request.POST.get("stratify_by") or "",
-        )
-    except (ValidationError, ValueError) as exc:
-        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        messages.error(request, text)
-        return redirect("surveys:questionnaire", code=code)
-    return redirect("surveys:console", pk=call_list.pk)
+    form = CallListForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            call_list = actions.draw_call_list(
+                request.user,
+                name=data["name"] or questionnaire.title,
+                questionnaire=questionnaire,
+                segment=data["segment"],
+                size=data["size"],
+                seed=data["seed"],
+                stratify_by=data["stratify_by"],
+            )
+        except ValidationError as exc:
+            refuse(form, exc)
+        else:
+            return redirect("surveys:console", pk=call_list.pk)
+    return _detail_page(request, questionnaire, call_form=form)
 
 
 def _with_rates(campaigns: list[Campaign]) -> list[tuple[Campaign, dict[str, Any]]]:
-    rates = actions.response_rates(campaigns)
+    rates = reading.response_rates(campaigns)
     return [(campaign, rates[campaign.pk]) for campaign in campaigns]
 
 
@@ -309,37 +334,18 @@ def _with_rates(campaigns: list[Campaign]) -> list[tuple[Campaign, dict[str, Any
 def new_campaign(request: HttpRequest, code: str) -> HttpResponse:
     require_permission(request.user, "surveys.distribute")
     questionnaire = get_object_or_404(Questionnaire, code=code)
-    post = request.POST
-    try:
-        reminder = int(post["reminder_after_days"]) if post.get("reminder_after_days") else None
-        per_cell = int(post["quota_per_cell"]) if post.get("quota_per_cell") else None
-        expires = (
-            timezone.make_aware(dt.datetime.fromisoformat(post["expires_at"]))
-            if post.get("expires_at")
-            else None
-        )
-        campaign = actions.create_campaign(
-            request.user,
-            name=post.get("name", "").strip(),
-            questionnaire=questionnaire,
-            segment=Segment.objects.filter(pk=post.get("segment") or 0).first(),
-            channel=post.get("channel", ""),
-            message=post.get("message", ""),
-            reminder_after_days=reminder,
-            max_reminders=int(post.get("max_reminders") or 1),
-            quota_by=post.get("quota_by", ""),
-            quota_per_cell=per_cell,
-            divert_to=Questionnaire.objects.filter(code=post.get("divert_to") or "").first(),
-            expires_at=expires,
-        )
-    except ValueError:
-        messages.error(request, _("Numbers and dates must be filled in as numbers and dates."))
-        return redirect("surveys:questionnaire", code=code)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("surveys:questionnaire", code=code)
-    messages.success(request, _("The campaign is saved as a draft; launch it to send."))
-    return redirect("surveys:campaign", pk=campaign.pk)
+    form = CampaignForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign = actions.create_campaign(
+                request.user, questionnaire=questionnaire, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            refuse(form, exc)
+        else:
+            messages.success(request, _("The campaign is saved as a draft; launch it to send."))
+            return redirect("surveys:campaign", pk=campaign.pk)
+    return _detail_page(request, questionnaire, campaign_form=form)
 
 
 @login_required
@@ -353,8 +359,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "surveys/campaign.html",
         {
             "campaign": campaign,
-            "rate": actions.response_rates([campaign])[campaign.pk],
-            "cells": actions.quota_cells(campaign),
+            "rate": reading.response_rates([campaign])[campaign.pk],
+            "cells": reading.quota_cells(campaign),
             **_figures(
                 request, campaign.questionnaire, allowed=("branch", "month"), campaign=campaign
             ),
@@ -405,7 +411,16 @@ def campaign_close(request: HttpRequest, pk: int) -> HttpResponse:
 def call_console(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "surveys.distribute")
     call_list = get_object_or_404(CallList.objects.select_related("questionnaire"), pk=pk)
-    case = actions.next_call_case(call_list)
+    return _console_page(request, call_list, reading.next_call_case(call_list))
+
+
+def _console_page(
+    request: HttpRequest,
+    call_list: CallList,
+    case: CallCase | None,
+    outcome_form: CallOutcomeForm | None = None,
+) -> HttpResponse:
+    """The console on `case`; after a refused outcome, with what was filled in and why."""
     survey = None
     if case is not None:
         version = call_list.questionnaire.current_version()
@@ -429,12 +444,13 @@ def call_console(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "call_list": call_list,
             "case": case,
-            "phone": mask("phone", actions.address_of(case.customer, Channel.SMS)) if case else "",
+            "phone": mask("phone", reading.address_of(case.customer, Channel.SMS)) if case else "",
             "survey": survey,
             "texts": respondent_texts(),
             "outcomes": [o for o in CallAttempt.Outcome.choices if o[0] != "completed"],
+            "outcome_form": outcome_form or CallOutcomeForm(),
             "counts": [(label, counts.get(value, 0)) for value, label in CallCase.State.choices],
-            "progress": actions.interviewer_progress(call_list),
+            "progress": reading.interviewer_progress(call_list),
             "history": case.calls.order_by("-at")[:5] if case else [],
         },
     )
@@ -444,29 +460,18 @@ def call_console(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def call_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     require_permission(request.user, "surveys.distribute")
-    case = get_object_or_404(CallCase, pk=pk)
-    callback_at = None
-    if request.POST.get("callback_at"):
+    case = get_object_or_404(
+        CallCase.objects.select_related("call_list__questionnaire", "customer"), pk=pk
+    )
+    form = CallOutcomeForm(request.POST)
+    if form.is_valid():
         try:
-            callback_at = timezone.make_aware(
-                dt.datetime.fromisoformat(request.POST["callback_at"])
-            )
-        except ValueError:
-            messages.error(request, _("Give the callback time as date and time."))
+            actions.record_call(request.user, case, **form.cleaned_data)
+        except ValidationError as exc:
+            refuse(form, exc)
+        else:
             return redirect("surveys:console", pk=case.call_list_id)
-    try:
-        actions.record_call(
-            request.user,
-            case,
-            outcome=request.POST.get("outcome", ""),
-            recording_ref=request.POST.get("recording_ref", ""),
-            note=request.POST.get("note", ""),
-            callback_at=callback_at,
-            consent=request.POST.get("consent") == "on",
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect("surveys:console", pk=case.call_list_id)
+    return _console_page(request, case.call_list, case, form)
 
 
 @login_required
@@ -475,20 +480,21 @@ def call_interview(request: HttpRequest, pk: int) -> JsonResponse:
     """The console's script posts the answers here, judged like a respondent's."""
     require_permission(request.user, "surveys.distribute")
     case = get_object_or_404(CallCase, pk=pk)
+    form = InterviewForm.from_body(request.body)
+    if not form.is_valid():
+        return JsonResponse({"code": "invalid", "message": form.message()}, status=400)
     try:
-        body = json.loads(request.body or b"{}")
         response = actions.complete_interview(
             request.user,
             case,
-            body.get("answers") or {},
-            recording_ref=str(body.get("recording_ref") or ""),
+            form.cleaned_data["answers"],
+            recording_ref=form.cleaned_data["recording_ref"],
         )
     except actions.SubmissionRefused as exc:
         return JsonResponse(
             {"code": "invalid_answers", "message": exc.messages[0], "problems": exc.problems},
             status=422,
         )
-    except (ValidationError, ValueError) as exc:
-        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        return JsonResponse({"code": "invalid", "message": message}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"code": "invalid", "message": " ".join(exc.messages)}, status=400)
     return JsonResponse({"id": response.pk, "created": True}, status=201)

@@ -27,9 +27,9 @@ from manyi.analytics.text import word_frequencies
 from manyi.customers.models import Customer, Segment
 from manyi.org.models import Staff
 
-from .actions import rating_scale
 from .export import questions_of
 from .models import Campaign, Questionnaire, Response, ScoreBreakdown, ScoreTally
+from .reading import rating_scale, segment_customers
 
 # Groupings read from the daily tallies, and from the monthly breakdowns by one more
 # dimension (campaign, agent, customer tier); a segment is counted from its responses.
@@ -177,8 +177,6 @@ def _from_responses(
     segment: Segment,
 ) -> dict[str, Any]:
     """A segment's figures, from the answers of its current members."""
-    from .actions import segment_customers
-
     if by and by not in ("branch", "channel", "month", "version"):
         raise ValidationError(_("A segment's figures go by branch, channel, month or version."))
     responses = Response.objects.visible_to(user).filter(

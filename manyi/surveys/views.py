@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,9 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from manyi.core import ratelimit
 from manyi.org.actions import SYSTEM
-from manyi.org.models import Branch
 
-from . import actions
+from . import actions, reading
+from .forms import WidgetFeedbackForm
 from .models import Feedback, SurveyLink
 
 
@@ -33,7 +32,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "surveys/answer.html", context, status=429)
     try:
         link = actions.open_link(token)
-        version = actions.version_for(link)
+        version = reading.version_for(link)
     except actions.LinkUnusable as exc:
         if exc.code == "unknown":
             ratelimit.hit(ratelimit.BAD_TOKENS_PER_ADDRESS, who)
@@ -139,27 +138,23 @@ def widget_feedback(request: HttpRequest) -> HttpResponse:
         return _cors(JsonResponse({"code": "method_not_allowed"}, status=405))
     if ratelimit.hit(ratelimit.FEEDBACK_PER_ADDRESS, ratelimit.address(request)):
         return _cors(_too_many())
-    try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
-        return _cors(JsonResponse({"code": "invalid", "message": _("Not JSON.")}, status=400))
-    branch = Branch.objects.filter(code=str(body.get("branch") or ""), is_active=True).first()
-    if branch is None:
-        return _cors(JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404))
-    kind = str(body.get("kind") or Feedback.Kind.OPINION)
-    text = str(body.get("text") or "")[:2000]
-    if kind not in Feedback.Kind.values:
-        return _cors(JsonResponse({"code": "invalid", "message": _("Unknown kind.")}, status=400))
+    form = WidgetFeedbackForm.from_body(request.body)
+    if not form.is_valid():
+        if form.not_json():
+            return _cors(JsonResponse({"code": "invalid", "message": _("Not JSON.")}, status=400))
+        if form.has_error("branch", "not_found"):
+            message = _("Not found.")
+            return _cors(JsonResponse({"code": "not_found", "message": message}, status=404))
+        return _cors(JsonResponse({"code": "invalid", "message": form.message()}, status=400))
+    data = form.cleaned_data
     try:
         feedback = actions.add_feedback(
             SYSTEM,
             source=Feedback.Source.WIDGET,
-            text=text,
-            kind=kind,
-            contact=str(body.get("contact") or "")[:120],
-            branch=branch,
+            text=data["text"],
+            kind=data["kind"],
+            contact=data["contact"],
+            branch=data["branch"],
         )
     except ValidationError as exc:
         message = " ".join(exc.messages)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from manyi.api import ApiError
+from manyi.core.apierrors import ApiError
 from manyi.core.pagination import Page
 from manyi.core.schemas import Id, IsoDate, IsoDateTime, MaskedPhone, if_match_header
 from manyi.core.versioning import etag, parse_version

@@ -26,7 +26,7 @@ def test_an_administrator_adds_a_supervisor_who_logs_in_and_approves(
     page.fill("input[name=name]", "王芳")
     page.select_option("select[name=role]", "supervisor")
     page.select_option("select[name=scope]", "branch")
-    page.select_option("select[name=branches]", label="上海一支行（华东区）")
+    page.check("#id_branches label:has-text('上海一支行（华东区）') input")
     page.fill("input[name=password]", FIRST_PASSWORD)
     page.click("#staff-form button[type=submit]")
     page.wait_for_load_state()

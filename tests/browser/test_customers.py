@@ -48,3 +48,44 @@ def test_search_open_the_card_and_see_the_timeline(org, live_server, browser_pag
     assert lines.count() == 2
     assert "建立客户档案" in lines.nth(0).inner_text()
     assert "大额存单" in lines.nth(1).inner_text() and "2026-03-01" in lines.nth(1).inner_text()
+
+
+def test_a_manager_adds_a_customer_and_a_purchase(org, live_server, browser_page):
+    """The customer's page and the purchase page, as a manager fills them in a browser: the
+    card then shows the purchase and the lifetime revenue."""
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", "boss")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit].primary")
+    page.click("[data-nav='customers']")
+    page.click("#new-customer")
+    page.wait_for_selector("#customer-form")
+    page.check("input[name=kind][value=organisation]")
+    page.fill("input[name=name]", "申江贸易有限公司")
+    page.select_option("select[name=branch]", label="上海一支行 (A1)")
+    page.select_option("select[name=tier]", "key")
+    page.check("input[name=relationship][value=A]")
+    page.check("input[name=callback_consent]")
+    page.fill("input[name=callback_from]", "09:00")
+    page.fill("input[name=callback_until]", "11:30")
+    page.fill("input[name=tags]", "经销商、华东")
+    page.select_option("select[name=contact-0-kind]", "mobile")
+    page.fill("input[name=contact-0-value]", "13912345678")
+    page.click("#save-customer")
+    page.wait_for_selector("#key-figures")
+    assert page.locator("h1").inner_text().startswith("申江贸易有限公司")
+    assert "139****5678" in page.locator("main").inner_text()  # masked on the card
+
+    page.click("#add-purchase")
+    page.wait_for_selector("#purchase-form")
+    page.fill("input[name=product]", "年度供货合同")
+    page.fill("input[name=amount]", "128000.50")
+    page.fill("input[name=occurred_at]", "2026-03-02T14:30")
+    page.select_option("select[name=channel]", "dealer")
+    page.fill("input[name=external_ref]", "HT-2026-001")
+    page.click("#save-purchase")
+    page.wait_for_selector("#purchases")
+    assert "128,000.50" in page.locator("[data-figure='lifetime_revenue']").inner_text()
+    row = page.locator("#purchases tbody tr").first.inner_text()
+    assert "年度供货合同" in row and "HT-2026-001" in row and "2026-03-02 14:30" in row

@@ -23,7 +23,7 @@ def _hall(org):
     personal = ServiceType.objects.create(branch=org.a1, prefix="A", name="个人业务", position=1)
     counter = Counter.objects.create(branch=org.a1, number=3, name="3号窗口")
     CounterService.objects.create(counter=counter, service=personal, preference=1)
-    return actions.settings_for(org.a1), counter
+    return actions.ensure_settings(org.a1), counter
 
 
 def ready(page, selector: str) -> None:
@@ -126,6 +126,33 @@ def test_a_manager_sets_up_businesses_and_counters(org, live_server, browser_pag
     assert counter.number == 1 and [s.prefix for s in counter.services_in_order()] == ["B", "A"]
 
     kiosk = page.context.browser.new_context(locale="zh-CN").new_page()
-    kiosk.goto(f"{base}/q/kiosk/{actions.settings_for(org.a1).kiosk_key}/")
+    kiosk.goto(f"{base}/q/kiosk/{actions.ensure_settings(org.a1).kiosk_key}/")
     kiosk.click("button[data-service=B]")
     assert kiosk.locator("#issued-number").inner_text() == "B001"
+
+
+def test_the_rules_are_set_in_minutes_and_a_bad_entry_is_told(org, live_server, browser_page):
+    """A head start of two and a half minutes is typed as 2.5 and kept as 150 seconds; a
+    number given with a wrong phone comes back with the reason and what was typed."""
+    from manyi.queues.models import QueueSettings
+
+    _settings, _counter = _hall(org)
+    page, base = browser_page, live_server.url
+    login(page, base, "boss")
+    page.goto(f"{base}/queues/rules/?branch={org.a1.code}")
+    assert page.locator("input[name=vip_head_start]").input_value() == "10"
+    page.fill("input[name=vip_head_start]", "2.5")
+    page.click("#rules-form button[type=submit]")
+    page.wait_for_selector(".messages")
+    assert page.locator("input[name=vip_head_start]").input_value() == "2.5"
+    assert QueueSettings.objects.get(branch=org.a1).vip_head_start_s == 150
+    assert "秒" not in page.locator("main").inner_text()
+
+    page.goto(f"{base}/queues/?branch={org.a1.code}")
+    page.fill("#issue input[name=phone]", "12345")
+    page.select_option("#issue select[name=priority]", "elderly")
+    page.click("#issue button[type=submit]")
+    page.wait_for_selector("#issue .errorlist")
+    assert "11 位手机号码" in page.locator("#issue").inner_text()
+    assert page.locator("#issue input[name=phone]").input_value() == "12345"
+    assert page.locator("#issue select[name=priority]").input_value() == "elderly"

@@ -207,7 +207,7 @@ def _public_start(client: Client) -> list[str]:
     """The devices of the first branch with a line, a number taken at its door (its
     status page) and a link to each questionnaire."""
     from manyi.org.actions import SYSTEM
-    from manyi.queues.actions import settings_for
+    from manyi.queues.config import settings_for
     from manyi.queues.models import ServiceType
     from manyi.surveys.actions import create_link
     from manyi.surveys.models import Questionnaire

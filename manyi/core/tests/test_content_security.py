@@ -59,7 +59,8 @@ def _policy(response) -> dict[str, list[str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "path", ["/login/", "/", "/customers/", "/tickets/", "/surveys/", "/api/v1/docs"]
+    "path",
+    ["/login/", "/", "/customers/", "/tickets/", "/surveys/", "/api/v1/docs", "/api/v1/docs/try"],
 )
 def test_every_page_sends_a_policy_of_our_own_code_only(login, org, path):
     client = Client() if path == "/login/" else login(org.manager)
@@ -78,7 +79,7 @@ def test_rendered_pages_hold_no_inline_code(login, org):
     from manyi.queues import actions as queue_actions
 
     customer = customer_actions.create_customer(SYSTEM, branch=org.a1, name="王芳")
-    settings = queue_actions.settings_for(org.a1)
+    settings = queue_actions.ensure_settings(org.a1)
     client = login(org.manager)
     pages = [
         "/",

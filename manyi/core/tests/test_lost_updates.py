@@ -18,6 +18,7 @@ from manyi.org.actions import SYSTEM
 from manyi.queues import actions as queue_actions
 from manyi.queues.models import Counter, QueueSettings, ServiceType
 from manyi.surveys import actions as survey_actions
+from manyi.surveys import reading as survey_reading
 from manyi.tickets import actions as ticket_actions
 from manyi.tickets.models import SLAPolicy, Ticket
 
@@ -296,7 +297,7 @@ def test_two_configurers_editing_one_sla_target(login, org):
 
 @pytest.mark.django_db
 def test_two_managers_editing_a_branchs_queue_rules(login, org):
-    queue_actions.settings_for(org.a1)
+    queue_actions.ensure_settings(org.a1)
     url = "/queues/rules/?branch=A1"
     first = opened(login(org.admin), url, "rules-form")
     second = opened(login(org.manager), url, "rules-form")
@@ -344,7 +345,7 @@ def test_a_questionnaire_saved_from_an_old_draft_is_refused_under_its_lock(org, 
         SYSTEM, content=path.read_bytes(), file_name=path.name
     )
     questionnaire = version.questionnaire
-    base = survey_actions.definition_digest(version.definition)
+    base = survey_reading.definition_digest(version.definition)
     edited = dict(version.definition, title="售后回访（新）")
     survey_actions.edit_questionnaire(SYSTEM, questionnaire, edited, base=base)
     other = dict(version.definition, title="售后回访（旧稿）")

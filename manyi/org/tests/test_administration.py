@@ -266,3 +266,32 @@ def test_administration_entries_read_in_words(org, login):
         + AuditEntry.objects.get(action="org.staff.deactivate").note
     )
     assert "密码已重置" in text and "登录已停用" in text and "停职" in text
+
+
+def test_saving_again_after_a_conflict_keeps_the_colleagues_other_changes(org, login):
+    """The person's own change wins on the second save; what the colleague changed in the
+    fields the person did not touch stays (the page shows it, it is not sent back old)."""
+    from manyi.org.actions import update_staff
+
+    staff = Staff.objects.get(user=org.agent_a1)
+    seen, old_name = staff.version, staff.name
+    update_staff(org.admin, staff, role="supervisor", name="李四")  # the colleague, first
+    client = login(org.admin)
+    posted = {
+        "version": seen,
+        "name": old_name,
+        "initial-name": old_name,
+        "role": "manager",
+        "initial-role": "agent",
+        "scope": "branch",
+        "initial-scope": "branch",
+        "branches": [org.a1.pk],
+        "initial-branches": [org.a1.pk],
+    }
+    conflict = client.post(f"/org/staff/{staff.pk}/edit/", posted)
+    assert "别人修改了角色" in conflict.content.decode()
+    again = conflict.context["form"].data  # the page as shown, saved again unchanged
+    assert again["name"] == "李四" and again["role"] == "manager"
+    assert client.post(f"/org/staff/{staff.pk}/edit/", again).status_code == 302
+    staff.refresh_from_db()
+    assert staff.role == "manager" and staff.name == "李四"

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from manyi.core import clock
-from manyi.queues import actions
+from manyi.queues import actions, config
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def history(org, hall, at_ten):
         end = start + dt.timedelta(hours=8)
         with clock.as_of(end):
             for number, user in ((1, org.agent_a1), (3, org.supervisor_a1)):
-                if actions.current_ticket(hall.counters[number]) is None:
+                if config.current_ticket(hall.counters[number]) is None:
                     actions.close_counter(user, hall.counters[number])
     return MONDAYS
 
@@ -69,6 +69,7 @@ def test_the_staffing_plan_of_a_monday(login, org, history):
     page = login(org.manager).get("/queues/staffing/?branch=A1&weekday=0&model=erlang_c")
     text = page.content.decode()
     assert page.status_code == 200 and 'id="plan"' in text
+    assert "（秒）" not in text  # the mean waits in minutes, like every duration
     rows = page.context["plan"]["rows"]
     assert [r["hour"] for r in rows][:1] == [9] and len(rows) >= 7
     assert all(r["raw"] >= 1 and r["rostered"] >= r["raw"] for r in rows)
@@ -91,5 +92,6 @@ def test_the_queue_design_simulation_of_a_monday(login, org, history):
         )
     text = page.content.decode()
     assert "<polyline" in text and text.count("<polyline") == 3
+    assert " s <span" not in text and "分钟" in text  # waits worded, not bare seconds
     empty = login(org.manager).get("/queues/simulate/?branch=A1&weekday=6")
     assert empty.context["problem"]  # no Sunday history: said, not simulated

@@ -10,7 +10,7 @@ from manyi.core.models import EventRecord
 from manyi.customers import actions as customer_actions
 from manyi.org.actions import SYSTEM
 from manyi.org.models import AuditEntry
-from manyi.queues import actions
+from manyi.queues import actions, config
 from manyi.queues.models import QueueEvent, QueueTicket
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_recall_then_no_show_and_park_then_resume(org, hall, at_ten):
     assert actions.no_show(org.agent_a1, counter).status == "no_show"
     assert actions.call_next(org.agent_a1, counter) == back
     parked = actions.park(org.agent_a1, counter, note="回去拿身份证")
-    assert parked.status == "parked" and actions.current_ticket(counter) is None
+    assert parked.status == "parked" and config.current_ticket(counter) is None
     third = _take(hall, org)
     actions.resume(org.agent_a1, parked)
     assert actions.call_next(org.agent_a1, counter) == parked  # its place, ahead of A003
@@ -138,7 +138,7 @@ def test_two_counters_never_call_the_same_number(org, hall, at_ten):
     actions.open_counter(org.agent_a1, hall.counters[1])
     actions.open_counter(org.supervisor_a1, hall.counters[3])
     # the second counter read the line before the first claimed the ticket
-    line = actions.line_for(hall.counters[3])
+    line = config.line_for(hall.counters[3])
     assert line == [only]
     assert actions.call_next(org.agent_a1, hall.counters[1]) == only
     assert actions.call_next(org.supervisor_a1, hall.counters[3]) is None
@@ -309,14 +309,14 @@ def test_a_business_set_up_by_another_process_takes_numbers_at_once(org, hall, a
     elsewhere, no signal here): the kept set-up is read afresh before saying no."""
     from manyi.queues.models import Counter, CounterService, ServiceType
 
-    assert actions.service_by_prefix(org.a1, "C") is None  # the set-up is now kept
+    assert config.service_by_prefix(org.a1, "C") is None  # the set-up is now kept
     _take(hall, org)
     (foreign,) = ServiceType.objects.bulk_create(
         [ServiceType(branch=org.a1, prefix="C", name="外汇")]
     )
     (counter,) = Counter.objects.bulk_create([Counter(branch=org.a1, number=9)])
     CounterService.objects.bulk_create([CounterService(counter=counter, service=foreign)])
-    found = actions.service_by_prefix(org.a1, "C")
+    found = config.service_by_prefix(org.a1, "C")
     assert found == foreign
     ticket, _token = actions.take_number("kiosk:A1", org.a1, found)
     assert ticket.number == "C001"

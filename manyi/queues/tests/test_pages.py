@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_kiosk_gives_a_number_with_a_qr_code_and_an_estimate(client, org, hall, at_ten):
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     page = client.get(f"/q/kiosk/{settings.kiosk_key}/")
     assert page.status_code == 200 and "个人业务" in page.content.decode()
     assert "10 分钟" in page.content.decode() or "600" in page.content.decode()  # the rule told
@@ -33,7 +33,7 @@ def test_a_vip_at_the_kiosk_is_recognised_by_the_phone_on_the_card(client, org, 
     customer = customer_actions.create_customer(
         SYSTEM, branch=org.a1, name="钱七", contacts=[("mobile", "13700000007")]
     )
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     url = f"/q/kiosk/{settings.kiosk_key}/"
     refused = client.post(url, {"service": "A", "vip": "1", "phone": "13700000007"})
     assert "VIP" in refused.content.decode() and not QueueTicket.objects.exists()
@@ -45,7 +45,7 @@ def test_a_vip_at_the_kiosk_is_recognised_by_the_phone_on_the_card(client, org, 
 
 
 def test_the_door_qr_leads_to_the_status_page_which_follows_the_number(client, org, hall, at_ten):
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     taken = client.post(f"/q/door/{settings.door_key}/", {"service": "A"})
     assert taken.status_code == 302 and taken["Location"].startswith("/q/t/")
     status_url = taken["Location"]
@@ -65,7 +65,7 @@ def test_the_door_qr_leads_to_the_status_page_which_follows_the_number(client, o
 
 
 def test_leaving_from_the_phone(client, org, hall, at_ten):
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     status_url = client.post(f"/q/door/{settings.door_key}/", {"service": "A"})["Location"]
     client.post(status_url + "leave")
     assert QueueTicket.objects.get().status == "abandoned"
@@ -82,7 +82,7 @@ def test_remote_check_in_only_where_allowed_and_with_a_phone(client, org, hall, 
 
 
 def test_the_phone_pages_limit_numbers_per_phone(client, org, hall, at_ten):
-    url = f"/q/door/{actions.settings_for(org.a1).door_key}/"
+    url = f"/q/door/{actions.ensure_settings(org.a1).door_key}/"
     for _ in range(3):
         client.post(url, {"service": "A", "phone": "13900000010"})
     too_many = client.post(url, {"service": "A", "phone": "13900000010"})
@@ -93,7 +93,7 @@ def test_the_phone_pages_limit_numbers_per_phone(client, org, hall, at_ten):
 
 
 def test_the_board_feed_sends_each_call_once_in_order(client, org, hall, at_ten, monkeypatch):
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     for _ in range(2):
         actions.take_number("kiosk:test", org.a1, hall.personal)
     start = live.board_state(org.a1)["last_id"]
@@ -121,7 +121,7 @@ def test_the_board_feed_sends_each_call_once_in_order(client, org, hall, at_ten,
 def test_the_board_shows_only_todays_calls(client, org, hall, at_ten):
     """Before the first call of the day the board calls no one: yesterday's last number
     is not shown as the current call."""
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     actions.take_number("kiosk:test", org.a1, hall.personal)
     actions.open_counter(org.agent_a1, hall.counters[3])
     actions.call_next(org.agent_a1, hall.counters[3])
@@ -189,7 +189,7 @@ def test_the_board_feed_under_asgi_streams_without_a_thread(org, hall, at_ten, m
     from asgiref.sync import async_to_sync
     from django.test import AsyncClient
 
-    settings = actions.settings_for(org.a1)
+    settings = actions.ensure_settings(org.a1)
     actions.take_number("kiosk:test", org.a1, hall.personal)
     start = live.board_state(org.a1)["last_id"]
     actions.open_counter(org.agent_a1, hall.counters[3])
@@ -214,7 +214,7 @@ def test_a_kiosk_issuing_numbers_faster_than_a_rush_is_slowed(client, org, hall,
     from manyi.core import ratelimit
 
     monkeypatch.setattr(ratelimit, "NUMBERS_PER_KIOSK", ratelimit.Limit("queues:kiosk", 3, 60))
-    url = f"/q/kiosk/{actions.settings_for(org.a1).kiosk_key}/"
+    url = f"/q/kiosk/{actions.ensure_settings(org.a1).kiosk_key}/"
     assert [client.post(url, {"service": "A"}).status_code for _ in range(3)] == [200] * 3
     refused = client.post(url, {"service": "A"})
     assert refused.status_code == 429 and "请稍等" in refused.content.decode()

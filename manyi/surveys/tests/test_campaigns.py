@@ -14,7 +14,8 @@ from manyi.analytics.tests.test_xlsform import workbook
 from manyi.customers import actions as customer_actions
 from manyi.customers.models import Segment
 from manyi.org.actions import SYSTEM
-from manyi.surveys import actions, channels
+from manyi.surveys import actions, channels, reading
+from manyi.surveys.actions import campaigns
 from manyi.surveys.models import Invitation, OptOut, Response
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_invite_remind_only_the_silent_and_count_the_rate(setting, org):
     assert actions.open_link(reminder_token).customer == people["silent"]
     first_token = _token(sent["13900000004"])
     assert actions.open_link(first_token) == actions.open_link(reminder_token)  # both work
-    assert actions.response_rate(campaign) == {
+    assert reading.response_rate(campaign) == {
         "invited": 4,
         "sent": 2,
         "responses": 1,
@@ -114,7 +115,7 @@ def test_a_full_quota_stops_new_answers_and_email_invitations(setting, org):
     tokens = {m.to[0]: _token(m.body) for m in mail.outbox}
     _answer(tokens["wang1@example.com"], "answer-002")
     with pytest.raises(actions.LinkUnusable) as full:
-        actions.version_for(actions.open_link(tokens["wang4@example.com"]))
+        reading.version_for(actions.open_link(tokens["wang4@example.com"]))
     assert full.value.code == "quota_full"
     with pytest.raises(actions.LinkUnusable, match=r"all the answers|样本已经足够"):
         _answer(tokens["wang4@example.com"], "answer-003")
@@ -201,11 +202,11 @@ def test_a_full_cell_diverts_to_the_short_questionnaire(setting, org, tmp_path):
     tokens = {m.to[0]: _token(m.body) for m in mail.outbox}
     _answer(tokens["wang1@example.com"], "answer-010")
     link = actions.open_link(tokens["wang4@example.com"])
-    assert actions.version_for(link).questionnaire == short.questionnaire
+    assert reading.version_for(link).questionnaire == short.questionnaire
     _answer(tokens["wang4@example.com"], "answer-011")
     stored = Response.objects.get(submission_key="answer-011")
     assert stored.questionnaire == short.questionnaire and stored.campaign == campaign
-    assert actions.response_rate(campaign)["responses"] == 2
+    assert reading.response_rate(campaign)["responses"] == 2
     assert Response.objects.filter(campaign=campaign, questionnaire=questionnaire).count() == 1
 
 
@@ -213,7 +214,7 @@ def test_a_large_campaign_is_sent_by_a_worker(
     setting, org, monkeypatch, django_capture_on_commit_callbacks
 ):
     questionnaire, segment, _people = setting
-    monkeypatch.setattr(actions, "INLINE_INVITATIONS", 1)
+    monkeypatch.setattr(campaigns, "INLINE_INVITATIONS", 1)
     campaign = actions.create_campaign(
         SYSTEM,
         name="VIP 短信",

@@ -12,7 +12,7 @@ from manyi.analytics.modelfile import template
 from manyi.core.demo import run_demo
 from manyi.insight.data import load_frame
 from manyi.insight.models import Dataset
-from manyi.surveys import actions
+from manyi.surveys import reading
 from manyi.surveys.models import Campaign, Invitation, Response, SurveyTrigger
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_three_questionnaires_a_year_of_answers_and_an_index_on_them():
     campaigns = {c.name: c for c in Campaign.objects.all()}
     assert set(campaigns) == {"高价值客户季度满意度调查", "沉睡客户回访"}
     for campaign in campaigns.values():
-        rate = actions.response_rate(campaign)
+        rate = reading.response_rate(campaign)
         assert rate["sent"] > 0 and 0 < rate["responses"] <= rate["sent"]
     assert Invitation.objects.filter(reminders__gt=0).exists()
     assert campaigns["沉睡客户回访"].quota_by == "branch"

@@ -296,7 +296,7 @@ def test_a_refused_save_on_the_page_says_why_and_keeps_the_draft(login, org, que
     refused = client.post(EDIT, {**data, "op": "save"})
     html = refused.content.decode()
     assert refused.status_code == 200 and 'id="editor-error"' in html
-    assert "题目 comment 的 relevant" in html
+    assert "题目“意见”的 relevant" in html  # the question by its text, not its code
     assert "改过的题干" in html  # nothing typed is lost
     assert _stored(questionnaire) == stored
 
@@ -306,7 +306,7 @@ def test_removing_on_the_page(login, org, questionnaire):
     data = fields(client.get(EDIT).content.decode())
     refused = client.post(EDIT, {**data, "op": f"remove:{_index(data, 'visited')}"})
     html = refused.content.decode()
-    assert "不能删除 visited：sat（显示条件）" in html
+    assert "不能删除 “您去过网点吗？”：“满意度（1-5）”（显示条件）、题组 “补充”（显示条件）" in html
     assert 'data-question="visited"' in html  # still there
     removed = client.post(EDIT, {**data, "op": f"remove:{_index(data, 'nps')}"})
     data = fields(removed.content.decode())
@@ -314,6 +314,29 @@ def test_removing_on_the_page(login, org, questionnaire):
     client.post(EDIT, {**data, "op": "save"})
     names = [q["name"] for q in questionnaire.current_version().definition["questions"]]
     assert "nps" not in names and questionnaire.versions.count() == 1  # no answers: in place
+
+
+def test_the_editor_names_questions_by_their_text(login, org, questionnaire):
+    from django.utils.translation import gettext, override
+
+    client = login(org.manager)
+    stored = _stored(questionnaire)
+    data = fields(client.get(EDIT).content.decode())
+    data[f"q{_index(data, 'comment')}-relevant"] = "${score} <= "
+    english = client.post(EDIT, {**data, "op": "save"}, headers={"accept-language": "en"})
+    assert "“Comments”, relevant: " in english.content.decode()
+    # Two questions with one text: the code tells them apart.
+    data[f"q{_index(data, 'sat')}-label-zh"] = "意见"
+    twice = client.post(EDIT, {**data, "op": "save"}).content.decode()
+    with override("zh-hans"):
+        shown = gettext("“%(label)s” (%(code)s)") % {"label": "意见", "code": "comment"}
+    assert f"题目{shown}的 relevant" in twice
+    # The preview checks the draft the same way, and names the question the same way.
+    data[f"q{_index(data, 'sat')}-label-zh"] = "满意度（1-5）"
+    data[f"q{_index(data, 'comment')}-relevant"] = "${nowhere} = 'yes'"
+    preview = client.post(EDIT, {**data, "op": "preview"}).content.decode()
+    assert "题目“意见”的 relevant：${nowhere} 不是本问卷中的题目" in preview
+    assert _stored(questionnaire) == stored  # nothing refused was kept
 
 
 def test_moving_and_adding_questions_and_sections(login, org, questionnaire):

@@ -19,8 +19,10 @@ def test_import_from_the_page_and_read_the_figures(login, org, tmp_path, answere
     page = done.content.decode()
     assert "geopoint" in page  # what was left out is said
     assert 'id="overall"' in page and "n = 6" in page
-    by_branch = client.get("/surveys/after_sales/?question=nps&metric=nps&by=branch").content
-    assert "A1" in by_branch.decode() and "A2" in by_branch.decode()
+    by_branch = client.get("/surveys/after_sales/?question=nps&metric=nps&by=branch")
+    table = by_branch.content.decode().split('id="by-group"')[1].split("</table>")[0]
+    assert "<td>上海一支行</td>" in table and "<td>杭州支行</td>" in table  # by name
+    assert "<td>A1</td>" not in table and "<td>A2</td>" not in table  # not by code
     assert "排队" in page  # the words customers wrote
     qr = client.post("/surveys/after_sales/links/", {"channel": "qr"})
     assert qr.status_code == 200 and b"<svg" in qr.content and b"/s/" in qr.content

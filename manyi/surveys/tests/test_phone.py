@@ -12,7 +12,7 @@ from manyi.analytics.tests.test_xlsform import workbook
 from manyi.customers import actions as customer_actions
 from manyi.customers.models import Customer, Segment
 from manyi.org.actions import SYSTEM
-from manyi.surveys import actions
+from manyi.surveys import actions, reading
 from manyi.surveys.models import CallCase
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_an_interview_is_judged_like_a_web_answer_and_progress_by_interviewer(or
     assert response.channel == "phone" and response.customer_id == case.customer_id
     assert CallCase.objects.get(pk=case.pk).state == "completed"
     actions.record_call(org.agent_a1, other, outcome="no_answer")
-    progress = actions.interviewer_progress(call_list)
+    progress = reading.interviewer_progress(call_list)
     assert progress == [
         {"interviewer": org.agent_a1.staff.name, "calls": 2, "completed": 1, "no_answer": 1}
     ]
