@@ -21,7 +21,7 @@ THRESHOLDS: dict[str, dict[str, object]] = {
     "alpha": {
         "min": 0.7,
         "en": "Cronbach's alpha below 0.7: the items of this construct do not agree enough.",
-        "zh": "Cronbach's α 低于 0.7：该潜变量的题项一致性不足。",
+        "zh": "Cronbach α 系数低于 0.7：该潜变量的题项一致性不足。",
     },
     "rho_c": {
         "min": 0.7,

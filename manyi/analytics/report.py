@@ -7,6 +7,7 @@ with the two cut lines that divide it into seed 000's four areas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
@@ -95,27 +96,48 @@ COLUMNS = {
 # Where a frame's row labels (its index) or its "index" column mean something else.
 INDEX_HEADINGS = {"index": ("满意度指数（0-100）", "Index (0-100)")}
 ROW_HEADING = ("潜变量", "Construct")
+# Codes in the cells that have words: the checks of the flags ("check"), the bootstrap's
+# parameter kinds ("kind"), the measurement modes ("mode"), and the options "scheme" and
+# "missing" on the summary. The caller gives the words in the reader's language (the
+# Django side translates them through its catalogue); a code without a word shows as is.
+Words = Mapping[str, Mapping[str, str]]
+WORDED_COLUMNS = ("check", "kind", "mode")
 HEADER = PatternFill("solid", fgColor="DDE7F3")
 FLAGGED = PatternFill("solid", fgColor="FCE4D6")
 
 
-def write_xlsx(analysis: Analysis, target: str | Path | IO[bytes]) -> None:
+def named(name: str, names: Mapping[str, str]) -> str:
+    """A parameter or place named by construct codes ("Image -> Loyalty", "Image / IMAG2",
+    "Image ~ Value", "Image") with the constructs' labels; an item keeps its code, which
+    is the data's own column name."""
+    for separator, shown in ((" -> ", " → "), (" ~ ", " ~ ")):
+        if separator in name:
+            return shown.join(names.get(part, part) for part in name.split(separator))
+    construct, slash, item = name.partition(" / ")
+    return names.get(construct, construct) + (f" / {item}" if slash else "")
+
+
+def write_xlsx(
+    analysis: Analysis, target: str | Path | IO[bytes], *, words: Words | None = None
+) -> None:
+    """The workbook of `analysis`; `words` names the codes in cells (see `Words`)."""
     zh = analysis.language.startswith("zh")
+    words = words or {}
     book = workbook()
     summary = book.active
     summary.title = SHEETS["summary"][0 if zh else 1]
-    _summary(summary, analysis, zh)
     # Constructs by their labels in the reader's language where the model gives them.
     lang = analysis.language[:2]
     names = {
         c: analysis.model.labels.get(c, {}).get(lang) or c for c in analysis.model.path_model.blocks
     }
+    _summary(summary, analysis, zh, words)
     for key, frame in analysis.frames().items():
         if frame is None or frame.empty:
             continue
         sheet = book.create_sheet(SHEETS[key][0 if zh else 1])
         keep_index = not isinstance(frame.index, pd.RangeIndex)
-        _write_frame(sheet, frame, index=keep_index, zh=zh, names=names, sheet_key=key)
+        _write_frame(sheet, frame, index=keep_index, zh=zh, names=names, sheet_key=key, words=words)
         if key == "index":
             _index_chart(sheet, frame, zh)
         if key == "ipma":
@@ -125,15 +147,20 @@ def write_xlsx(analysis: Analysis, target: str | Path | IO[bytes]) -> None:
     book.save(target)
 
 
-def _summary(sheet: Worksheet, analysis: Analysis, zh: bool) -> None:
+def _summary(sheet: Worksheet, analysis: Analysis, zh: bool, words: Words) -> None:
     result = analysis.result
+    missing = analysis.options.get("missing")
+    target = analysis.model.label(analysis.target, analysis.language) if analysis.target else "-"
     rows = [
         ("模型" if zh else "Model", analysis.model.name or "-"),
-        ("目标变量" if zh else "Target", analysis.target or "-"),
+        ("目标变量" if zh else "Target", target),
         ("有效样本" if zh else "Cases used", result.n),
         ("原始样本" if zh else "Cases read", analysis.prepared.report.get("n_input")),
-        ("缺失值处理" if zh else "Missing values", analysis.options.get("missing")),
-        ("内部权重方案" if zh else "Inner weighting", result.scheme),
+        ("缺失值处理" if zh else "Missing values", words.get("missing", {}).get(missing, missing)),
+        (
+            "内部权重方案" if zh else "Inner weighting",
+            words.get("scheme", {}).get(result.scheme, result.scheme),
+        ),
         ("迭代次数" if zh else "Iterations", result.iterations),
         ("GoF", round(result.gof, 4)),
         ("自助抽样次数" if zh else "Bootstrap samples", analysis.options.get("bootstrap") or 0),
@@ -153,8 +180,9 @@ def _summary(sheet: Worksheet, analysis: Analysis, zh: bool) -> None:
     sheet.append([])
     sheet.append(["阈值说明" if zh else "Thresholds"])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    checks = words.get("check", {})
     for key, spec in THRESHOLDS.items():
-        sheet.append([key, str(spec["zh" if zh else "en"])])
+        sheet.append([checks.get(key, key), str(spec["zh" if zh else "en"])])
     for warning in result.warnings:
         sheet.append(["!", warning])
     sheet.column_dimensions["A"].width = 22
@@ -178,8 +206,10 @@ def _write_frame(
     zh: bool = True,
     names: dict[str, str] | None = None,
     sheet_key: str = "",
+    words: Words | None = None,
 ) -> None:
     names = names or {}
+    words = words or {}
     frame = frame.reset_index() if index else frame
     if "quadrant" in frame.columns and "area" in frame.columns:  # the area says it in words
         frame = frame.drop(columns="quadrant")
@@ -191,8 +221,15 @@ def _write_frame(
     # Constructs, as a frame's rows or the ends of a path, by their labels.
     first = frame.columns[0]
     by_name = {"source", "target"} | ({first} if str(first) in {"index", "construct"} else set())
+    by_name |= {"construct"}
     for column in by_name & set(frame.columns):
         frame = frame.assign(**{str(column): [names.get(str(v), v) for v in frame[column]]})
+    # Places and parameters named by constructs (a flag's "where", a bootstrap "name").
+    for column in {"where", "name"} & set(frame.columns):
+        frame = frame.assign(**{column: [named(str(v), names) for v in frame[column]]})
+    for column in set(WORDED_COLUMNS) & set(frame.columns) & set(words):
+        said = words[column]
+        frame = frame.assign(**{column: [said.get(str(v), v) for v in frame[column]]})
     sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 
-from manyi.api import ApiError
+from manyi.core.apierrors import ApiError
 from manyi.core.schemas import IsoDateTime
 from manyi.org.models import Branch
 from manyi.org.scoping import get_visible_or_404

@@ -39,10 +39,25 @@ def holiday_source() -> LayeredHolidays:
 
 
 def weekly_hours_of(branch: Branch) -> dict[int, list[Span]]:
-    weekly: dict[int, list[Span]] = {}
-    for row in OpeningHours.objects.filter(branch=branch):
-        weekly.setdefault(row.weekday, []).append((row.opens, row.closes))
-    return weekly or {day: list(spans) for day, spans in DEFAULT_WEEKLY_HOURS.items()}
+    return weekly_hours_for([branch])[branch.pk]
+
+
+def weekly_hours_for(branches: list[Branch]) -> dict[int, dict[int, list[Span]]]:
+    """The weekly hours of many branches by branch id, in one query (a page listing every
+    branch would otherwise ask once per branch); a branch with none entered gets the
+    default office week."""
+    weekly: dict[int, dict[int, list[Span]]] = {branch.pk: {} for branch in branches}
+    rows = OpeningHours.objects.filter(branch__in=list(weekly)).order_by(
+        "branch", "weekday", "opens"
+    )
+    for branch_id, weekday, opens, closes in rows.values_list(
+        "branch_id", "weekday", "opens", "closes"
+    ):
+        weekly[branch_id].setdefault(weekday, []).append((opens, closes))
+    return {
+        pk: hours or {day: list(spans) for day, spans in DEFAULT_WEEKLY_HOURS.items()}
+        for pk, hours in weekly.items()
+    }
 
 
 _CALENDARS: ConfigCache[BusinessCalendar] = ConfigCache(
@@ -57,11 +72,27 @@ _CALENDARS: ConfigCache[BusinessCalendar] = ConfigCache(
 )
 
 
+def _key(branch: Branch | None) -> tuple[int, bool] | None:
+    return None if branch is None else (branch.pk, branch.observes_statutory_holidays)
+
+
 def calendar_for_branch(branch: Branch | None) -> BusinessCalendar:
     """The branch's calendar; with no branch, the company's standard office calendar.
     Calendars are kept between requests and dropped when any of their sources change."""
-    key = None if branch is None else (branch.pk, branch.observes_statutory_holidays)
-    return _CALENDARS.get(key, lambda: _build_calendar(branch))
+    return _CALENDARS.get(_key(branch), lambda: _build_calendar(branch))
+
+
+def calendars_for_branches(branches: list[Branch]) -> dict[int, BusinessCalendar]:
+    """The calendars of many branches by branch id, those not kept yet built together in
+    a fixed number of queries however many branches there are (a page that lists them)."""
+    by_key = {_key(branch): branch for branch in branches}
+
+    def build(keys: list[Any]) -> dict[Any, BusinessCalendar]:
+        built = _build_calendars([by_key[key] for key in keys])
+        return {key: built[by_key[key].pk] for key in keys}
+
+    found = _CALENDARS.get_many(list(by_key), build)
+    return {by_key[key].pk: calendar for key, calendar in found.items()}
 
 
 def forget_calendars() -> None:
@@ -71,15 +102,36 @@ def forget_calendars() -> None:
 
 
 def _build_calendar(branch: Branch | None) -> BusinessCalendar:
-    closures = Closure.objects.filter(branch__isnull=True)
     if branch is not None:
-        closures = Closure.objects.filter(Q(branch__isnull=True) | Q(branch=branch))
-    observes = branch is None or branch.observes_statutory_holidays
+        return _build_calendars([branch])[branch.pk]
     return BusinessCalendar(
-        weekly_hours_of(branch) if branch is not None else DEFAULT_WEEKLY_HOURS,
-        holidays=holiday_source() if observes else None,
-        closures=list(closures.values_list("starts_at", "ends_at")),
+        DEFAULT_WEEKLY_HOURS,
+        holidays=holiday_source(),
+        closures=list(
+            Closure.objects.filter(branch__isnull=True).values_list("starts_at", "ends_at")
+        ),
     )
+
+
+def _build_calendars(branches: list[Branch]) -> dict[int, BusinessCalendar]:
+    """Calendars of `branches` by id from one read of hours, closures and holidays."""
+    if not branches:
+        return {}
+    hours = weekly_hours_for(branches)
+    closures: dict[int | None, list[tuple[dt.datetime, dt.datetime]]] = {}
+    rows = Closure.objects.filter(Q(branch__isnull=True) | Q(branch__in=[b.pk for b in branches]))
+    for branch_id, starts_at, ends_at in rows.values_list("branch_id", "starts_at", "ends_at"):
+        closures.setdefault(branch_id, []).append((starts_at, ends_at))
+    everywhere = closures.get(None, [])
+    holidays = holiday_source() if any(b.observes_statutory_holidays for b in branches) else None
+    return {
+        branch.pk: BusinessCalendar(
+            hours[branch.pk],
+            holidays=holidays if branch.observes_statutory_holidays else None,
+            closures=everywhere + closures.get(branch.pk, []),
+        )
+        for branch in branches
+    }
 
 
 def year_coverage(years: list[int] | None = None) -> list[dict[str, Any]]:

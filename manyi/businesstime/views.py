@@ -15,7 +15,7 @@ from manyi.org.permissions import has_permission, require_permission
 from . import actions
 from .forms import ClosureForm, OfficialYearForm
 from .models import WEEKDAYS, Closure, OfficialYear
-from .services import calendar_for_branch, weekly_hours_of, year_coverage
+from .services import calendars_for_branches, year_coverage
 
 WEEKDAY_NAMES = dict(WEEKDAYS)
 
@@ -67,18 +67,23 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
                     return redirect("businesstime:calendar")
     now = timezone.now()
     branches = list(Branch.objects.visible_to(request.user).order_by("code"))
+    calendars = calendars_for_branches(branches)  # one read for all, however many
     branch_rows = []
     for branch in branches:
-        calendar = calendar_for_branch(branch)
+        calendar = calendars[branch.pk]
+        try:
+            next_open = calendar.next_open(now)
+        except ValueError:  # closed until further notice: no opening within ten years
+            next_open = None
         branch_rows.append(
             {
                 "branch": branch,
                 "hours": [
                     (WEEKDAY_NAMES[day], spans)
-                    for day, spans in sorted(weekly_hours_of(branch).items())
+                    for day, spans in sorted(calendar.weekly_hours.items())
                 ],
                 "open_now": calendar.is_open(now),
-                "next_open": calendar.next_open(now),
+                "next_open": next_open,
             }
         )
     coverage = year_coverage()

@@ -80,20 +80,34 @@ def validate_rules(rules: Any) -> None:
             continue
         kind = FIELDS[field][1]
         values = value if op == "in" else [value]
-        if op == "in" and not isinstance(value, list):
-            errors.append(_("Condition %(n)s: “in” needs a list of values.") % {"n": number})
-        elif kind == "number" and not all(isinstance(v, int | float) for v in values):
+        if "value" not in rule or value is None or (op == "in" and value == []):
             errors.append(
-                _("Condition %(n)s: %(field)s needs a number.") % {"n": number, "field": field}
+                _("Condition %(n)s: %(field)s needs a value.")
+                % {"n": number, "field": FIELDS[field][2]}
+            )
+        elif op == "in" and not isinstance(value, list):
+            errors.append(_("Condition %(n)s: “in” needs a list of values.") % {"n": number})
+        elif kind == "number" and not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values
+        ):
+            errors.append(
+                _("Condition %(n)s: %(field)s needs a number.")
+                % {"n": number, "field": FIELDS[field][2]}
             )
         elif kind == "bool" and not all(isinstance(v, bool) for v in values):
             errors.append(
-                _("Condition %(n)s: %(field)s is yes or no.") % {"n": number, "field": field}
+                _("Condition %(n)s: %(field)s is yes or no.")
+                % {"n": number, "field": FIELDS[field][2]}
+            )
+        elif kind == "text" and not all(isinstance(v, str) for v in values):  # "" = not filled
+            errors.append(
+                _("Condition %(n)s: %(field)s needs a text value.")
+                % {"n": number, "field": FIELDS[field][2]}
             )
         elif kind != "number" and op in {"gte", "lte", "gt", "lt"}:
             errors.append(
                 _("Condition %(n)s: %(field)s cannot be compared by size.")
-                % {"n": number, "field": field}
+                % {"n": number, "field": FIELDS[field][2]}
             )
     if errors:
         raise ValidationError(errors)

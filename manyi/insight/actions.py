@@ -34,6 +34,7 @@ from manyi.org.scoping import get_visible_or_404, require_branch
 from .auditing import AuditAction
 from .data import load_frame
 from .models import AnalysisRun, Dataset
+from .words import report_words
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ def execute_run(run_id: int) -> None:
             result["groups"] = comparison.to_dict()
         result = json.loads(json.dumps(result, allow_nan=False))  # strict JSON for every DB
         buffer = io.BytesIO()
-        write_xlsx(analysis, buffer)
+        write_xlsx(analysis, buffer, words=report_words(language))
         run.result = result
         run.report = buffer.getvalue()
         run.status = AnalysisRun.Status.DONE

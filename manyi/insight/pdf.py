@@ -25,7 +25,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from manyi.analytics.charts import AREA_COLOURS, Point, area_titles, matrix_range
 
+from .forms import SCHEMES
 from .models import AnalysisRun
+from .words import check_word, place
 
 FONT = "STSong-Light"
 CASES_LINE = gettext_noop(
@@ -173,7 +175,7 @@ def run_pdf(run: AnalysisRun, language: str) -> bytes:
             % {
                 "n": result.get("n_used"),
                 "read": result.get("data", {}).get("n_input"),
-                "scheme": result.get("scheme"),
+                "scheme": SCHEMES.get(result.get("scheme", ""), result.get("scheme")),
                 "boot": run.options.get("bootstrap") or 0,
                 "seed": run.options.get("seed") or 0,
             },
@@ -185,7 +187,12 @@ def run_pdf(run: AnalysisRun, language: str) -> bytes:
     if flags:
         rows = [[_("Check"), _("Where"), _("Value"), _("Meaning")]]
         rows += [
-            [f["check"], f["where"], f["value"], Paragraph(escape(f["message"]), styles["cell"])]
+            [
+                Paragraph(escape(check_word(f["check"])), styles["cell"]),
+                Paragraph(escape(place(f["where"], labels)), styles["cell"]),
+                f["value"],
+                Paragraph(escape(f["message"]), styles["cell"]),
+            ]
             for f in flags
         ]
         story.append(_table(rows, [22 * mm, 38 * mm, 16 * mm, 98 * mm]))

@@ -26,6 +26,7 @@ from . import actions
 from .forms import MISSING_TREATMENTS, SCHEMES, TEMPLATE_TITLES, AnalysisForm
 from .models import AnalysisRun, Dataset
 from .pdf import run_pdf
+from .words import check_word, place
 
 DEFAULT_TEMPLATE = "china"
 
@@ -155,6 +156,11 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
             for t, v in targets.items()
         ],
         "impact_rows": _rows(result.get("impacts", {}), labels),
+        # A flag's check and place in words: the constructs by their labels.
+        "flag_rows": [
+            {**f, "check_label": check_word(f["check"]), "where": place(f["where"], labels)}
+            for f in result.get("flags", [])
+        ],
     }
     htmt = result.get("htmt", {})
     names = list(htmt)

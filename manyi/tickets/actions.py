@@ -60,6 +60,7 @@ from .models import (
     Remedy,
     SavedView,
     Settings,
+    SLAPolicy,
     Status,
     Ticket,
     TicketType,
@@ -1152,9 +1153,19 @@ def save_configuration(
         for name in many or {}:
             after[name] = sorted(v.pk for v in getattr(instance, name).all())
         if isinstance(instance, ApprovalRule):
+            if not 1 <= int(instance.max_severity) <= 4:
+                raise ValidationError(_("Severity runs from 1 to 4."))
             _check_approval_ladder()
         if isinstance(instance, ReasonCode):
             _check_reason_tree(instance)
+        if isinstance(instance, AssignmentRule):
+            from .assignment import rule_problems
+
+            problems = rule_problems(instance, instance.pool.select_related("user"))
+            if problems:
+                raise ValidationError(problems)
+        if isinstance(instance, SLAPolicy):
+            _check_sla_policy(instance)
         audit.record(
             actor,
             AuditAction(f"tickets.config.{label}.{'change' if before else 'create'}"),
@@ -1213,6 +1224,39 @@ def _check_approval_ladder() -> None:
                 _("%(higher)s must be able to approve at least as much as %(lower)s.")
                 % {"higher": higher.get_role_display(), "lower": lower.get_role_display()}
             )
+
+
+def _check_sla_policy(sla: SLAPolicy) -> None:
+    """Targets a deadline can be computed from (a target beyond the business calendar's
+    reach would fail every registration it applies to), and one policy per type and
+    priority (two would decide the targets by chance)."""
+    problems = []
+    for minutes in (sla.first_response_minutes, sla.resolution_minutes):
+        if not 1 <= int(minutes) <= policy.MAX_TARGET_MINUTES:
+            problems.append(
+                _("A target runs from 1 to %(n)s business minutes (sixty working days).")
+                % {"n": f"{policy.MAX_TARGET_MINUTES:,}"}
+            )
+            break
+    if sla.resolution_minutes < sla.first_response_minutes:
+        problems.append(
+            _("The resolution target cannot be shorter than the first response target.")
+        )
+    twin = (
+        SLAPolicy.objects.filter(ticket_type=sla.ticket_type, priority=sla.priority)
+        .exclude(pk=sla.pk)
+        .first()
+    )
+    if twin is not None:
+        problems.append(
+            _(
+                "The policy “%(name)s” already sets the targets for this type and priority: "
+                "change that policy instead."
+            )
+            % {"name": twin.name}
+        )
+    if problems:
+        raise ValidationError(problems)
 
 
 def _check_reason_tree(reason: ReasonCode) -> None:

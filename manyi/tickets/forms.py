@@ -17,6 +17,14 @@ from .models import (
     SLAPolicy,
     Ticket,
 )
+from .policy import MAX_TARGET_MINUTES
+
+
+def bounded(field: forms.Field, low: int, high: int) -> None:
+    """The number input's own bounds (the browser's arrows and check): a positive-integer
+    model field offers min="0" on its own, and Meta widgets' attributes are overwritten by
+    it. The form's clean refuses what lies outside, with its reason."""
+    field.widget.attrs.update(min=low, max=high)
 
 
 class ReasonCodeForm(VersionedForm, forms.ModelForm):
@@ -37,6 +45,12 @@ class SLAPolicyForm(VersionedForm, forms.ModelForm):
             "resolution_minutes",
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A target of at least a minute and at most what a deadline can be found for.
+        for name in ("first_response_minutes", "resolution_minutes"):
+            bounded(self.fields[name], 1, MAX_TARGET_MINUTES)
+
     def clean(self) -> dict:
         data = super().clean()
         first, resolution = data.get("first_response_minutes"), data.get("resolution_minutes")
@@ -46,6 +60,13 @@ class SLAPolicyForm(VersionedForm, forms.ModelForm):
             )
         if first == 0:
             raise forms.ValidationError(_("The first response target must be at least a minute."))
+        for name in ("first_response_minutes", "resolution_minutes"):
+            if (data.get(name) or 0) > MAX_TARGET_MINUTES:
+                self.add_error(
+                    name,
+                    _("At most %(n)s business minutes (sixty working days).")
+                    % {"n": f"{MAX_TARGET_MINUTES:,}"},
+                )
         return data
 
 
@@ -53,6 +74,10 @@ class ApprovalRuleForm(VersionedForm, forms.ModelForm):
     class Meta:
         model = ApprovalRule
         fields = ["role", "rank", "max_amount", "max_severity", "two_step"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bounded(self.fields["max_severity"], 1, 4)  # 1 minor … 4 critical
 
     def clean_max_severity(self) -> int:
         value = self.cleaned_data["max_severity"]
@@ -108,12 +133,12 @@ class AnalysisForm(VersionedForm, forms.ModelForm):
         widgets = {
             "cause": forms.TextInput,
             "customer_demand": forms.TextInput,
-            "severity": forms.NumberInput(attrs={"min": 1, "max": 4}),
-            "word_of_mouth_risk": forms.NumberInput(attrs={"min": 1, "max": 4}),
         }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("severity", "word_of_mouth_risk"):
+            bounded(self.fields[name], 1, 4)  # 1 minor … 4 critical
         relationship = self.fields["relationship"]
         relationship.choices = [("", "—"), *list(relationship.choices)[1:]]
 

@@ -92,6 +92,12 @@ class Targets:
     same_day_reply: bool
 
 
+# The longest target a policy may set: sixty working days of eight hours. A deadline is
+# found by walking the branch's calendar, which gives up after ten years; a branch open a
+# few hours a week would reach that with a much longer target, and every registration the
+# policy applies to would fail.
+MAX_TARGET_MINUTES = 60 * 8 * 60
+
 DEFAULT_TARGETS = {
     (TicketType.COMPLAINT, Priority.URGENT): Targets(
         dt.timedelta(minutes=30), dt.timedelta(hours=9), True

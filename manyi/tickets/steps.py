@@ -5,6 +5,7 @@ integration and by an agent's click is the same call with the same checks."""
 
 import base64
 import binascii
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -199,14 +200,24 @@ class StepRefused(ValidationError):
     """A step's fields do not match its schema (from a page: the API answers 422 itself)."""
 
 
-def parse(action: str, body: dict[str, Any]) -> TicketStep:
-    """A step's fields, checked by its schema, as the API checks them."""
+def parse(
+    action: str,
+    body: dict[str, Any],
+    *,
+    name_field: Callable[[tuple[Any, ...]], str] | None = None,
+) -> TicketStep:
+    """A step's fields, checked by its schema, as the API checks them. A refusal names
+    each field by its code (what the API's caller sent), or by `name_field(location)`:
+    the words the page's form shows for it."""
     if action not in SCHEMAS:
         raise UnknownStep(action)
     try:
         return SCHEMAS[action].model_validate(body)
     except PydanticValidationError as exc:
-        raise StepRefused(describe_errors(exc.errors())) from None
+        errors = exc.errors()
+        if name_field is not None:
+            errors = [{**e, "loc": (name_field(tuple(e.get("loc", ()))),)} for e in errors]
+        raise StepRefused(describe_errors(errors)) from None
 
 
 def _decode(value: str, field: str) -> bytes:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError as PydanticValidationError
 
@@ -433,6 +434,60 @@ def _body(post: Any, action: str) -> dict[str, Any]:
     return body
 
 
+# The words the step forms show for their fields, to name them when a step is refused
+# (the API names them by their codes): most fields, those a step labels its own way, and
+# the columns of the remedy rows.
+FIELD_WORDS = {
+    "assignee": gettext_lazy("Assign to"),
+    "direction": gettext_lazy("Who contacted whom"),
+    "outcome": gettext_lazy("Outcome"),
+    "note": gettext_lazy("Note"),
+    "reply": gettext_lazy("Canned reply"),
+    "remedies": gettext_lazy("Remedy"),
+    "position": gettext_lazy("The company's position (what we can and cannot do)"),
+    "reasons": gettext_lazy("The reasons explained to the customer"),
+    "comment": gettext_lazy("Comment"),
+    "method": gettext_lazy("The customer agreed by"),
+    "reference": gettext_lazy("SMS code or call reference"),
+    "order_id": gettext_lazy("Execution orders"),
+    "satisfied": gettext_lazy("Is the customer satisfied?"),
+    "due_at": gettext_lazy("By when"),
+}
+STEP_FIELD_WORDS = {
+    "contact": {"kind": gettext_lazy("Contact attempt"), "note": gettext_lazy("What was said")},
+    "reject": {"comment": gettext_lazy("Why rejected")},
+    "close": {"note": gettext_lazy("Closing note")},
+    "close_unreachable": {"note": gettext_lazy("Closing note")},
+    "reopen": {"note": gettext_lazy("Why reopen")},
+    "pause": {"note": gettext_lazy("What we wait for")},
+    "promise": {"kind": gettext_lazy("What was promised")},
+    "merge": {"number": gettext_lazy("A duplicate: merge into ticket number")},
+    "link": {"number": gettext_lazy("Related to ticket number")},
+}
+REMEDY_WORDS = {
+    "kind": gettext_lazy("Remedy"),
+    "amount": gettext_lazy("Amount (CNY)"),
+    "description": gettext_lazy("Description"),
+    "department": gettext_lazy("Executed by"),
+}
+
+
+def _field_words(action: str) -> Any:
+    """`name_field` for `parse`: a refused field by the words its form shows."""
+    words = {**FIELD_WORDS, **STEP_FIELD_WORDS.get(action, {})}
+
+    def name(location: tuple[Any, ...]) -> str:
+        parts = [p for p in location if p not in ("body", "payload")]
+        if len(parts) >= 3 and parts[0] == "remedies" and isinstance(parts[1], int):
+            column = REMEDY_WORDS.get(str(parts[2]), parts[2])
+            return f"{_('Remedy')} {parts[1] + 1} · {column}"
+        if parts and str(parts[0]) in words:
+            return str(words[str(parts[0])])
+        return ".".join(str(p) for p in parts) or "?"
+
+    return name
+
+
 @login_required
 @require_POST
 def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -443,6 +498,9 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     body = _body(request.POST, action)
     upload = request.FILES.get("file")
     content = None
+    if action == "attach" and upload is None:  # the form's button pressed with no file
+        messages.error(request, _("Choose a file to attach."))
+        return _workspace_page(request, pk, failed=action)
     if upload is not None:
         if upload.size > actions.MAX_ATTACHMENT_BYTES:
             messages.error(request, _("Attachments may be at most 10 MB."))
@@ -462,7 +520,8 @@ def step(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         body = {**analysis.changes(), **({"reason": body["reason"]} if body.get("reason") else {})}
         seen = analysis.seen
     try:
-        take(request.user, ticket, action, parse(action, body), seen=seen, upload=content)
+        data = parse(action, body, name_field=_field_words(action))
+        take(request.user, ticket, action, data, seen=seen, upload=content)
     except (ValidationError, PermissionDenied) as error:
         for message in getattr(error, "messages", [str(error)]):
             messages.error(request, message)

@@ -71,7 +71,7 @@ def test_the_customers_pages_speak_chinese(demo_site, client):
     page of their number, the board in the hall, and a survey link."""
     from manyi.org.actions import SYSTEM
     from manyi.org.models import Branch
-    from manyi.queues.actions import settings_for
+    from manyi.queues.config import settings_for
     from manyi.queues.models import ServiceType
     from manyi.surveys.actions import create_link
     from manyi.surveys.models import Questionnaire

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 
@@ -423,3 +424,20 @@ def test_the_builder_page_asks_the_database_a_fixed_number_of_times(
     Customer.objects.update(city="上海")
     with django_assert_max_num_queries(20):
         client.get("/customers/segments/new/")
+
+
+@pytest.mark.parametrize(
+    ("rule", "told"),
+    [
+        ({"field": "tier", "op": "eq"}, "客户等级需要一个值"),
+        ({"field": "tier", "op": "eq", "value": None}, "客户等级需要一个值"),
+        ({"field": "tier", "op": "in", "value": []}, "客户等级需要一个值"),
+        ({"field": "tier", "op": "eq", "value": ["vip"]}, "客户等级需要文本值"),
+        ({"field": "tier", "op": "eq", "value": {"a": 1}}, "客户等级需要文本值"),
+        ({"field": "r_score", "op": "gte", "value": True}, "需要数字"),
+    ],
+)
+def test_rules_a_person_could_send_that_would_break_the_query_are_refused(rule, told):
+    with pytest.raises(ValidationError) as refused:
+        segments.validate_rules([rule])
+    assert told in " ".join(refused.value.messages)

@@ -24,6 +24,7 @@ from manyi.analytics.modelfile import read_model, template_names, template_text
 from manyi.analytics.pls import SCHEMES, PLSError
 from manyi.analytics.report import write_xlsx
 from manyi.analytics.survey import MISSING_TREATMENTS, read_table
+from manyi.insight.words import report_words
 
 
 class Command(BaseCommand):
@@ -94,7 +95,7 @@ class Command(BaseCommand):
         )
         self._write_json(analysis.to_dict(), options["json"])
         if options["xlsx"]:
-            write_xlsx(analysis, options["xlsx"])
+            write_xlsx(analysis, options["xlsx"], words=report_words(self._language(options)))
         if options["json"] == "-":
             return
         result = analysis.result
