@@ -31,7 +31,8 @@ def test_every_operation_has_its_purpose_in_chinese(client):
     assert {(method, path) for method, path, _summary in articles} == operations
     untranslated = [f"{m} {p}" for m, p, summary in articles if not CJK.search(summary)]
     assert not untranslated, "give these operations a summary=gettext_lazy(...) in Chinese"
-    assert "在地址中" in html and "必填" in html and "未找到，或不在此人所辖网点内" in html  # parameters, answers
+    assert "在地址中" in html and "必填" in html  # the parameters
+    assert "未找到，或不在此人所辖网点内" in html  # the answers every operation may give
 
 
 @pytest.mark.django_db
