@@ -12,6 +12,7 @@ lint_rc=$?
 
 # The two halves run side by side (two cores), each in a state directory of its own:
 # its own test database file, file cache, media and mail, so neither sees the other's.
+# Each prints its 25 slowest tests, to see where the time goes.
 VAR_BASE=${MANYI_TEST_VAR:-$PWD/var/test-runs}
 mkdir -p "$VAR_BASE"
 rm -rf "$VAR_BASE/sqlite" "$VAR_BASE/postgres"
@@ -29,14 +30,14 @@ PY
 }
 
 echo "=== Manyi tests on SQLite (log: $VAR_BASE/sqlite.log) ==="
-env -u DATABASE_URL MANYI_VAR_DIR="$VAR_BASE/sqlite" $PYTEST "$@" >"$VAR_BASE/sqlite.log" 2>&1 &
+env -u DATABASE_URL MANYI_VAR_DIR="$VAR_BASE/sqlite" $PYTEST --durations=25 "$@" >"$VAR_BASE/sqlite.log" 2>&1 &
 sqlite_pid=$!
 
 pg_pid=""
 if postgres_up; then
   echo "=== Manyi database-facing tests on PostgreSQL ($POSTGRES_URL; log: $VAR_BASE/postgres.log) ==="
   DATABASE_URL=$POSTGRES_URL MANYI_DB_FACING_ONLY=1 MANYI_VAR_DIR="$VAR_BASE/postgres" \
-    $PYTEST "$@" >"$VAR_BASE/postgres.log" 2>&1 &
+    $PYTEST --durations=25 "$@" >"$VAR_BASE/postgres.log" 2>&1 &
   pg_pid=$!
 fi
 
