@@ -168,8 +168,9 @@ def _figures(
     metric = request.GET.get("metric") or next((m for n, _l, m in scores if n == chosen), "csat")
     by = request.GET.get("by") or allowed[0]
     segment = None
-    if segments and request.GET.get("segment"):
-        segment = Segment.objects.filter(pk=request.GET["segment"]).first()
+    segment_id = request.GET.get("segment", "")
+    if segments and segment_id.isdigit() and len(segment_id) < 19:  # else: not a segment
+        segment = Segment.objects.filter(pk=int(segment_id)).first()
         allowed = tuple(a for a in allowed if a in ("branch", "channel", "month", "version"))
     by = by if by in allowed else allowed[0]
     figures, problem = None, ""

@@ -119,6 +119,10 @@ def test_figures_by_segment_on_the_page(login, org, answered):  # noqa: F811
     )
     text = page.content.decode()
     assert "无人" in text and "n = 0" in text
+    # a segment that is not a number (typed into the address) is no segment, not a 500
+    for odd in ("abc", "9" * 30, "-1"):
+        odd_page = login(org.manager).get(f"/surveys/after_sales/?question=nps&segment={odd}")
+        assert odd_page.status_code == 200
 
 
 def test_the_editor_is_linked_for_designers_only(login, org, answered):  # noqa: F811
