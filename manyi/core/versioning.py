@@ -166,7 +166,7 @@ class VersionedForm(forms.Form):
         widget=forms.HiddenInput, required=False, min_value=1, max_value=2**62
     )
     # Fields whose stored value the page never carries (personal data shown masked):
-    # after a conflict they are not filled with the stored value either.
+    # after a conflict neither they nor their shown value are filled with the stored one.
     never_refilled: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -199,13 +199,13 @@ class VersionedForm(forms.Form):
         data[self.add_prefix("version")] = str(fresh.version)
         values = model_to_dict(fresh)
         for name, field in self.fields.items():
-            if name == "version" or name not in values:
+            if name == "version" or name not in values or name in self.never_refilled:
                 continue
             shown = field.prepare_value(values[name])
             # What the person typed stays; a field they did not touch shows the colleague's
             # value, or the second save would put the old one back over it.
             keys = [self.add_initial_prefix(name)]
-            if name not in typed and name not in self.never_refilled:
+            if name not in typed:
                 keys.append(self.add_prefix(name))
             for key in keys:
                 if isinstance(shown, (list, tuple)):

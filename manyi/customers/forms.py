@@ -14,7 +14,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.forms.models import model_to_dict
 from django.forms.widgets import ChoiceWidget
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -722,33 +721,14 @@ class CustomerForm(VersionedForm, forms.ModelForm):
         return data
 
     def rebase(self, fresh: models.Model, conflict: Any) -> None:
-        """After a conflict: what the person changed stays as typed; every other field
-        shows the record as it is now (else saving again would put back the old values
-        over a colleague's change)."""
+        """As every versioned form, and the tags too (not a column of the customer)."""
         mine = set(self.changed_data)
         super().rebase(fresh, conflict)
-        data = self.data
         tags = "、".join(sorted(t.name for t in fresh.tags.all()))
-        data[self.add_initial_prefix("tags")] = tags
-        stored = model_to_dict(fresh, fields=list(self._meta.fields))
-        stored["tags"] = tags
-        for name, field in self.fields.items():
-            if name in mine or name == "version" or name not in stored:
-                continue
-            if name in Customer.PERSONAL_FIELDS:
-                continue  # never carried in the page: left empty, the stored value stays
-            key = self.add_prefix(name)
-            value = field.prepare_value(stored[name])
-            if isinstance(field, forms.BooleanField):
-                if value:
-                    data[key] = "on"
-                else:
-                    data.pop(key, None)
-            else:
-                data[key] = "" if value is None else str(value)
-        for name in Customer.PERSONAL_FIELDS:
-            data.pop(self.add_initial_prefix(name), None)
-        self.data = data
+        self.data[self.add_initial_prefix("tags")] = tags
+        if "tags" not in mine:
+            self.data[self.add_prefix("tags")] = tags
+        self.__dict__.pop("changed_data", None)
 
 
 class NewContactForm(forms.Form):

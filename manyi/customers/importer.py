@@ -358,6 +358,20 @@ class RowParser:
         self.branches = {b.code.upper(): b for b in branches if visible is None or b.pk in visible}
         self.branch_names = {b.name: b for b in self.branches.values()}
 
+    def branch_of(self, text: dict[str, str], error: Any) -> Branch | None:
+        """The row's branch by code or name (within the importer's area), else the default;
+        an unknown one is told through `error`."""
+        if not text.get("branch"):
+            return self.default_branch
+        branch = self.branches.get(text["branch"].upper()) or self.branch_names.get(text["branch"])
+        if branch is None:
+            error(
+                "branch",
+                _("Branch “%(value)s” does not exist or is outside your area.")
+                % {"value": text["branch"]},
+            )
+        return branch
+
     def parse(self, number: int, cells: dict[str, Any]) -> tuple[ParsedRow | None, list[RowError]]:
         errors: list[RowError] = []
 
@@ -455,18 +469,8 @@ class RowParser:
                 contacts.append(("email", email, email.lower()))
         if text.get("wechat"):
             contacts.append(("wechat", text["wechat"], text["wechat"].lower()))
-        branch = self.default_branch
-        if text.get("branch"):
-            branch = self.branches.get(text["branch"].upper()) or self.branch_names.get(
-                text["branch"]
-            )
-            if branch is None:
-                error(
-                    "branch",
-                    _("Branch “%(value)s” does not exist or is outside your area.")
-                    % {"value": text["branch"]},
-                )
-        elif branch is None:
+        branch = self.branch_of(text, error)
+        if not text.get("branch") and branch is None:
             error("branch", _("No branch: add a branch column or choose a branch."))
         key = text.get("external_key", "")
         if not key:

@@ -280,9 +280,7 @@ class PurchaseRowParser:
     """Reads one row's cells; the customers are looked up afterwards, for all rows at once."""
 
     def __init__(self, user: Any, default_branch: Branch | None) -> None:
-        self.default_branch = default_branch
-        known = RowParser(user, default_branch)  # the customer import's branches in scope
-        self.branches, self.branch_names = known.branches, known.branch_names
+        self.known = RowParser(user, default_branch)  # the customer import's branches in scope
         self.channels = {**CHANNELS, **{str(label).lower(): code for code, label in C.choices}}
         self.latest = timezone.now() + dt.timedelta(days=1)
 
@@ -330,17 +328,7 @@ class PurchaseRowParser:
                     % {"value": text["channel"]},
                 )
             values["channel"] = channel or ""
-        branch = self.default_branch
-        if text.get("branch"):
-            branch = self.branches.get(text["branch"].upper()) or self.branch_names.get(
-                text["branch"]
-            )
-            if branch is None:
-                error(
-                    "branch",
-                    _("Branch “%(value)s” does not exist or is outside your area.")
-                    % {"value": text["branch"]},
-                )
+        branch = self.known.branch_of(text, error)
         reference = text.get("external_ref", "")
         if len(reference) > 64:
             error(

@@ -4,6 +4,8 @@ purchases (listed, entered by hand, imported), segments, duplicates, import and 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -247,17 +249,19 @@ def purchase_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/purchase_form.html", {"form": form, "customer": customer})
 
 
-@login_required
-def purchase_import(request: HttpRequest) -> HttpResponse:
-    """Purchases from a file, checked first (a preview with the row report), then imported."""
+def _import(
+    request: HttpRequest, form_class: type, run: Callable[..., Any], done: str, template: str
+) -> HttpResponse:
+    """A file checked first (a preview with the row report), then imported by `run` (an
+    import action); `done` words the counts once rows were written."""
     require_permission(request.user, "customers.import")
-    form = PurchaseImportForm(request.POST or None, request.FILES or None, user=request.user)
+    form = form_class(request.POST or None, request.FILES or None, user=request.user)
     result = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = data["file"]
         try:
-            result = actions.import_transactions(
+            result = run(
                 request.user,
                 upload,
                 filename=upload.name,
@@ -269,15 +273,23 @@ def purchase_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc)
         else:
             if data["confirm"] and result.written:
-                messages.success(
-                    request,
-                    _(
-                        "Purchases added: %(created)s; already there: %(unchanged)s; "
-                        "rows rejected: %(rejected)s."
-                    )
-                    % result.counts(),
-                )
-    return render(request, "customers/import_purchases.html", {"form": form, "result": result})
+                messages.success(request, done % result.counts())
+    return render(request, template, {"form": form, "result": result})
+
+
+@login_required
+def purchase_import(request: HttpRequest) -> HttpResponse:
+    """Purchases from a file, checked first, then imported."""
+    return _import(
+        request,
+        PurchaseImportForm,
+        actions.import_transactions,
+        _(
+            "Purchases added: %(created)s; already there: %(unchanged)s; "
+            "rows rejected: %(rejected)s."
+        ),
+        "customers/import_purchases.html",
+    )
 
 
 @login_required
@@ -307,34 +319,13 @@ def customer_export(request: HttpRequest) -> FileResponse:
 
 @login_required
 def customer_import(request: HttpRequest) -> HttpResponse:
-    require_permission(request.user, "customers.import")
-    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        upload = data["file"]
-        try:
-            result = actions.import_customers(
-                request.user,
-                upload,
-                filename=upload.name,
-                branch=data["branch"],
-                atomic=data["atomic"],
-                dry_run=not data["confirm"],
-            )
-        except ValidationError as exc:
-            form.add_error("file", exc)
-        else:
-            if data["confirm"] and result.written:
-                messages.success(
-                    request,
-                    _(
-                        "%(created)s customers created, %(updated)s "
-                        "updated, %(rejected)s rows rejected."
-                    )
-                    % result.counts(),
-                )
-    return render(request, "customers/import.html", {"form": form, "result": result})
+    return _import(
+        request,
+        ImportForm,
+        actions.import_customers,
+        _("%(created)s customers created, %(updated)s updated, %(rejected)s rows rejected."),
+        "customers/import.html",
+    )
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
@@ -53,6 +54,24 @@ PERSONAL_FIELDS = {"phone": "phone", "id_number": "id_number"}
 def _require(actor: Any, permission: str) -> None:
     if actor != SYSTEM:
         require_permission(actor, permission)
+
+
+def _only(changes: dict[str, Any], allowed: set[str] | list[str]) -> None:
+    """Refuse a change naming a field this action does not change."""
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+
+
+def _locked_staff(actor: Actor, staff: Staff) -> Staff:
+    """The staff row locked for a change, with its login; outside the actor's view, a 404."""
+    locked = Staff.objects.select_for_update().select_related("user")
+    if actor == SYSTEM:
+        return locked.get(pk=staff.pk)
+    return get_visible_or_404(locked, actor, pk=staff.pk)
 
 
 def create_staff(
@@ -143,12 +162,7 @@ def update_staff(actor: Any, staff: Staff, *, seen: int | None = None, **changes
     only those given; one someone else changed after version `seen` is refused."""
     _require(actor, "org.manage_staff")
     allowed = {"name", "role", "scope", "department", "phone", "branches", "regions"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s")
-            % {"fields": ", ".join(sorted(unknown))}
-        )
+    _only(changes, allowed)
     with transaction.atomic():
         locked = Staff.objects.select_for_update()
         if actor != SYSTEM:
@@ -306,12 +320,7 @@ def set_staff_active(actor: Actor, staff: Staff, *, active: bool, reason: str = 
     if not active and getattr(actor, "pk", None) == staff.user_id:
         raise ValidationError(_("You cannot turn off your own login."))
     with transaction.atomic():
-        locked = Staff.objects.select_for_update().select_related("user")
-        staff = (
-            locked.get(pk=staff.pk)
-            if actor == SYSTEM
-            else get_visible_or_404(locked, actor, pk=staff.pk)
-        )
+        staff = _locked_staff(actor, staff)
         user = staff.user
         if user.is_active == active:
             return staff
@@ -349,12 +358,7 @@ def reset_password(actor: Actor, staff: Staff, *, password: str | None = None) -
     _require(actor, "org.manage_staff")
     generated = not password
     with transaction.atomic():
-        locked = Staff.objects.select_for_update().select_related("user")
-        staff = (
-            locked.get(pk=staff.pk)
-            if actor == SYSTEM
-            else get_visible_or_404(locked, actor, pk=staff.pk)
-        )
+        staff = _locked_staff(actor, staff)
         user = staff.user
         password = password or new_password()
         validate_password(password, user)
@@ -414,16 +418,25 @@ def _the_company() -> Company:
     return company
 
 
-def _unique(model: type, field: str, value: Any, *, exclude: Any = None, message: str) -> None:
-    taken = model.objects.filter(**{field: value})
+CODE_TAKEN = {
+    "Region": _lazy("Another region already has this code."),
+    "Branch": _lazy("Another branch already has this code."),
+}
+
+
+def _code_free(model: type, code: str, *, exclude: Any = None) -> None:
+    """Refuse a code another region (or branch) already has, beside the code field."""
+    taken = model.objects.filter(code=code)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise ValidationError({field: message})
+        raise ValidationError({"code": CODE_TAKEN[model.__name__]})
 
 
 def _create(actor: Actor, obj: Any, fields: list[str], action: AuditAction) -> Any:
     _require(actor, "org.manage_structure")
+    if "code" in fields:
+        _code_free(type(obj), obj.code)
     obj.full_clean()
     with transaction.atomic():
         obj.save()
@@ -438,12 +451,9 @@ def _update(
     actor: Actor, obj: Any, fields: list[str], action: AuditAction, changes: dict[str, Any]
 ) -> Any:
     _require(actor, "org.manage_structure")
-    unknown = set(changes) - set(fields)
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s")
-            % {"fields": ", ".join(sorted(unknown))}
-        )
+    _only(changes, fields)
+    if "code" in changes:
+        _code_free(type(obj), changes["code"], exclude=obj)
     with transaction.atomic():
         obj = type(obj).objects.select_for_update().get(pk=obj.pk)
         before = audit.snapshot(obj, fields)
@@ -460,7 +470,6 @@ def _update(
 
 
 def create_region(actor: Actor, *, code: str, name: str) -> Region:
-    _unique(Region, "code", code, message=_("Another region already has this code."))
     return _create(
         actor,
         Region(company=_the_company(), code=code, name=name),
@@ -470,27 +479,13 @@ def create_region(actor: Actor, *, code: str, name: str) -> Region:
 
 
 def update_region(actor: Actor, region: Region, **changes: Any) -> Region:
-    if "code" in changes:
-        _unique(
-            Region,
-            "code",
-            changes["code"],
-            exclude=region,
-            message=_("Another region already has this code."),
-        )
     return _update(actor, region, REGION_FIELDS, AuditAction.REGION_UPDATE, changes)
 
 
 def create_branch(actor: Actor, *, region: Region, code: str, name: str, **fields: Any) -> Branch:
     """A new branch (or outlet, store, service point). Its queues, opening hours and
     departments are set up from its own pages afterwards."""
-    _unique(Branch, "code", code, message=_("Another branch already has this code."))
-    unknown = set(fields) - set(BRANCH_FIELDS)
-    if unknown:
-        raise ValidationError(
-            _("These fields cannot be changed here: %(fields)s")
-            % {"fields": ", ".join(sorted(unknown))}
-        )
+    _only(fields, BRANCH_FIELDS)
     return _create(
         actor,
         Branch(region=region, code=code, name=name, **fields),
@@ -500,14 +495,6 @@ def create_branch(actor: Actor, *, region: Region, code: str, name: str, **field
 
 
 def update_branch(actor: Actor, branch: Branch, **changes: Any) -> Branch:
-    if "code" in changes:
-        _unique(
-            Branch,
-            "code",
-            changes["code"],
-            exclude=branch,
-            message=_("Another branch already has this code."),
-        )
     return _update(actor, branch, BRANCH_FIELDS, AuditAction.BRANCH_UPDATE, changes)
 
 

@@ -42,6 +42,12 @@ def _refused(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def _person(request: HttpRequest, pk: int, permission: str) -> Staff:
+    """The person a page manages, once the viewer may manage people (or their tokens)."""
+    require_permission(request.user, permission)
+    return get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+
+
 def _secret(request: HttpRequest, staff: Staff, *, title: str, label: str, value: str) -> Any:
     """A password or token shown this once: the page is not cached and is not reached
     again by reloading (the POST is not repeated by a redirect)."""
@@ -93,8 +99,7 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    require_permission(request.user, "org.manage_staff")
-    staff = get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+    staff = _person(request, pk, "org.manage_staff")
     form = StaffEditForm(request.POST or None, instance=staff)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,8 +117,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
-    require_permission(request.user, "org.manage_staff")
-    staff = get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+    staff = _person(request, pk, "org.manage_staff")
     form = PasswordResetForm(request.POST)
     if form.is_valid():
         typed = form.cleaned_data["password"]
@@ -138,8 +142,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
-    require_permission(request.user, "org.manage_staff")
-    staff = get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+    staff = _person(request, pk, "org.manage_staff")
     form = DeactivateForm(request.POST)
     if form.is_valid():
         active = form.cleaned_data["active"]
@@ -160,8 +163,7 @@ def staff_active(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    require_permission(request.user, "org.manage_staff")
-    staff = get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+    staff = _person(request, pk, "org.manage_staff")
     if actions.unlock_login(request.user, staff):
         messages.success(request, _("%(name)s can try to log in again.") % {"name": staff.name})
     else:
@@ -172,8 +174,7 @@ def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def token_new(request: HttpRequest, pk: int) -> HttpResponse:
-    require_permission(request.user, "org.manage_tokens")
-    staff = get_visible_or_404(Staff.objects.select_related("user"), request.user, pk=pk)
+    staff = _person(request, pk, "org.manage_tokens")
     form = TokenCreateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say what the token is for."))
