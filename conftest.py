@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# No timed assertions (the machines are shared and noisy, and make test runs its two halves
+# side by side): Hypothesis's per-example deadline is off for the whole suite.
+hypothesis_settings.register_profile("manyi", deadline=None)
+hypothesis_settings.load_profile("manyi")
 
 DB_FIXTURES = {
     "db",
