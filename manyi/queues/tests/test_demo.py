@@ -11,16 +11,25 @@ from django.utils import timezone
 from manyi.core.demo import run_demo
 from manyi.org.models import Staff
 from manyi.queues.models import QueueEvent, QueueTicket
+from tests.demo_site import START, clock_from
 
 pytestmark = pytest.mark.django_db
 
 
 def test_weeks_of_queue_history_for_three_branches(client):
-    run_demo(
-        seed=3,
-        log=lambda line: None,
-        overrides={"customers": 300, "tickets": 20, "survey_responses": 0, "queue_days": 14},
-    )
+    # On a fixed clock: the fortnight generated ends today, and which weekdays and holidays
+    # it holds moves the shares (the no-shows of a fortnight ending on a Friday broke the
+    # bound below on 2026-12-04). The figures are checked for one known fortnight.
+    with clock_from(START):
+        run_demo(
+            seed=3,
+            log=lambda line: None,
+            overrides={"customers": 300, "tickets": 20, "survey_responses": 0, "queue_days": 14},
+        )
+        _check_the_history(client)
+
+
+def _check_the_history(client) -> None:
     by_branch = dict(
         QueueTicket.objects.values_list("branch__code").annotate(n=Count("pk")).order_by()
     )
