@@ -172,6 +172,7 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 def _mount_routers() -> None:
     from manyi.businesstime.api import router as calendar_router
     from manyi.customers.api import router as customers_router
+    from manyi.insight.api import router as insight_router
     from manyi.org.api import router as org_router
     from manyi.queues.api import router as queues_router
     from manyi.surveys.api import router as surveys_router
@@ -183,6 +184,7 @@ def _mount_routers() -> None:
     api.add_router("/", tickets_router)
     api.add_router("/", surveys_router)
     api.add_router("/", queues_router)
+    api.add_router("/", insight_router)
 
 
 _mount_routers()

@@ -22,8 +22,9 @@ from .bootstrap import BootstrapResult
 from .index import impacts, index_summary, index_weights, unstandardised_paths
 from .ipma import QUADRANTS, ipma_constructs, ipma_items, priority_ranking, strategy_matrix
 from .modelfile import IndexModel
-from .pls import PLSError, PLSResult, fit
+from .pls import PathModel, PLSError, PLSResult, fit
 from .pls import json_number as _num
+from .priority import Costs, CostScale, FeasibilityScale, adjust_priority, read_costs
 from .reliability import assess, flags, fornell_larcker, htmt_from_corr
 from .survey import PreparedData, prepare
 
@@ -48,6 +49,9 @@ class Analysis:
     paths_unstandardised: pd.DataFrame | None = None
     options: dict[str, Any] = field(default_factory=dict)
     language: str = "zh"
+    # The priority table adjusted for the analyst's costs and capability (priority.py);
+    # None when no costs were given. `priority` stays the ideal order.
+    priority_adjusted: pd.DataFrame | None = None
 
     @property
     def flags(self) -> list[dict[str, str]]:
@@ -101,6 +105,11 @@ class Analysis:
                 "items": _records(self.ipma_items),
             }
             out["priority"] = _records(self.priority)
+            if self.priority_adjusted is not None:
+                out["priority_adjusted"] = {
+                    **self.priority_adjusted.attrs.get("adjustment", {}),
+                    "items": _records(self.priority_adjusted),
+                }
         if self.boot is not None:
             out["bootstrap"] = self.boot.to_dict()
         return out
@@ -180,7 +189,13 @@ def analyse(
     missing: str | None = None,
     language: str = "zh",
     max_iter: int = 300,
+    costs: Costs | None = None,
+    cost_scale: CostScale = "rating",
+    feasibility_scale: FeasibilityScale = "share",
 ) -> Analysis:
+    """`costs` (item -> ItemCost or {"cost", "feasibility"}, on the given scales) adds the
+    improvement order adjusted for cost and capability (priority.adjust_priority) beside
+    the ideal one; it is checked before the model is fitted."""
     scheme = scheme or model.scheme
     target = target or model.target
     if target is not None and target not in model.path_model.blocks:
@@ -189,6 +204,8 @@ def analyse(
             zh=f"目标变量“{target}”不是模型中的潜变量",
         )
     path_model = model.path_model
+    if costs is not None:
+        _check_costs(costs, path_model, target, cost_scale, feasibility_scale)
     prepared = prepare(
         data,
         path_model.items,
@@ -222,7 +239,7 @@ def analyse(
         )
     index = index_summary(result, scales)
     direct_0_100 = unstandardised_paths(result, scales)
-    impact_table = ipma_c = ipma_i = priority = None
+    impact_table = ipma_c = ipma_i = priority = priority_adjusted = None
     cuts: dict[str, float] = {}
     if target is not None and path_model.predecessors(target):
         impact_table = impacts(result, scales)
@@ -238,6 +255,10 @@ def analyse(
             labels={i: model.item_label(i) for i in path_model.items},
             language=language,
         )
+        if costs is not None:
+            priority_adjusted = adjust_priority(
+                priority, costs, cost_scale=cost_scale, feasibility_scale=feasibility_scale
+            )
     boot = None
     if bootstrap:
         boot = bootstrap_module.bootstrap(
@@ -273,4 +294,41 @@ def analyse(
             "missing": missing or model.missing,
         },
         language=language,
+        priority_adjusted=priority_adjusted,
     )
+
+
+def _check_costs(
+    costs: Costs,
+    path_model: PathModel,
+    target: str | None,
+    cost_scale: CostScale,
+    feasibility_scale: FeasibilityScale,
+) -> None:
+    """Refuse bad costs before the fit: values and scales, items outside the model, and
+    costs for a model that ranks nothing."""
+    entries = read_costs(costs, cost_scale=cost_scale, feasibility_scale=feasibility_scale)
+    unknown = [item for item in entries if item not in path_model.items]
+    if unknown:
+        raise PLSError(
+            f"not items of the model: {', '.join(unknown)}",
+            zh=f"以下不是模型中的题项：{'、'.join(unknown)}",
+        )
+    if target is None or not path_model.predecessors(target):
+        raise PLSError(
+            "costs were given, but the model has no target with drivers to rank items for",
+            zh="给出了改进成本，但模型没有带驱动因素的目标变量，无法进行改进排序",
+        )
+    drivers: set[str] = set()
+    frontier = [target]
+    while frontier:  # the constructs with a path to the target: their items are ranked
+        for source in path_model.predecessors(frontier.pop()):
+            if source not in drivers:
+                drivers.add(source)
+                frontier.append(source)
+    unranked = [item for item in entries if path_model.construct_of(item) not in drivers]
+    if unranked:
+        raise PLSError(
+            f"only items of the drivers of {target!r} are ranked; not: {', '.join(unranked)}",
+            zh=f"只对“{target}”的驱动因素的题项排序；以下题项不在其中：{'、'.join(unranked)}",
+        )

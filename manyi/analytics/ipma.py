@@ -17,7 +17,8 @@ The improvement ranking (seed 000, enterprise B): items of high importance come 
 within each half, items are ordered by improvement potential, importance x (100 - score),
 the satisfaction a full improvement of the item would win. So among important items a low
 score ranks first, and an important item with a high score ranks later the higher its
-score is, as the seed prescribes. Ties go to the more important item.
+score is, as the seed prescribes. Ties go to the more important item. This is the order "in
+the ideal state"; priority.py adjusts it for the cost and feasibility of each improvement.
 """
 
 from __future__ import annotations

@@ -73,6 +73,10 @@ class Question:
     parameters: dict[str, str] = field(default_factory=dict)
     default: str = ""
     other_of: str = ""  # the "please specify" text of a choice question's "other"
+    # For the satisfaction index: a negatively worded rating (`instance::reverse` = yes) and
+    # the codes that mean "don't know" (`instance::dont_know`, space-separated).
+    reverse: bool = False
+    dont_know: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,7 @@ def _form(data: dict[str, Any]) -> Form:
                     if labels and "default" not in labels
                     else {"zh": "请注明其他", "en": "Please specify"}
                 )
+            instance = child.get("instance") or {}
             questions.append(
                 Question(
                     name=name,
@@ -348,6 +353,8 @@ def _form(data: dict[str, Any]) -> Form:
                     parameters=parameters,
                     default=str(child.get("default", "") or ""),
                     other_of=other_of,
+                    reverse=_yes(instance.get("reverse")),
+                    dont_know=tuple(str(instance.get("dont_know") or "").split()),
                 )
             )
 
@@ -364,6 +371,10 @@ def _form(data: dict[str, Any]) -> Form:
         groups=groups,
         unsupported=unsupported,
     )
+
+
+def _yes(value: Any) -> bool:
+    return str(value or "").strip().lower() in {"yes", "true", "1", "是", "y"}
 
 
 def _check_expressions(questions: list[Question], groups: list[Group]) -> None:
@@ -436,6 +447,8 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
             "appearance",
             "parameters",
             "default",
+            "instance::reverse",
+            "instance::dont_know",
         ]
     )
     blank_texts = [""] * len(languages)
@@ -474,6 +487,8 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
                     group.appearance,
                     "",
                     "",
+                    "",
+                    "",
                 ]
             )
             open_groups.append(name)
@@ -505,6 +520,8 @@ def write_xlsform(form: Form, path: str | Path) -> Path:
                 question.appearance,
                 " ".join(f"{k}={v}" for k, v in question.parameters.items()),
                 question.default,
+                "yes" if question.reverse else "",
+                " ".join(question.dont_know),
             ]
         )
     for _name in open_groups:
@@ -544,6 +561,7 @@ def form_from_dict(data: dict[str, Any]) -> Form:
                 "rule": rule(q["rule"]),
                 "choices": tuple(Choice(**c) for c in q.get("choices") or ()),
                 "group": tuple(q.get("group") or ()),
+                "dont_know": tuple(q.get("dont_know") or ()),
             }
         )
         for q in data["questions"]

@@ -10,29 +10,30 @@ import json
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from manyi.analytics.analysis import analyse
 from manyi.analytics.mga import compare_groups
-from manyi.analytics.modelfile import load_model
+from manyi.analytics.modelfile import IndexModel, dump_model, load_model
 from manyi.analytics.pls import SCHEMES, PLSError
 from manyi.analytics.report import write_xlsx
 from manyi.analytics.survey import MISSING_TREATMENTS, read_bytes
+from manyi.analytics.survey_items import ItemMapping, bind_model, map_items
 from manyi.core.tasks import enqueue
 from manyi.org import audit
 from manyi.org.actions import SYSTEM
 from manyi.org.actors import ANALYSIS_WORKER
-from manyi.org.models import Branch
+from manyi.org.models import Branch, Region
 from manyi.org.permissions import require_permission
-from manyi.org.scoping import get_visible_or_404, require_branch
+from manyi.org.scoping import can_see_branch, get_visible_or_404, require_branch
 
 from .auditing import AuditAction
-from .data import load_frame
+from .data import load_frame, survey_catalogue
 from .models import AnalysisRun, Dataset
 from .words import report_words
 
@@ -105,6 +106,130 @@ def upload_dataset(
     return dataset
 
 
+WAVE_CUTS = ("quarter", "half", "month", "year", "campaign")
+MAX_MAPPING = 500
+
+
+def survey_dataset(
+    actor: Any,
+    *,
+    questionnaire: str,
+    version: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    campaigns: list[int] | None = None,
+    branch: Branch | None = None,
+    region: Region | None = None,
+    wave_by: str = "quarter",
+    name: str = "",
+) -> Dataset:
+    """A questionnaire's responses as a data set: the selection is kept with the newest
+    response it held, so every run on it reads the same rows. A branch or region narrows
+    it (and scopes it: a regional analyst's data set is their region's answers)."""
+    if branch is not None and region is not None:
+        raise ValidationError(_("Choose a branch or a region, not both."))
+    if region is not None:
+        branch_ids = list(region.branches.values_list("pk", flat=True))
+        if actor != SYSTEM:
+            require_permission(actor, "insight.run")
+            if not all(can_see_branch(actor, pk) for pk in branch_ids):
+                raise PermissionDenied(_("This region is outside your area of responsibility."))
+    else:
+        _check(actor, "insight.run", branch.pk if branch else None)
+        branch_ids = [branch.pk] if branch else None
+    if wave_by not in WAVE_CUTS:
+        raise ValidationError(_("Unknown way of cutting waves: %(w)s.") % {"w": wave_by})
+    if since and until and since > until:
+        raise ValidationError(_("The period ends before it begins."))
+    selection: dict[str, Any] = {
+        "questionnaire": questionnaire,
+        "version": version or None,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "campaigns": sorted(int(c) for c in campaigns or []),
+        "branches": branch_ids,
+        "wave_by": wave_by,
+    }
+    try:
+        catalogue = survey_catalogue()
+        if not catalogue.items(selection):
+            raise ValidationError(_("This questionnaire has no rating questions to analyse."))
+        snapshot = catalogue.snapshot(selection)
+    except PLSError as error:
+        raise _error(error) from None
+    if not snapshot.rows:
+        raise ValidationError(_("No responses of this questionnaire match the selection."))
+    selection["upto"] = snapshot.upto
+    dataset = Dataset(
+        name=(name or f"{snapshot.title} · {_period_words(selection)}").strip()[:200],
+        source=Dataset.Source.SURVEY,
+        source_ref=questionnaire[:200],
+        branch=branch,
+        region=region,
+        selection=selection,
+        rows=snapshot.rows,
+        columns=snapshot.columns,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    with transaction.atomic():
+        dataset.save()
+        audit.record(
+            actor,
+            AuditAction.DATASET_SURVEY,
+            dataset,
+            after={"name": dataset.name, "rows": dataset.rows, **selection},
+        )
+    return dataset
+
+
+def _period_words(selection: dict[str, Any]) -> str:
+    since, until = selection.get("since"), selection.get("until")
+    if since and until:
+        return _("%(since)s to %(until)s") % {"since": since, "until": until}
+    if since:
+        return _("from %(since)s") % {"since": since}
+    if until:
+        return _("until %(until)s") % {"until": until}
+    if selection.get("campaigns"):
+        return _("chosen campaigns")
+    return _("all responses")
+
+
+def propose_mapping(
+    dataset: Dataset, model: IndexModel, manual: dict[str, str] | None = None
+) -> tuple[ItemMapping, list[Any]]:
+    """How the model's items meet a survey data set's rating questions (by name unless the
+    analyst chose), and the questions to choose from."""
+    try:
+        questions = survey_catalogue().items(dataset.selection)
+        return map_items(model.path_model.items, questions, manual), questions
+    except PLSError as error:
+        raise _error(error) from None
+
+
+def _bind(dataset: Dataset, model_yaml: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A survey data set's model reads the questionnaire: its items renamed to the mapped
+    questions, with their labels, scales, don't-know codes and reverse coding. Returns the
+    bound model file and what the run keeps to redo it (the mapping, the model as given)."""
+    try:
+        model = load_model(model_yaml)
+    except PLSError as error:
+        raise _error(error) from None
+    manual = options.get("mapping") or {}
+    if not isinstance(manual, dict) or len(manual) > MAX_MAPPING:
+        raise ValidationError(_("The mapping must pair items with questions."))
+    mapping, questions = propose_mapping(
+        dataset, model, {str(k): str(v) for k, v in manual.items()}
+    )
+    if not mapping.complete:
+        raise ValidationError(
+            _("No question of the questionnaire answers the items %(items)s: map them by hand.")
+            % {"items": "、".join(mapping.unmapped)}
+        )
+    bound = bind_model(model, questions, mapping, language=get_language() or "zh-hans")
+    return dump_model(bound), {"mapping": mapping.mapped, "unbound_model": model_yaml}
+
+
 def clean_options(options: dict[str, Any], columns: list[str]) -> dict[str, Any]:
     """Options a run accepts, checked before anything is queued."""
     scheme = options.get("scheme") or "path"
@@ -147,10 +272,18 @@ def start_run(
     model_yaml: str,
     options: dict[str, Any],
     title: str = "",
+    inline: bool = False,
 ) -> AnalysisRun:
+    """Check and keep a run; compute it here when it is small (or `inline`, for the
+    command line), else on a worker."""
     if actor != SYSTEM:
         dataset = get_visible_or_404(Dataset, actor, pk=dataset.pk)
-    _check(actor, "insight.run", dataset.branch_id)
+        require_permission(actor, "insight.run")
+    if dataset.region_id is None:
+        _check(actor, "insight.run", dataset.branch_id)
+    binding: dict[str, Any] = {}
+    if dataset.source == Dataset.Source.SURVEY:
+        model_yaml, binding = _bind(dataset, model_yaml, options)
     try:
         model = load_model(model_yaml)
     except PLSError as error:
@@ -176,6 +309,7 @@ def start_run(
             % {"rows": dataset.rows, "boot": cleaned["bootstrap"]}
         )
     cleaned["language"] = (get_language() or "zh-hans")[:7]
+    cleaned.update(binding)
     run = AnalysisRun(
         dataset=dataset,
         title=(title or f"{model.name or _('Model')} · {dataset.name}")[:200],
@@ -189,9 +323,13 @@ def start_run(
             actor,
             AuditAction.RUN_START,
             run,
-            after={"title": run.title, "dataset": dataset.pk, **cleaned},
+            after={
+                "title": run.title,
+                "dataset": dataset.pk,
+                **{k: v for k, v in cleaned.items() if k != "unbound_model"},
+            },
         )
-    if work <= INLINE_WORK and dataset.rows <= INLINE_ROWS:
+    if inline or (work <= INLINE_WORK and dataset.rows <= INLINE_ROWS):
         execute_run(run.pk)
         run.refresh_from_db()
     else:
@@ -235,11 +373,11 @@ def run_work(rows: int, options: dict[str, Any]) -> int:
 
 def rerun(actor: Any, run: AnalysisRun) -> AnalysisRun:
     """The same data, model and options again: the reproducibility check a board may ask for."""
-    options = {k: v for k, v in run.options.items() if k != "language"}
+    options = {k: v for k, v in run.options.items() if k not in ("language", "unbound_model")}
     return start_run(
         actor,
         dataset=run.dataset,
-        model_yaml=run.model_yaml,
+        model_yaml=run.options.get("unbound_model") or run.model_yaml,
         options=options,
         title=run.title,
     )
@@ -260,7 +398,8 @@ def execute_run(run_id: int) -> None:
     options = run.options
     language = options.get("language", "zh-hans")
     try:
-        frame = load_frame(run.dataset)
+        with translation.override(language):  # group names (waves, channels) in its words
+            frame = load_frame(run.dataset)
         model = load_model(run.model_yaml)
         analysis = analyse(
             frame,

@@ -14,6 +14,7 @@ from .forms import MISSING_TREATMENTS, SCHEMES
 @audit_actions
 class AuditAction(models.TextChoices):
     DATASET_UPLOAD = "insight.dataset.upload", _("Data set uploaded")
+    DATASET_SURVEY = "insight.dataset.survey", _("Data set taken from a questionnaire")
     RUN_START = "insight.run.start", _("Analysis started")
     RUN_DONE = "insight.run.done", _("Analysis finished")
     RUN_FAILED = "insight.run.failed", _("Analysis failed")
@@ -23,6 +24,14 @@ register_audit_details(
     AuditAction,
     {
         "n_used": _("responses used"),
+        "questionnaire": (_("questionnaire"), VERBATIM),
+        "version": _("questionnaire version"),
+        "since": _("from"),
+        "until": _("until"),
+        "campaigns": _("campaigns"),
+        "wave_by": _("waves by"),
+        "upto": _("newest response included"),
+        "mapping": _("items mapped to questions"),
         "rows": _("rows"),
         "sha256": (_("file checksum"), VERBATIM),
         "bootstrap": _("bootstrap samples"),

@@ -6,18 +6,45 @@ the options and the seed), so any result shown to the board can be recomputed ex
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from manyi.org.models import Branch
-from manyi.org.scoping import ScopedQuerySet
+from manyi.org.models import Branch, Region
+from manyi.org.scoping import AllBranches, ScopedQuerySet, visible_branch_ids
+
+
+class DatasetScoped(ScopedQuerySet):
+    """Data sets of a branch, of a region (a regional analyst's survey data) or of the
+    whole company; a region's data is visible to whoever sees every branch of it."""
+
+    dataset_path = ""
+
+    def visible_to(self, user: Any) -> ScopedQuerySet:
+        ids = visible_branch_ids(user)
+        if isinstance(ids, AllBranches):
+            return self
+        regions: dict[int, set[int]] = {}
+        for region_id, branch_id in Branch.objects.values_list("region_id", "id"):
+            regions.setdefault(region_id, set()).add(branch_id)
+        covered = [region for region, branches in regions.items() if branches <= ids]
+        p = self.dataset_path
+        return self.filter(
+            models.Q(**{f"{p}branch__in": ids})
+            | models.Q(**{f"{p}branch__isnull": True, f"{p}region__in": covered})
+        )
+
+
+class RunScoped(DatasetScoped):
+    dataset_path = "dataset__"
 
 
 class Dataset(models.Model):
-    """Survey answers: an uploaded file, or (once surveys exist) a survey's responses."""
+    """Survey answers: an uploaded file, or a questionnaire's responses (`selection`)."""
 
     class Source(models.TextChoices):
         UPLOAD = "upload", _("Uploaded file")
@@ -36,6 +63,17 @@ class Dataset(models.Model):
         blank=True,
         help_text=_("Empty: company-wide data, visible to company-wide staff only."),
     )
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("A region's survey data, for a regional analyst."),
+    )
+    # For survey data: the questionnaire, version, period or campaigns, how waves are cut
+    # and the newest response included (see manyi.surveys.insight_source).
+    selection = models.JSONField(_("selection"), default=dict, blank=True)
     filename = models.CharField(_("file name"), max_length=255, blank=True)
     content = models.BinaryField(_("content"), blank=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
@@ -46,7 +84,7 @@ class Dataset(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = DatasetScoped.as_manager()
     scope_field = "branch"
 
     class Meta:
@@ -85,7 +123,7 @@ class AnalysisRun(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = RunScoped.as_manager()
     scope_field = "dataset__branch"
 
     class Meta:

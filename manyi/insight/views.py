@@ -17,13 +17,13 @@ from django.views.decorators.http import require_POST
 
 from manyi.analytics.charts import Point, strategy_matrix_svg
 from manyi.analytics.ipma import QUADRANTS
-from manyi.analytics.modelfile import template_names, template_text
+from manyi.analytics.modelfile import load_model, template_names, template_text
 from manyi.analytics.pls import PLSError
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404
 
 from . import actions
-from .forms import MISSING_TREATMENTS, SCHEMES, TEMPLATE_TITLES, AnalysisForm
+from .forms import MISSING_TREATMENTS, SCHEMES, TEMPLATE_TITLES, AnalysisForm, MappingForm
 from .models import AnalysisRun, Dataset
 from .pdf import run_pdf
 from .words import check_word, place
@@ -61,43 +61,25 @@ def _templates() -> list[dict[str, str]]:
     return [{"name": n, "title": str(TEMPLATE_TITLES.get(n, n))} for n in ordered]
 
 
+OPTION_FIELDS = ("scheme", "missing", "bootstrap", "seed", "target", "group")
+
+
 @login_required
 def run_new(request: HttpRequest) -> HttpResponse:
     require_permission(request.user, "insight.run")
+    if request.method == "POST" and "mapping" in request.POST:
+        return _run_mapped(request)
     if request.method == "POST":
         form = AnalysisForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
-            data = form.cleaned_data
-            options = {
-                k: data[k] for k in ("scheme", "missing", "bootstrap", "seed", "target", "group")
-            }
             try:
-                if data["dataset"] is None:
-                    upload = data["file"]
-                    run = actions.start_run_on_upload(
-                        request.user,
-                        name=data["name"] or upload.name,
-                        filename=upload.name,
-                        content=upload.read(),
-                        branch=data["branch"],
-                        model_yaml=data["model_yaml"],
-                        options=options,
-                    )
-                else:
-                    run = actions.start_run(
-                        request.user,
-                        dataset=data["dataset"],
-                        model_yaml=data["model_yaml"],
-                        options=options,
-                    )
+                return _start(request, form)
             except ValidationError as error:
                 form.add_error(None, error)
             except PermissionDenied:
                 form.add_error(
                     "branch", _("Choose a branch of yours: company-wide data is for company staff.")
                 )
-            else:
-                return redirect("insight:run", pk=run.pk)
     else:
         chosen = request.GET.get("template") or DEFAULT_TEMPLATE
         try:
@@ -107,8 +89,142 @@ def run_new(request: HttpRequest) -> HttpResponse:
         initial: dict[str, Any] = {"template": chosen, "model_yaml": text}
         if request.GET.get("dataset"):
             initial["dataset"] = request.GET["dataset"]
+            initial["source"] = "dataset"
         form = AnalysisForm(initial=initial, user=request.user)
+        if not form.questionnaires and "source" not in initial:
+            form.initial["source"] = "upload"
     return render(request, "insight/new.html", {"form": form})
+
+
+def _start(request: HttpRequest, form: AnalysisForm) -> HttpResponse:
+    data = form.cleaned_data
+    options = {k: data[k] for k in OPTION_FIELDS}
+    if data["source"] == "upload":
+        upload = data["file"]
+        run = actions.start_run_on_upload(
+            request.user,
+            name=data["name"] or upload.name,
+            filename=upload.name,
+            content=upload.read(),
+            branch=data["branch"],
+            model_yaml=data["model_yaml"],
+            options=options,
+        )
+        return redirect("insight:run", pk=run.pk)
+    if data["source"] == "survey":
+        options["group"] = data["survey_group"] or ""
+        dataset = actions.survey_dataset(
+            request.user,
+            questionnaire=data["questionnaire"],
+            version=data["version"],
+            since=data["since"],
+            until=data["until"],
+            campaigns=data["campaigns"],
+            branch=data["branch"],
+            region=data["region"],
+            wave_by=data["wave_by"] or "quarter",
+            name=data["name"],
+        )
+    else:
+        dataset = data["dataset"]
+    if dataset.source == Dataset.Source.SURVEY:
+        try:
+            model = load_model(data["model_yaml"])
+        except PLSError as error:
+            raise ValidationError(error.message(_language())) from None
+        mapping, questions = actions.propose_mapping(dataset, model)
+        if not mapping.complete or data["check_mapping"]:
+            return _mapping_page(request, dataset, data["model_yaml"], options, mapping, questions)
+    run = actions.start_run(
+        request.user, dataset=dataset, model_yaml=data["model_yaml"], options=options
+    )
+    return redirect("insight:run", pk=run.pk)
+
+
+def _mapping_page(
+    request: HttpRequest,
+    dataset: Dataset,
+    model_yaml: str,
+    options: dict[str, Any],
+    mapping: Any,
+    questions: list[Any],
+    form: MappingForm | None = None,
+) -> HttpResponse:
+    model = load_model(model_yaml)
+    items = model.path_model.items
+    if form is None:
+        form = MappingForm(
+            initial={
+                "dataset": dataset.pk,
+                "model_yaml": model_yaml,
+                "options": {k: v for k, v in options.items() if k != "mapping"},
+            },
+            user=request.user,
+            items=items,
+            questions=questions,
+            mapping=mapping,
+        )
+    rows = []
+    number = 0
+    for construct, block in model.path_model.blocks.items():
+        for item in block:
+            rows.append(
+                {
+                    "construct": model.label(construct, _language()),
+                    "item": item,
+                    "field": form[f"item_{number}"],
+                    "automatic": item in mapping.automatic,
+                    "unmapped": item in mapping.unmapped,
+                }
+            )
+            number += 1
+    return render(
+        request,
+        "insight/mapping.html",
+        {"form": form, "rows": rows, "dataset": dataset, "unmapped": mapping.unmapped},
+    )
+
+
+def _run_mapped(request: HttpRequest) -> HttpResponse:
+    """The mapping page's answer: run with the items mapped as the analyst chose."""
+    dataset = get_visible_or_404(
+        Dataset.objects.defer("content"), request.user, pk=request.POST.get("dataset")
+    )
+    try:
+        model = load_model(request.POST.get("model_yaml", ""))
+    except PLSError as error:
+        messages.error(request, error.message(_language()))
+        return redirect("insight:new")
+    mapping, questions = actions.propose_mapping(dataset, model)
+    form = MappingForm(
+        request.POST,
+        user=request.user,
+        items=model.path_model.items,
+        questions=questions,
+        mapping=mapping,
+    )
+    if form.is_valid():
+        options = {**form.cleaned_data["options"], "mapping": form.mapping()}
+        try:
+            run = actions.start_run(
+                request.user,
+                dataset=form.cleaned_data["dataset"],
+                model_yaml=form.cleaned_data["model_yaml"],
+                options=options,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("insight:run", pk=run.pk)
+    return _mapping_page(
+        request,
+        dataset,
+        form.data.get("model_yaml", ""),
+        form.data.get("options") or {},
+        mapping,
+        questions,
+        form=form,
+    )
 
 
 def _run(request: HttpRequest, pk: int) -> AnalysisRun:

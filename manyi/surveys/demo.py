@@ -24,6 +24,7 @@ from manyi.analytics.modelfile import template
 from manyi.analytics.synthetic import simulate_survey
 from manyi.core import clock
 from manyi.core.demo import DemoContext, demo_step
+from manyi.insight.demo import ITEM_LEVELS, PATHS
 from manyi.org.actions import SYSTEM
 
 from . import actions
@@ -82,13 +83,15 @@ def _bank_branch_form() -> Path:
         "label::English (en)",
         "required",
         "parameters",
+        "instance::reverse",
     ]
     rows = [header]
     for items in model.path_model.blocks.values():
         for item in items:
             spec = model.items.get(item)
             label = (spec.label if spec and spec.label else item.split("_")[-1]) + "（1-10 分）"
-            rows.append(["range", item, label, item, "yes", "start=1 end=10 step=1"])
+            reverse = "yes" if spec and spec.reverse else ""  # a negatively worded question
+            rows.append(["range", item, label, item, "yes", "start=1 end=10 step=1", reverse])
     rows.append(
         [
             "range",
@@ -97,9 +100,10 @@ def _bank_branch_form() -> Path:
             "How likely are you to recommend us?",
             "yes",
             "start=0 end=10 step=1",
+            "",
         ]
     )
-    rows.append(["text", "comment", "您还有什么意见或建议？", "Anything else?", "", ""])
+    rows.append(["text", "comment", "您还有什么意见或建议？", "Anything else?", "", "", ""])
     return _workbook(
         rows, [["list_name", "name", "label::Chinese (zh)"]], "网点满意度调查", "bank_branch"
     )
@@ -318,9 +322,26 @@ def make_surveys(ctx: DemoContext) -> None:
 
     # Bank branches: the population model behind the index (half the answers). A quarterly
     # campaign to the high-value customers brings some; the rest come through the branches'
-    # SMS after a visit.
+    # SMS after a visit. Service got better over the year (waits shortened): each quarter's
+    # answers come from the model with perceived quality a little higher than the last.
     n_bank = total // 2
-    frame = simulate_survey(template("china"), n_bank, seed=ctx.seed, level=0.68)
+    quarters = [
+        simulate_survey(
+            template("china"),
+            n_bank,
+            seed=ctx.seed + back,
+            level=0.68,
+            item_levels=ITEM_LEVELS,
+            paths=PATHS,
+            shift={"感知质量": 0.35 - 0.12 * back, "满意度": 0.1 - 0.04 * back},
+        ).to_dict("records")
+        for back in range(4)
+    ]
+
+    def bank_values(at: dt.datetime) -> dict:
+        """The next answers from the population of the quarter `at` lies in."""
+        back = min(3, int((now - at).days // 91))
+        return quarters[back].pop()
 
     def bank_answers(values: dict) -> dict[str, str]:
         answers = {item: str(int(min(10, max(1, value)))) for item, value in values.items()}
@@ -330,7 +351,6 @@ def make_surveys(ctx: DemoContext) -> None:
             answers["comment"] = rng.choice(COMMENTS)
         return answers
 
-    records = frame.to_dict("records")
     started = now - dt.timedelta(days=95)
     _bank_campaign, tokens = _campaign(
         ctx,
@@ -346,12 +366,17 @@ def make_surveys(ctx: DemoContext) -> None:
     for n, token in enumerate(tokens[: n_bank // 3]):
         if rng.random() < 0.45:  # who answers
             at = started + dt.timedelta(days=rng.expovariate(1 / 3), minutes=rng.uniform(5, 600))
-            key = f"demo-bc-{n:06d}"
-            used += _answer_invitation(token, bank_answers(records[used]), min(at, now), key)
+            at, key = min(at, now), f"demo-bc-{n:06d}"
+            used += _answer_invitation(token, bank_answers(bank_values(at)), at, key)
     _remind(started, 3)
-    for i, values in enumerate(records[used:]):
+    for i in range(n_bank - used):
+        at = when()
         _answer(
-            bank, customers[i % len(customers)], bank_answers(values), when(), f"demo-bank-{i:06d}"
+            bank,
+            customers[i % len(customers)],
+            bank_answers(bank_values(at)),
+            at,
+            f"demo-bank-{i:06d}",
         )
 
     # After-sales: service items, NPS, comments from detractors; each rates the agent who

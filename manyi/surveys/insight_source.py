@@ -1,28 +1,269 @@
-"""Survey responses as a data set for the satisfaction index (`Dataset.source = "survey"`,
-`source_ref` = the questionnaire's code)."""
+"""A questionnaire's responses as the satisfaction index's data (`Dataset.source = "survey"`).
+
+The selection (`Dataset.selection`) names the questionnaire and narrows it: a version,
+a period (`since`, `until`, local dates) or campaigns, the branches in the data set's scope,
+and `upto`, the newest response when the data set was made, so a rerun reads the same rows.
+The frame has one row per response: the rating questions by their XLSForm names (codes as
+the export writes them, so the export uploaded gives the same result) and the columns a
+comparison groups by: date, month, quarter, half-year, wave (by campaign or period), branch,
+region, channel, customer tier, campaign, version and one column per customer segment. No
+personal data: no customer, agent, phone or free text.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from manyi.analytics.pls import PLSError
-from manyi.insight.data import data_source
+from manyi.analytics.survey_items import RatingItem, rating_items
+from manyi.analytics.xlsform import form_from_dict
+from manyi.customers.models import Customer, Segment
+from manyi.insight import data
 from manyi.insight.models import Dataset
+from manyi.org.actions import SYSTEM
+from manyi.org.models import Branch
 
-from .export import META, to_frame
-from .models import Questionnaire, Response
+from .export import questions_of
+from .models import Campaign, Channel, Questionnaire, Response
+from .reading import segment_customers
+
+WAVES = {
+    "quarter": gettext_lazy("Quarter"),
+    "half": gettext_lazy("Half-year"),
+    "month": gettext_lazy("Month"),
+    "year": gettext_lazy("Year"),
+    "campaign": gettext_lazy("Campaign"),
+}
+# The columns a comparison can group by, with their names on the page.
+GROUPS = {
+    "wave": gettext_lazy("Wave"),
+    "branch": gettext_lazy("Branch"),
+    "region": gettext_lazy("Region"),
+    "channel": gettext_lazy("Channel"),
+    "tier": gettext_lazy("Customer tier"),
+    "month": gettext_lazy("Month"),
+    "quarter": gettext_lazy("Quarter"),
+    "half": gettext_lazy("Half-year"),
+    "campaign": pgettext_lazy("survey", "Campaign"),
+    "version": gettext_lazy("Questionnaire version"),
+}
+SEGMENT_PREFIX = "segment:"
+MAX_SEGMENTS = 20
+META = ("response", "date", *GROUPS)
 
 
-@data_source(Dataset.Source.SURVEY)
-def survey_responses(dataset: Dataset) -> pd.DataFrame:
-    questionnaire = Questionnaire.objects.filter(code=dataset.source_ref).first()
+def _questionnaire(selection: Mapping[str, Any]) -> Questionnaire:
+    code = str(selection.get("questionnaire") or "")
+    questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
-        raise PLSError(
-            f"no questionnaire {dataset.source_ref!r}",
-            zh=f"没有代码为“{dataset.source_ref}”的问卷",
-        )
+        raise PLSError(f"no questionnaire {code!r}", zh=f"没有代码为“{code}”的问卷")
+    return questionnaire
+
+
+def _local_midnight(day: str) -> dt.datetime:
+    date = dt.date.fromisoformat(day)
+    return timezone.make_aware(dt.datetime.combine(date, dt.time.min))
+
+
+def selected(selection: Mapping[str, Any]) -> QuerySet[Response]:
+    """The responses a selection holds (all of them when `upto` is not yet set)."""
+    questionnaire = _questionnaire(selection)
     responses = Response.objects.filter(questionnaire=questionnaire)
-    if dataset.branch_id:
-        responses = responses.filter(branch_id=dataset.branch_id)
-    frame = to_frame(questionnaire, responses)
-    return frame.drop(columns=[c for c in META if c != "branch"])
+    if selection.get("version"):
+        responses = responses.filter(version__number=int(selection["version"]))
+    if selection.get("since"):
+        responses = responses.filter(submitted_at__gte=_local_midnight(selection["since"]))
+    if selection.get("until"):  # the whole last day
+        until = _local_midnight(selection["until"]) + dt.timedelta(days=1)
+        responses = responses.filter(submitted_at__lt=until)
+    if selection.get("campaigns"):
+        responses = responses.filter(campaign_id__in=[int(c) for c in selection["campaigns"]])
+    if selection.get("branches") is not None:
+        responses = responses.filter(branch_id__in=[int(b) for b in selection["branches"]])
+    if selection.get("upto"):
+        responses = responses.filter(pk__lte=int(selection["upto"]))
+    return responses
+
+
+def items_of(selection: Mapping[str, Any]) -> list[RatingItem]:
+    """The rating questions of the chosen version, or of every version (newest first)."""
+    questionnaire = _questionnaire(selection)
+    if selection.get("version"):
+        version = questionnaire.versions.filter(number=int(selection["version"])).first()
+        if version is None:
+            raise PLSError(
+                f"questionnaire {questionnaire.code!r} has no version {selection['version']}",
+                zh=f"问卷“{questionnaire.code}”没有第 {selection['version']} 版",
+            )
+        return rating_items(form_from_dict(version.definition))
+    return rating_items(questions_of(questionnaire))
+
+
+def _period(at: dt.datetime, cut: str) -> str:
+    if cut == "month":
+        return _("%(y)d-%(m)02d") % {"y": at.year, "m": at.month}
+    if cut == "year":
+        return _("%(y)d") % {"y": at.year}
+    if cut == "half":
+        if at.month <= 6:
+            return _("H1 %(y)d") % {"y": at.year}
+        return _("H2 %(y)d") % {"y": at.year}
+    return _("Q%(q)d %(y)d") % {"q": (at.month - 1) // 3 + 1, "y": at.year}
+
+
+def frame(dataset: Dataset) -> pd.DataFrame:
+    selection = dataset.selection or {"questionnaire": dataset.source_ref}
+    items = [item.name for item in items_of(selection)]
+    clash = sorted(set(items) & set(META))
+    if clash:
+        raise PLSError(
+            f"question names clash with the data set's own columns: {', '.join(clash)}",
+            zh=f"题目名称与数据集自带的列重名：{'、'.join(clash)}",
+        )
+    branches = {
+        b.pk: (b.name, b.region.name if b.region_id else "")
+        for b in Branch.objects.select_related("region")
+    }
+    campaigns = dict(Campaign.objects.values_list("pk", "name"))
+    channels = dict(Channel.choices)
+    tiers = dict(Customer.Tier.choices)
+    no_campaign = _("(no campaign)")
+    cut = selection.get("wave_by") or "quarter"
+    tz = timezone.get_current_timezone()
+    stream = (
+        selected(selection)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "submitted_at",
+            "version__number",
+            "channel",
+            "branch_id",
+            "campaign_id",
+            "tier",
+            "customer_id",
+            "values",
+        )
+        .iterator(chunk_size=5000)
+    )
+    columns: dict[str, list[Any]] = {name: [] for name in (*META, *items)}
+    customers: list[int | None] = []
+    for pk, submitted, version, channel, branch_id, campaign_id, tier, customer, values in stream:
+        local = submitted.astimezone(tz)
+        branch, region = branches.get(branch_id, ("", ""))
+        columns["response"].append(pk)
+        columns["date"].append(local.date().isoformat())
+        columns["month"].append(_period(local, "month"))
+        columns["quarter"].append(_period(local, "quarter"))
+        columns["half"].append(_period(local, "half"))
+        campaign = campaigns.get(campaign_id, "") if campaign_id else ""
+        if cut == "campaign":
+            columns["wave"].append(campaign or no_campaign)
+        else:
+            columns["wave"].append(_period(local, cut))
+        columns["branch"].append(branch)
+        columns["region"].append(region)
+        columns["channel"].append(str(channels.get(channel, channel)))
+        columns["tier"].append(str(tiers.get(tier, tier)))
+        columns["campaign"].append(campaign)
+        columns["version"].append(version)
+        for name in items:
+            columns[name].append(values.get(name, ""))
+        customers.append(customer)
+    result = pd.DataFrame(columns)
+    for name in items:  # numbers where every answer is one, as the CSV export reads back
+        numeric = pd.to_numeric(result[name].replace("", None), errors="coerce")
+        if numeric.notna().sum() == (result[name] != "").sum():
+            result[name] = numeric
+    for name, column in _segments(customers).items():
+        result[name] = column
+    return result
+
+
+def _segments(customers: list[int | None]) -> dict[str, list[str]]:
+    """One column per segment: the respondent's customer is in it today or not."""
+    member, other = _("member"), _("not a member")
+    out: dict[str, list[str]] = {}
+    for segment in Segment.objects.order_by("name")[:MAX_SEGMENTS]:
+        ids = set(segment_customers(SYSTEM, segment).values_list("pk", flat=True))
+        out[f"{SEGMENT_PREFIX}{segment.name}"] = [
+            member if customer in ids else other for customer in customers
+        ]
+    return out
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """The rows and answers a run read (not the labels, which follow the language)."""
+    digest = hashlib.sha256()
+    items = [c for c in frame.columns if c not in META and not c.startswith(SEGMENT_PREFIX)]
+    digest.update(frame[["response", *items]].to_csv(index=False).encode())
+    return digest.hexdigest()
+
+
+@data.data_source(Dataset.Source.SURVEY)
+def survey_responses(dataset: Dataset) -> pd.DataFrame:
+    return frame(dataset)
+
+
+class Catalogue:
+    """What the analysis page, the command and the API read about questionnaires."""
+
+    def questionnaires(self, user: Any) -> list[data.Questionnaire]:
+        counts = Response.objects.all() if user == SYSTEM else Response.objects.visible_to(user)
+        by_questionnaire = dict(
+            counts.values("questionnaire").annotate(n=Count("pk")).values_list("questionnaire", "n")
+        )
+        campaigns: dict[int, list[tuple[int, str]]] = {}
+        for pk, name, questionnaire in Campaign.objects.order_by("-created_at").values_list(
+            "pk", "name", "questionnaire_id"
+        ):
+            campaigns.setdefault(questionnaire, []).append((pk, name))
+        found = []
+        for questionnaire in Questionnaire.objects.prefetch_related("versions").order_by("title"):
+            if not rating_items(questions_of(questionnaire)):
+                continue  # nothing to measure
+            found.append(
+                data.Questionnaire(
+                    code=questionnaire.code,
+                    title=questionnaire.title,
+                    versions=sorted(v.number for v in questionnaire.versions.all()),
+                    campaigns=campaigns.get(questionnaire.pk, []),
+                    responses=by_questionnaire.get(questionnaire.pk, 0),
+                )
+            )
+        return found
+
+    def items(self, selection: Mapping[str, Any]) -> list[RatingItem]:
+        return items_of(selection)
+
+    def snapshot(self, selection: Mapping[str, Any]) -> data.Snapshot:
+        questionnaire = _questionnaire(selection)
+        responses = selected(selection)
+        upto = responses.aggregate(m=Max("pk"))["m"] or 0
+        rows = responses.count()
+        segments = [
+            f"{SEGMENT_PREFIX}{name}"
+            for name in Segment.objects.order_by("name").values_list("name", flat=True)[
+                :MAX_SEGMENTS
+            ]
+        ]
+        columns = [*META, *(i.name for i in items_of(selection)), *segments]
+        return data.Snapshot(rows=rows, upto=upto, columns=columns, title=questionnaire.title)
+
+    def group_labels(self) -> dict[str, str]:
+        labels = {key: str(label) for key, label in GROUPS.items()}
+        for name in Segment.objects.order_by("name").values_list("name", flat=True)[:MAX_SEGMENTS]:
+            labels[f"{SEGMENT_PREFIX}{name}"] = _("Segment: %(name)s") % {"name": name}
+        return labels
+
+
+data.register_survey_catalogue(Catalogue())

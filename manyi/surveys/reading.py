@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from manyi.analytics.survey_items import rating_scale
 from manyi.analytics.survey_metrics import low_score_threshold
 from manyi.core.configcache import ConfigCache
 from manyi.customers.models import Customer
@@ -39,9 +40,6 @@ from .models import (
 # -- questions and their scales ------------------------------------------------------------
 NUMERIC_KINDS = {"integer", "decimal", "range"}
 
-# Codes of a rating's "don't know / not applicable" column: not points of the scale.
-NOT_A_POINT = {"other", "dk", "na", "none", "refused"}
-
 
 def numeric_questions(form: Any) -> dict[str, tuple[float, float] | None]:
     """Questions whose answers are numbers, with their scale where they have one: number
@@ -55,25 +53,6 @@ def numeric_questions(form: Any) -> dict[str, tuple[float, float] | None]:
         elif question.kind in NUMERIC_KINDS:
             found[question.name] = None
     return found
-
-
-def rating_scale(question: Any) -> tuple[float, float] | None:
-    """The ends of a rating question's scale: a range's start and end, or the lowest and
-    highest of its numeric choice codes (leaving out "don't know" and the like); None for
-    anything else."""
-    if question.kind == "range":
-        return float(question.parameters.get("start", 0)), float(question.parameters.get("end", 10))
-    if question.kind == "select_one" and question.choices:
-        codes = [c.name for c in question.choices]
-        if not all(code.lstrip("-").isdigit() or code.lower() in NOT_A_POINT for code in codes):
-            return None
-        numbers = [int(code) for code in codes if code.lstrip("-").isdigit()]
-        regular = [n for n in numbers if n not in (97, 98, 99)]
-        # 97-99 beside a 0-10 scale are "don't know" codes, not points
-        points = regular if regular and max(regular) <= 10 else numbers
-        if points:
-            return float(min(points)), float(max(points))
-    return None
 
 
 def low_scores(

@@ -185,23 +185,6 @@ def test_group_comparison_in_the_web_app(org, mobi_bytes):
         )
 
 
-@pytest.mark.django_db
-def test_demo_survey_and_analysis(org):
-    from manyi.core.demo import DemoContext
-    from manyi.insight.demo import make_survey_analysis
-
-    ctx = DemoContext(seed=1, size="small", log=lambda line: None, overrides={"survey": 300})
-    ctx.data["branches"] = {"A1": org.a1, "B1": org.b1}
-    make_survey_analysis(ctx)
-    run = AnalysisRun.objects.get()
-    assert run.status == "done", run.error
-    assert run.result["target"] == "满意度"
-    ranking = [p["item"] for p in run.result["priority"]]
-    # The demo's branches wait too long and handle complaints badly: both rank high.
-    assert ranking.index("质量_等候时间") < len(ranking) // 2
-    assert run.result["groups"]["groups"]["2026下半年"]["n"] > 0
-
-
 def test_command_line_fit_and_compare(tmp_path):
     model = tmp_path / "model.yaml"
     model.write_text(

@@ -11,7 +11,7 @@ from manyi.analytics.analysis import analyse
 from manyi.analytics.modelfile import template
 from manyi.core.demo import run_demo
 from manyi.insight.data import load_frame
-from manyi.insight.models import Dataset
+from manyi.insight.models import AnalysisRun, Dataset
 from manyi.surveys import reading
 from manyi.surveys.models import Campaign, Invitation, Response, SurveyTrigger
 
@@ -22,13 +22,13 @@ def test_three_questionnaires_a_year_of_answers_and_an_index_on_them():
     run_demo(
         seed=5,
         log=lambda line: None,
-        overrides={"customers": 400, "tickets": 120, "survey": 200, "survey_responses": 400},
+        overrides={"customers": 400, "tickets": 120, "survey": 200, "survey_responses": 600},
     )
     counts = {
         code: Response.objects.filter(questionnaire__code=code).count()
         for code in ("bank_branch", "after_sales", "complaint_follow_up")
     }
-    assert counts["bank_branch"] == 200 and counts["after_sales"] == 200
+    assert counts["bank_branch"] == 300 and counts["after_sales"] == 300
     assert counts["complaint_follow_up"] > 10
     oldest = Response.objects.order_by("submitted_at").first().submitted_at
     assert timezone.now() - oldest > dt.timedelta(days=200)  # spread over the year
@@ -52,3 +52,17 @@ def test_three_questionnaires_a_year_of_answers_and_an_index_on_them():
     frame = load_frame(Dataset(name="网点", source="survey", source_ref="bank_branch"))
     result = analyse(frame, template("china"))
     assert 50 < result.index["满意度"] < 95
+    # ... and the demo's own index runs read them: quarterly waves, regions compared.
+    runs = {run.options["group"]: run for run in AnalysisRun.objects.all()}
+    assert set(runs) == {"wave", "region"}
+    for run in runs.values():
+        assert run.status == "done", run.error
+        assert run.dataset.source == "survey" and 200 < run.dataset.rows <= 300
+        assert run.result["target"] == "满意度"
+    waves = runs["wave"].result["groups"]["groups"]
+    assert len(waves) == 4 and all("季度" in wave for wave in waves)
+    ranking = [p["item"] for p in runs["wave"].result["priority"]]
+    # The demo's branches wait too long and handle complaints badly: both rank high.
+    assert ranking.index("质量_等候时间") < len(ranking) // 2
+    example = Dataset.objects.get(source="demo")
+    assert example.rows > 0 and not example.runs.exists()  # the example file, to try
