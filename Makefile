@@ -20,7 +20,7 @@ install: $(VENV)/bin/uv sysdeps
 	$(MANYI) compilemessages --ignore '.venv' --ignore 'var' -v 0
 
 sysdeps:
-	@bash scripts/sysdeps.sh gettext
+	@bash scripts/sysdeps.sh gettext pdf
 
 ## run: migrate the embedded database, load demo data when empty, serve on 127.0.0.1:8000
 run: install

@@ -6,7 +6,10 @@ after-sales questionnaire:
 - exporting every response to CSV (streamed, codes);
 - the figures a manager reads: NPS by branch and CSAT overall, through the API;
 - the pages: the questionnaire's figures, and the metrics page of the campaign all the
-  responses belong to (response rate, quota cells, NPS by branch); NPS by agent.
+  responses belong to (response rate, quota cells, NPS by branch); NPS by agent;
+- the satisfaction index from the stored responses in one step (issue 18): the survey data
+  set, the read, the fit with 1,000 bootstrap resamples and the report, timed apart; and the
+  trend page of a programme with 20 waves stored.
 
 The responses are written with bulk inserts (values as the form logic would leave them),
 every one in one campaign and rating the agent of the customer's branch; the tallies are
@@ -55,6 +58,127 @@ def run() -> list[dict]:
     rows.extend(_submission(vendor, total))
     rows.extend(_metrics(vendor, total))
     rows.extend(_export(vendor, total))
+    rows.extend(_index(vendor, total))
+    return rows
+
+
+INDEX_MODEL = """
+name: 售后服务满意度
+blocks:
+  服务:
+    label: {zh: 服务质量, en: Service quality}
+    items: [s_attitude, s_skill, s_speed, s_price, s_booking, s_parts]
+  推荐:
+    label: {zh: 推荐意愿, en: Recommendation}
+    items: [nps]
+paths:
+  - [服务, 推荐]
+target: 推荐
+"""
+
+
+def _index(vendor: str, total: int) -> list[dict]:
+    """From the stored responses to the index with 1,000 bootstrap resamples, as
+    `manyi index fit --survey after_sales --bootstrap 1000` does, with its parts timed."""
+    import datetime as dt
+
+    from django.test import Client
+
+    from manyi.analytics.analysis import analyse
+    from manyi.analytics.modelfile import load_model
+    from manyi.insight import actions, waves
+    from manyi.insight.data import load_frame
+    from manyi.insight.models import AnalysisRun
+    from manyi.org.actions import SYSTEM
+    from manyi.org.models import Staff
+
+    rows: list[dict] = []
+    start = time.perf_counter()
+    dataset = actions.survey_dataset(SYSTEM, questionnaire="after_sales")
+    made = time.perf_counter() - start
+    start = time.perf_counter()
+    run = actions.start_run(
+        SYSTEM,
+        dataset=dataset,
+        model_yaml=INDEX_MODEL,
+        options={"bootstrap": 1000, "seed": 1},
+        inline=True,
+    )
+    whole = time.perf_counter() - start
+    assert run.status == AnalysisRun.Status.DONE, run.error
+    start = time.perf_counter()
+    frame = load_frame(dataset)
+    read = time.perf_counter() - start
+    model = load_model(run.model_yaml)
+    start = time.perf_counter()
+    analyse(frame, model, bootstrap=1000, seed=1)
+    fit = time.perf_counter() - start
+    rows += [
+        {
+            "benchmark": f"index from {dataset.rows:,} responses, 1,000 resamples ({vendor})",
+            "median_ms": (made + whole) * 1000,
+            "runs": 1,
+            "n_used": run.result["n_used"],
+        },
+        {
+            "benchmark": f"  of which: the survey data set (count, newest) ({vendor})",
+            "median_ms": made * 1000,
+            "runs": 1,
+        },
+        {
+            "benchmark": f"  the read: responses to the item table ({vendor})",
+            "median_ms": read * 1000,
+            "runs": 1,
+        },
+        {
+            "benchmark": f"  fit, 1,000 bootstrap resamples, IPMA, ranking ({vendor})",
+            "median_ms": fit * 1000,
+            "runs": 1,
+        },
+    ]
+    # A programme with 20 quarterly waves stored (each the finished run's summary).
+    programme = actions.create_programme(
+        SYSTEM,
+        name="售后服务季度测评（基准）",
+        questionnaire="after_sales",
+        model_yaml=INDEX_MODEL,
+        starts_on=dt.date(2021, 1, 1),
+        bootstrap=0,
+    )
+    begins = dt.date(2021, 1, 1)
+    stored = []
+    for _wave in range(20):
+        stored.append(
+            AnalysisRun(
+                dataset=dataset,
+                title=f"wave {waves.label(begins, 'quarter')}",
+                model_yaml=run.model_yaml,
+                status=AnalysisRun.Status.DONE,
+                result=run.result,
+                summary=run.summary,
+                programme=programme,
+                wave=waves.label(begins, "quarter"),
+                wave_start=begins,
+            )
+        )
+        begins = waves.next_period(begins, "quarter")
+    AnalysisRun.objects.bulk_create(stored)
+    analyst = Staff.objects.filter(role="analyst").first() or Staff.objects.get(
+        user__username="manager"
+    )
+    page = Client()
+    page.force_login(analyst.user, backend="django.contrib.auth.backends.ModelBackend")
+    url = f"/insight/programmes/{programme.pk}/"
+
+    def trend_page() -> None:
+        assert page.get(url).status_code == 200
+
+    rows.append(
+        {
+            "benchmark": f"trend page, 20 waves stored ({vendor})",
+            "median_ms": median_ms(trend_page, repeat=20, warmup=2),
+        }
+    )
     return rows
 
 

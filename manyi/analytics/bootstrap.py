@@ -45,6 +45,12 @@ from .reliability import htmt_batch, htmt_pairs
 
 JACKKNIFE_GROUPS = 2000
 GAIN = 5.0
+# Large data of few, discrete answers (ratings) has far fewer distinct answer patterns than
+# respondents: resampling respondents is then drawing how often each pattern occurs, from
+# the multinomial with the patterns' shares, which gives the same bootstrap distribution at
+# a cost that grows with the patterns, not the respondents.
+PATTERN_MIN_ROWS = 20_000
+PATTERN_MAX_PRODUCTS = 30_000_000  # distinct patterns x items², the (U, p²) table's size
 
 
 @dataclass
@@ -161,6 +167,35 @@ def resample_moments(
     return _to_corr(mean, cov)
 
 
+def answer_patterns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The distinct rows of x and how often each occurs, when resampling those is cheaper
+    than resampling the rows (None otherwise)."""
+    n, p = x.shape
+    if n < PATTERN_MIN_ROWS:
+        return None
+    unique, counts = np.unique(x, axis=0, return_counts=True)
+    if unique.shape[0] * 2 > n or unique.shape[0] * p * p > PATTERN_MAX_PRODUCTS:
+        return None
+    return unique, counts
+
+
+def pattern_moments(
+    unique: np.ndarray, centred_products: np.ndarray, centre: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means, SDs and correlations of the resamples whose pattern counts are `counts`
+    (B, U): sums about a fixed centre, so the products are formed once for all resamples."""
+    b, p = counts.shape[0], unique.shape[1]
+    weights = counts.astype(float)
+    total = weights.sum(axis=1)
+    s1 = weights @ (unique - centre)
+    s2 = (weights @ centred_products).reshape(b, p, p)
+    mean_c = s1 / total[:, None]
+    cov = (s2 - total[:, None, None] * mean_c[:, :, None] * mean_c[:, None, :]) / (total - 1)[
+        :, None, None
+    ]
+    return _to_corr(mean_c + centre, cov)
+
+
 def _to_corr(mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sd = np.sqrt(np.einsum("bii->bi", cov))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -260,13 +295,27 @@ def bootstrap(
 
     rng = np.random.default_rng(seed)
     p = x.shape[1]
-    batch = batch or max(1, min(samples, int(4e7 // (n * p))))
+    patterns = answer_patterns(x) if w is None else None
     draws = []
-    for start in range(0, samples, batch):
-        size = min(batch, samples - start)
-        rows = rng.integers(0, n, size=(size, n))
-        values, converged = space.evaluate(*resample_moments(x, rows, w))
-        draws.append(values[converged])
+    if patterns is not None:
+        unique, counts = patterns
+        centre = x.mean(axis=0)
+        centred = unique - centre
+        products = (centred[:, :, None] * centred[:, None, :]).reshape(unique.shape[0], p * p)
+        shares = counts / n
+        batch = batch or max(1, min(samples, int(2e7 // unique.shape[0])))
+        for start in range(0, samples, batch):
+            size = min(batch, samples - start)
+            drawn = rng.multinomial(n, shares, size=size)
+            values, converged = space.evaluate(*pattern_moments(unique, products, centre, drawn))
+            draws.append(values[converged])
+    else:
+        batch = batch or max(1, min(samples, int(4e7 // (n * p))))
+        for start in range(0, samples, batch):
+            size = min(batch, samples - start)
+            rows = rng.integers(0, n, size=(size, n))
+            values, converged = space.evaluate(*resample_moments(x, rows, w))
+            draws.append(values[converged])
     draw = np.concatenate(draws)
     failed = samples - draw.shape[0]
     if draw.shape[0] < max(10, samples // 2):

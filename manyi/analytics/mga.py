@@ -10,7 +10,7 @@ the difference comes from the same draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -30,9 +30,11 @@ class GroupComparison:
     groups: dict[str, BootstrapResult]
     sizes: dict[str, int]
     table: pd.DataFrame  # one row per (group A, group B, kind, name)
+    left_out: dict[str, int] = field(default_factory=dict)  # groups too small to compare
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "left_out": dict(self.left_out),
             "groups": {
                 name: {
                     "n": self.sizes[name],
@@ -58,7 +60,11 @@ def compare_groups(
     confidence: float = 0.95,
     min_group: int = 30,
     missing: str | None = None,
+    leave_out_small: bool = False,
 ) -> GroupComparison:
+    """Compare every pair of groups. A group with fewer than `min_group` usable cases is
+    refused, or with `leave_out_small` left out and named (a branch with few answers in a
+    wave should not stop the other branches' comparison)."""
     if group_column not in data.columns:
         raise PLSError(
             f"group column {group_column!r} is not in the data",
@@ -86,12 +92,16 @@ def compare_groups(
             f"{group_column!r} has fewer than two groups", zh=f"分组列“{group_column}”少于两组"
         )
     small = {g: int((labels == g).sum()) for g in names if (labels == g).sum() < min_group}
-    if small:
+    if small and leave_out_small and len(names) - len(small) >= 2:
+        names = [g for g in names if g not in small]
+    elif small:
         listing = ", ".join(f"{g} ({n})" for g, n in small.items())
         raise PLSError(
             f"groups with fewer than {min_group} usable cases cannot be compared: {listing}",
             zh=f"以下分组的有效个案少于 {min_group} 个，无法比较：{listing}",
         )
+    else:
+        small = {}
     results: dict[str, BootstrapResult] = {}
     sizes: dict[str, int] = {}
     weights = prepared.sample_weights
@@ -141,4 +151,4 @@ def compare_groups(
                     "significant": bool(p < alpha),
                 }
             )
-    return GroupComparison(results, sizes, pd.DataFrame(rows_out))
+    return GroupComparison(results, sizes, pd.DataFrame(rows_out), left_out=small)

@@ -135,3 +135,34 @@ def register_audit_details(actions: Any, labels: dict[str, Any]) -> None:
 
 def audit_detail_label(action: str, key: str) -> Any:
     return _AUDIT_DETAILS.get(action, {}).get(key)
+
+
+# -- business outcomes: what the satisfaction index is set beside -----------------------------
+@dataclass(frozen=True)
+class BusinessOutcome:
+    """A figure an app knows per group of branches and period (revenue per customer,
+    complaints per 1,000 customers ...): `compute(branch_ids, first_day, last_day)` returns
+    the value, or None when there is nothing to measure."""
+
+    key: str
+    label: Any
+    unit: Any
+    compute: Callable[[list[int], Any, Any], float | None]
+    order: int = 100
+
+
+_OUTCOMES: dict[str, BusinessOutcome] = {}
+
+
+def business_outcome(key: str, label: Any, unit: Any, order: int = 100) -> Callable[..., Any]:
+    """`@business_outcome("revenue_per_customer", _("Revenue per customer"), _("CNY"))`."""
+
+    def register(func: Callable[[list[int], Any, Any], float | None]) -> Any:
+        _OUTCOMES[key] = BusinessOutcome(key, label, unit, func, order)
+        return func
+
+    return register
+
+
+def business_outcomes() -> list[BusinessOutcome]:
+    return sorted(_OUTCOMES.values(), key=lambda outcome: (outcome.order, outcome.key))

@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
         from manyi.core import lookups  # noqa: F401  (registers __prefix)
         from manyi.core.registry import DashboardCard, NavItem, register_card, register_nav
 
-        from . import rfm  # noqa: F401  (registers the nightly RFM job)
+        from . import outcomes, rfm  # noqa: F401  (the index's outcomes, the nightly RFM job)
         from .models import Customer
 
         register_nav(NavItem("customers", _("Customers"), "customers:list", "customers.view", 5))

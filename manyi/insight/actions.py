@@ -32,9 +32,10 @@ from manyi.org.models import Branch, Region
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import can_see_branch, get_visible_or_404, require_branch
 
+from . import waves
 from .auditing import AuditAction
 from .data import load_frame, survey_catalogue
-from .models import AnalysisRun, Dataset
+from .models import AnalysisRun, Dataset, Programme
 from .words import report_words
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,10 @@ MAX_BOOTSTRAP = 10_000
 # Runs up to this many respondent-resamples finish in a second or two: done in the request.
 INLINE_WORK = 2_000_000
 INLINE_ROWS = 20_000
-# More than this would not finish within the workers' time limit (10 minutes).
-MAX_WORK = 500_000_000
+# More than this would not finish within the workers' time limit (10 minutes): a million
+# respondents with 1,000 resamples takes about 4 minutes resampled row by row, seconds when
+# the answers are ratings (see bootstrap.answer_patterns).
+MAX_WORK = 2_000_000_000
 # A run "running" for longer than this lost its worker: it may be taken again, or failed.
 STALE_AFTER = dt.timedelta(minutes=15)
 
@@ -126,16 +129,10 @@ def survey_dataset(
     """A questionnaire's responses as a data set: the selection is kept with the newest
     response it held, so every run on it reads the same rows. A branch or region narrows
     it (and scopes it: a regional analyst's data set is their region's answers)."""
-    if branch is not None and region is not None:
-        raise ValidationError(_("Choose a branch or a region, not both."))
+    _scope(actor, branch, region)
     if region is not None:
-        branch_ids = list(region.branches.values_list("pk", flat=True))
-        if actor != SYSTEM:
-            require_permission(actor, "insight.run")
-            if not all(can_see_branch(actor, pk) for pk in branch_ids):
-                raise PermissionDenied(_("This region is outside your area of responsibility."))
+        branch_ids: list[int] | None = list(region.branches.values_list("pk", flat=True))
     else:
-        _check(actor, "insight.run", branch.pk if branch else None)
         branch_ids = [branch.pk] if branch else None
     if wave_by not in WAVE_CUTS:
         raise ValidationError(_("Unknown way of cutting waves: %(w)s.") % {"w": wave_by})
@@ -273,6 +270,9 @@ def start_run(
     options: dict[str, Any],
     title: str = "",
     inline: bool = False,
+    programme: Programme | None = None,
+    wave: str = "",
+    wave_start: dt.date | None = None,
 ) -> AnalysisRun:
     """Check and keep a run; compute it here when it is small (or `inline`, for the
     command line), else on a worker."""
@@ -316,6 +316,9 @@ def start_run(
         model_yaml=model_yaml,
         options=cleaned,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        programme=programme,
+        wave=wave[:60],
+        wave_start=wave_start,
     )
     with transaction.atomic():
         run.save()
@@ -380,7 +383,228 @@ def rerun(actor: Any, run: AnalysisRun) -> AnalysisRun:
         model_yaml=run.options.get("unbound_model") or run.model_yaml,
         options=options,
         title=run.title,
+        programme=run.programme,
+        wave=run.wave,
+        wave_start=run.wave_start,
     )
+
+
+# -- the ranking adjusted for cost and capability (seed 000's rule in full) ----------------
+def set_item_costs(
+    actor: Any,
+    run: AnalysisRun,
+    *,
+    costs: dict[str, dict[str, Any]],
+    cost_scale: str = "rating",
+    feasibility_scale: str = "share",
+) -> AnalysisRun:
+    """Keep the analyst's cost and feasibility per item with the run; the run page then
+    shows the ideal order and the order adjusted for them. Nothing entered clears them."""
+    if actor != SYSTEM:
+        run = get_visible_or_404(AnalysisRun.objects.defer("report"), actor, pk=run.pk)
+        require_permission(actor, "insight.run")
+    priority = (run.result or {}).get("priority")
+    if not priority:
+        raise ValidationError(_("This analysis has no improvement ranking to adjust."))
+    entered = {
+        item: {k: v for k, v in entry.items() if v not in (None, "")}
+        for item, entry in costs.items()
+        if any(v not in (None, "") for v in entry.values())
+    }
+    if entered:
+        try:
+            adjusted_priority(priority, entered, cost_scale, feasibility_scale)
+        except PLSError as error:
+            raise _error(error) from None
+        stored: dict[str, Any] | None = {
+            "cost_scale": cost_scale,
+            "feasibility_scale": feasibility_scale,
+            "items": {k: {f: float(v) for f, v in e.items()} for k, e in entered.items()},
+        }
+    else:
+        stored = None
+    with transaction.atomic():
+        before = run.costs
+        run.costs = stored
+        run.save(update_fields=["costs"])
+        audit.record(actor, AuditAction.COSTS_SET, run, before=before, after=stored)
+    return run
+
+
+def adjusted_priority(
+    priority: list[dict[str, Any]],
+    costs: dict[str, dict[str, Any]],
+    cost_scale: str,
+    feasibility_scale: str,
+) -> Any:
+    """The stored ranking adjusted for the entered costs (`manyi.analytics.priority`)."""
+    import pandas as pd
+
+    from manyi.analytics.priority import adjust_priority
+
+    return adjust_priority(
+        pd.DataFrame(priority),
+        costs,
+        cost_scale=cost_scale,  # type: ignore[arg-type]
+        feasibility_scale=feasibility_scale,  # type: ignore[arg-type]
+    )
+
+
+# -- programmes: the index wave after wave ---------------------------------------------------
+def _scope(actor: Any, branch: Branch | None, region: Region | None) -> None:
+    if branch is not None and region is not None:
+        raise ValidationError(_("Choose a branch or a region, not both."))
+    if actor == SYSTEM:
+        return
+    require_permission(actor, "insight.run")
+    if region is not None:
+        if not all(
+            can_see_branch(actor, pk) for pk in region.branches.values_list("pk", flat=True)
+        ):
+            raise PermissionDenied(_("This region is outside your area of responsibility."))
+    else:
+        require_branch(actor, branch.pk if branch else None)
+
+
+def create_programme(
+    actor: Any,
+    *,
+    name: str,
+    questionnaire: str,
+    model_yaml: str,
+    starts_on: dt.date,
+    wave_by: str = Programme.WaveCut.QUARTER,
+    mapping: dict[str, str] | None = None,
+    compare_by: str = "",
+    bootstrap: int = 500,
+    seed: int = 2026,
+    branch: Branch | None = None,
+    region: Region | None = None,
+) -> Programme:
+    """A programme of waves. Its model must read the questionnaire completely (every item
+    mapped to a rating question) before any wave is run."""
+    _scope(actor, branch, region)
+    if wave_by not in Programme.WaveCut.values:
+        raise ValidationError(_("Unknown way of cutting waves: %(w)s.") % {"w": wave_by})
+    if compare_by not in Programme.CompareBy.values:
+        raise ValidationError(_("Waves compare branches or regions, or nothing."))
+    if not 0 <= bootstrap <= MAX_BOOTSTRAP or 0 < bootstrap < 10:
+        raise ValidationError(
+            _("Bootstrap samples must lie between 10 and %(max)d (or 0 for none).")
+            % {"max": MAX_BOOTSTRAP}
+        )
+    try:
+        model = load_model(model_yaml)
+        questions = survey_catalogue().items({"questionnaire": questionnaire})
+        found = map_items(model.path_model.items, questions, mapping or {})
+    except PLSError as error:
+        raise _error(error) from None
+    if not questions:
+        raise ValidationError(_("This questionnaire has no rating questions to analyse."))
+    if not found.complete:
+        raise ValidationError(
+            _("No question of the questionnaire answers the items %(items)s: map them by hand.")
+            % {"items": "、".join(found.unmapped)}
+        )
+    programme = Programme(
+        name=name.strip()[:200] or questionnaire,
+        questionnaire=questionnaire,
+        model_yaml=model_yaml,
+        mapping={k: v for k, v in (mapping or {}).items() if v},
+        wave_by=wave_by,
+        starts_on=waves.period_of(starts_on, wave_by)[0],
+        compare_by=compare_by,
+        bootstrap=bootstrap,
+        seed=seed,
+        branch=branch,
+        region=region,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    with transaction.atomic():
+        programme.full_clean()
+        programme.save()
+        audit.record(
+            actor,
+            AuditAction.PROGRAMME_CREATE,
+            programme,
+            after={
+                "name": programme.name,
+                "questionnaire": questionnaire,
+                "wave_by": wave_by,
+                "since": programme.starts_on.isoformat(),
+                "group": compare_by,
+                "bootstrap": bootstrap,
+                "mapping": programme.mapping,
+            },
+        )
+    return programme
+
+
+def run_wave(
+    actor: Any, programme: Programme, start: dt.date, *, inline: bool = False
+) -> AnalysisRun:
+    """The programme's run for the wave beginning `start` (to date, while it lasts)."""
+    if actor != SYSTEM:
+        programme = get_visible_or_404(Programme, actor, pk=programme.pk)
+    first, last = waves.period_of(start, programme.wave_by)
+    today = timezone.localdate()
+    if first > today:
+        raise ValidationError(_("This wave has not begun."))
+    label = waves.label(first, programme.wave_by)
+    dataset = survey_dataset(
+        actor,
+        questionnaire=programme.questionnaire,
+        since=first,
+        until=min(last, today),
+        branch=programme.branch,
+        region=programme.region,
+        wave_by=programme.wave_by,
+        name=f"{programme.name} · {label}",
+    )
+    return start_run(
+        actor,
+        dataset=dataset,
+        model_yaml=programme.model_yaml,
+        options={
+            "bootstrap": programme.bootstrap,
+            "seed": programme.seed,
+            "group": programme.compare_by,
+            "mapping": programme.mapping,
+        },
+        title=f"{programme.name} · {label}",
+        inline=inline,
+        programme=programme,
+        wave=label,
+        wave_start=first,
+    )
+
+
+def run_due_waves(actor: Any, programme: Programme, *, inline: bool = False) -> list[AnalysisRun]:
+    """Run every wave that has ended and has no run yet (a wave without answers is
+    skipped): what the daily job does, and the programme page's button."""
+    today = timezone.localdate()
+    taken = set(
+        programme.runs.exclude(status=AnalysisRun.Status.FAILED).values_list(
+            "wave_start", flat=True
+        )
+    )
+    started = []
+    for first, last in waves.periods(programme.starts_on, today, programme.wave_by):
+        if last >= today or first in taken:
+            continue
+        try:
+            started.append(run_wave(actor, programme, first, inline=inline))
+        except ValidationError:
+            continue  # no answers in that wave
+    return started
+
+
+def run_all_due_waves() -> int:
+    """The daily job: every active programme's ended waves."""
+    count = 0
+    for programme in Programme.objects.filter(active=True):
+        count += len(run_due_waves(SYSTEM, programme))
+    return count
 
 
 def execute_run(run_id: int) -> None:
@@ -413,24 +637,29 @@ def execute_run(run_id: int) -> None:
         )
         result = analysis.to_dict()
         if options.get("group"):
-            comparison = compare_groups(
-                frame,
-                model,
-                options["group"],
-                samples=group_samples(options.get("bootstrap") or 0),
-                seed=options.get("seed") or 0,
-                scheme=options.get("scheme"),
-                missing=options.get("missing"),
-            )
-            result["groups"] = comparison.to_dict()
+            try:
+                comparison = compare_groups(
+                    frame,
+                    model,
+                    options["group"],
+                    samples=group_samples(options.get("bootstrap") or 0),
+                    seed=options.get("seed") or 0,
+                    scheme=options.get("scheme"),
+                    missing=options.get("missing"),
+                    leave_out_small=True,
+                )
+                result["groups"] = comparison.to_dict()
+            except PLSError as error:  # the index stands; the comparison says why not
+                result["groups_error"] = {"en": str(error), "zh": error.zh or str(error)}
         result = json.loads(json.dumps(result, allow_nan=False))  # strict JSON for every DB
         buffer = io.BytesIO()
         write_xlsx(analysis, buffer, words=report_words(language))
         run.result = result
+        run.summary = summarise(result)
         run.report = buffer.getvalue()
         run.status = AnalysisRun.Status.DONE
         run.finished_at = timezone.now()
-        run.save(update_fields=["result", "report", "status", "finished_at"])
+        run.save(update_fields=["result", "summary", "report", "status", "finished_at"])
     except PLSError as error:
         _fail(run, str(error), error.zh)
         return
@@ -439,6 +668,24 @@ def execute_run(run_id: int) -> None:
         _fail(run, f"Unexpected error: {error}", f"意外错误：{error}")
         return
     audit.record(ANALYSIS_WORKER, AuditAction.RUN_DONE, run, after={"n_used": result["n_used"]})
+
+
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    """The part of a result the trend and the dashboards read, in the result's own shape
+    (so `manyi.analytics.trend.wave_from_result` reads either)."""
+    summary = {k: result[k] for k in ("n_used", "index", "labels", "target") if k in result}
+    boot = (result.get("bootstrap") or {}).get("index")
+    if boot:
+        summary["bootstrap"] = {"index": boot}
+    groups = (result.get("groups") or {}).get("groups")
+    if groups:
+        summary["groups"] = {
+            "groups": {
+                name: {"n": group.get("n"), "index": group.get("index")}
+                for name, group in groups.items()
+            }
+        }
+    return summary
 
 
 def fail_stale_runs() -> int:

@@ -7,6 +7,8 @@ GET  /insight/runs                     the latest runs the person may see
 GET  /insight/runs/{id}                status, and the result once done
 GET  /insight/runs/{id}/report.xlsx    the Excel report
 GET  /insight/questionnaires           questionnaires to analyse, with their rating questions
+GET  /insight/index/latest             each programme's latest index and its change (dashboards)
+GET  /insight/programmes/{id}/trend    a programme's index per wave
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from manyi.core.schemas import Id
 from manyi.org.permissions import require_permission
 from manyi.org.scoping import get_visible_or_404, visible_branch_by_code
 
-from . import actions
+from . import actions, reading
 from .data import survey_catalogue
-from .models import AnalysisRun, Dataset
+from .models import AnalysisRun, Dataset, Programme
 
 router = Router(tags=["insight"])
 
@@ -298,3 +300,76 @@ def questionnaires(request: HttpRequest) -> Any:
         }
         for q in catalogue.questionnaires(request.auth)
     ]
+
+
+class LatestIndexOut(Schema):
+    programme: int
+    name: str
+    latent: str = Field(..., description="the target construct (latent variable)")
+    label: str
+    wave: str
+    previous_wave: str | None
+    n: int
+    index: float = Field(..., description="0-100")
+    low: float | None = Field(None, description="95% bootstrap interval")
+    high: float | None = None
+    change: float | None = Field(None, description="points since the previous wave")
+    p: float | None = Field(None, description="two-sided p of the change")
+    significant: bool
+    run: int
+    url: str
+
+
+@router.get(
+    "/insight/index/latest",
+    response=list[LatestIndexOut],
+    summary=gettext_lazy("The latest satisfaction index of each programme, with its change"),
+)
+def latest_index(request: HttpRequest) -> Any:
+    require_permission(request.auth, "insight.view")
+    return [{**row, "latent": row["construct"]} for row in reading.latest_index(request.auth)]
+
+
+class TrendRowOut(Schema):
+    latent: str = Field(..., description="the construct (latent variable)")
+    wave: str
+    n: int
+    index: float
+    se: float | None
+    low: float | None
+    high: float | None
+    change: float | None
+    p: float | None
+    significant: bool
+
+
+class TrendOut(Schema):
+    programme: int
+    name: str
+    target: str | None
+    labels: dict[str, str]
+    waves: list[str]
+    rows: list[TrendRowOut]
+    groups: dict[str, dict[str, float]] = Field(
+        ..., description="branch or region -> wave -> the target's index"
+    )
+
+
+@router.get(
+    "/insight/programmes/{programme_id}/trend",
+    response=TrendOut,
+    summary=gettext_lazy("A programme's index per wave, with intervals and changes"),
+)
+def programme_trend(request: HttpRequest, programme_id: Id) -> Any:
+    require_permission(request.auth, "insight.view")
+    programme = get_visible_or_404(Programme, request.auth, pk=programme_id)
+    data = reading.trend(programme)
+    return {
+        "programme": programme.pk,
+        "name": programme.name,
+        "target": data["target"],
+        "labels": data["labels"],
+        "waves": [wave.label for wave in data["waves"]],
+        "rows": [{**row, "latent": row["construct"]} for row in data["rows"]],
+        "groups": data["groups"],
+    }

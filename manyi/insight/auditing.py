@@ -15,9 +15,11 @@ from .forms import MISSING_TREATMENTS, SCHEMES
 class AuditAction(models.TextChoices):
     DATASET_UPLOAD = "insight.dataset.upload", _("Data set uploaded")
     DATASET_SURVEY = "insight.dataset.survey", _("Data set taken from a questionnaire")
+    PROGRAMME_CREATE = "insight.programme.create", _("Index programme created")
     RUN_START = "insight.run.start", _("Analysis started")
     RUN_DONE = "insight.run.done", _("Analysis finished")
     RUN_FAILED = "insight.run.failed", _("Analysis failed")
+    COSTS_SET = "insight.run.costs", _("Costs and feasibility of items entered")
 
 
 register_audit_details(

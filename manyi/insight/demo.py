@@ -111,3 +111,17 @@ def make_survey_analysis(ctx: DemoContext) -> None:
             inline=True,
         )
         ctx.log(f"insight: {dataset.rows} answers, {title}: {run.status}")
+    # The same questionnaire as a quarterly programme: each quarter's index, and the
+    # current quarter so far, for the trend page and the dashboards.
+    programme = actions.create_programme(
+        SYSTEM,
+        name="网点满意度季度测评",
+        questionnaire="bank_branch",
+        model_yaml=template_text("china"),
+        starts_on=first,
+        compare_by="region",
+        bootstrap=300,
+    )
+    ended = actions.run_due_waves(SYSTEM, programme, inline=True)
+    actions.run_wave(SYSTEM, programme, today, inline=True)
+    ctx.log(f"insight: programme {programme.name}, {len(ended) + 1} waves")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -10,7 +12,7 @@ from manyi.analytics.pls import PLSError
 from manyi.org.models import Branch, Region
 
 from .data import survey_catalogue
-from .models import Dataset
+from .models import Dataset, Programme
 
 TEMPLATE_TITLES = {
     "china": _("China-style model (brand image … loyalty)"),
@@ -222,4 +224,126 @@ class MappingForm(forms.Form):
         return {
             item: self.cleaned_data.get(f"item_{number}") or ""
             for number, item in enumerate(self.items)
+        }
+
+
+class ProgrammeForm(forms.Form):
+    """A programme of waves: a questionnaire, a model and how often it is measured."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    questionnaire = forms.ChoiceField(label=_("Questionnaire"))
+    template = forms.ChoiceField(label=_("Model template"), required=False)
+    model_yaml = forms.CharField(
+        label=_("Model file (YAML)"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false", "class": "code"}),
+    )
+    mapping = forms.CharField(
+        label=_("Items whose names differ from the questions"),
+        required=False,
+        help_text=_("One per line: item of the model = question name."),
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code"}),
+    )
+    wave_by = forms.ChoiceField(label=_("Waves"), choices=Programme.WaveCut.choices)
+    starts_on = forms.DateField(
+        label=_("First wave begins"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    compare_by = forms.ChoiceField(
+        label=_("Compare in each wave"), choices=Programme.CompareBy.choices, required=False
+    )
+    bootstrap = forms.IntegerField(
+        label=_("Bootstrap samples (0 = none)"), min_value=0, max_value=10_000, initial=500
+    )
+    branch = forms.ModelChoiceField(
+        label=_("Only this branch"), queryset=Branch.objects.none(), required=False
+    )
+    region = forms.ModelChoiceField(
+        label=_("Only this region"), queryset=Region.objects.none(), required=False
+    )
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.visible_to(user)
+        self.fields["region"].queryset = Region.objects.filter(
+            branches__in=Branch.objects.visible_to(user)
+        ).distinct()
+        try:
+            questionnaires = survey_catalogue().questionnaires(user)
+        except PLSError:
+            questionnaires = []
+        self.fields["questionnaire"].choices = [(q.code, q.title) for q in questionnaires]
+        self.fields["template"].choices = [("", _("— keep the text below —"))] + [
+            (name, TEMPLATE_TITLES.get(name, name)) for name in template_names()
+        ]
+        self.fields["template"].widget.attrs["data-templates"] = (
+            reverse("insight:list") + "templates/"
+        )
+
+    def clean_mapping(self) -> dict[str, str]:
+        pairs: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data.get("mapping", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            item, equals, question = line.partition("=")
+            if not equals or not item.strip() or not question.strip():
+                raise forms.ValidationError(
+                    _("Line %(n)d: write it as item = question.") % {"n": number}
+                )
+            pairs[item.strip()] = question.strip()
+        return pairs
+
+
+COST_SCALES = {"rating": _("a grade, 1 (cheap) to 5 (dear)"), "cny": _("an amount in yuan")}
+FEASIBILITY_SCALES = {
+    "share": _("a share of the gap to close, 0 to 1"),
+    "rating": _("a grade, 1 (hard) to 5 (easy)"),
+}
+
+
+class CostsForm(forms.Form):
+    """The analyst's cost and feasibility for each item of the improvement ranking."""
+
+    cost_scale = forms.ChoiceField(label=_("Cost is"), choices=list(COST_SCALES.items()))
+    feasibility_scale = forms.ChoiceField(
+        label=_("Feasibility is"), choices=list(FEASIBILITY_SCALES.items())
+    )
+
+    def __init__(self, *args, items=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = list(items)  # (item, label)
+        for number, (_item, label) in enumerate(self.items):
+            self.fields[f"cost_{number}"] = forms.DecimalField(
+                label=label,
+                required=False,
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"aria-label": f"{label} · {_('Cost')}"}),
+            )
+            self.fields[f"feasibility_{number}"] = forms.DecimalField(
+                label=label,
+                required=False,
+                min_value=0,
+                max_digits=6,
+                decimal_places=3,
+                widget=forms.NumberInput(attrs={"aria-label": f"{label} · {_('Feasibility')}"}),
+            )
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": label,
+                "cost": self[f"cost_{number}"],
+                "feasibility": self[f"feasibility_{number}"],
+            }
+            for number, (_item, label) in enumerate(self.items)
+        ]
+
+    def costs(self) -> dict[str, dict[str, Any]]:
+        return {
+            item: {
+                "cost": self.cleaned_data.get(f"cost_{number}"),
+                "feasibility": self.cleaned_data.get(f"feasibility_{number}"),
+            }
+            for number, (item, _label) in enumerate(self.items)
         }

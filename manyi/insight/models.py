@@ -96,6 +96,63 @@ class Dataset(models.Model):
         return self.name
 
 
+class Programme(models.Model):
+    """A satisfaction-index programme: one questionnaire measured wave after wave (every
+    quarter, say) with one model, so the index can be followed over time. Each wave's run
+    is kept with its inputs; a daily job runs every wave that has ended."""
+
+    class WaveCut(models.TextChoices):
+        QUARTER = "quarter", _("Quarterly")
+        HALF = "half", _("Half-yearly")
+        MONTH = "month", _("Monthly")
+        YEAR = "year", _("Yearly")
+
+    class CompareBy(models.TextChoices):
+        NONE = "", _("No comparison")
+        BRANCH = "branch", _("Branches")
+        REGION = "region", _("Regions")
+
+    name = models.CharField(_("name"), max_length=200)
+    questionnaire = models.CharField(_("questionnaire"), max_length=60)
+    model_yaml = models.TextField(_("model file"))
+    mapping = models.JSONField(_("items mapped to questions"), default=dict, blank=True)
+    wave_by = models.CharField(
+        _("waves"), max_length=10, choices=WaveCut.choices, default=WaveCut.QUARTER
+    )
+    starts_on = models.DateField(_("first wave begins"))
+    compare_by = models.CharField(
+        _("compare in each wave"),
+        max_length=10,
+        choices=CompareBy.choices,
+        default=CompareBy.NONE,
+        blank=True,
+    )
+    bootstrap = models.PositiveIntegerField(_("bootstrap samples"), default=500)
+    seed = models.PositiveIntegerField(_("random seed"), default=2026)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    objects = DatasetScoped.as_manager()
+    scope_field = "branch"
+
+    class Meta:
+        verbose_name = _("index programme")
+        verbose_name_plural = _("index programmes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AnalysisRun(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -122,6 +179,23 @@ class AnalysisRun(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # A programme's wave: which one, and when it began (for ordering the trend).
+    programme = models.ForeignKey(
+        Programme,
+        verbose_name=_("index programme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+    wave = models.CharField(_("wave"), max_length=60, blank=True)
+    wave_start = models.DateField(_("wave begins"), null=True, blank=True)
+    # What the trend and the dashboards read, small beside the result: n, the index with
+    # its bootstrap standard error and interval, the groups' index.
+    summary = models.JSONField(_("summary"), null=True, blank=True)
+    # Seed 000's rule in full: the analyst's cost and feasibility per item, which reorder
+    # the improvement ranking (manyi.analytics.priority), kept with the scales they use.
+    costs = models.JSONField(_("costs and feasibility"), null=True, blank=True)
 
     objects = RunScoped.as_manager()
     scope_field = "dataset__branch"
@@ -130,6 +204,7 @@ class AnalysisRun(models.Model):
         verbose_name = _("analysis run")
         verbose_name_plural = _("analysis runs")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["programme", "wave_start"])]
 
     def __str__(self) -> str:
         return self.title

@@ -11,3 +11,9 @@ from . import actions
 def fail_stale_runs() -> int:
     """An analysis whose worker died is marked failed, so it can be run again."""
     return actions.fail_stale_runs()
+
+
+@periodic("insight.run_due_waves", minutes=24 * 60)
+def run_due_waves() -> int:
+    """Every index programme's waves that have ended are computed once."""
+    return actions.run_all_due_waves()

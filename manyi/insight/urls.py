@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import editor_views, views
 
 app_name = "insight"
 urlpatterns = [
@@ -13,5 +13,13 @@ urlpatterns = [
     path("runs/<int:pk>/result.json", views.run_json, name="json"),
     path("runs/<int:pk>/model.yaml", views.run_model, name="model"),
     path("runs/<int:pk>/rerun/", views.run_again, name="rerun"),
+    path("runs/<int:pk>/costs/", views.run_costs, name="costs"),
     path("templates/<slug:name>.yaml", views.template_download, name="template"),
+    path("programmes/", views.programme_list, name="programmes"),
+    path("programmes/new/", views.programme_new, name="programme_new"),
+    path("programmes/<int:pk>/", views.programme_detail, name="programme"),
+    path("programmes/<int:pk>/run/", views.programme_run, name="programme_run"),
+    path("programmes/<int:pk>/outcomes/", views.programme_outcomes, name="programme_outcomes"),
+    path("models/columns/", editor_views.columns, name="model_columns"),
+    path("models/check/", editor_views.check, name="model_check"),
 ]

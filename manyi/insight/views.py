@@ -10,8 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,12 +21,22 @@ from manyi.analytics.charts import Point, strategy_matrix_svg
 from manyi.analytics.ipma import QUADRANTS
 from manyi.analytics.modelfile import load_model, template_names, template_text
 from manyi.analytics.pls import PLSError
+from manyi.analytics.trend_chart import Point as TrendPoint
+from manyi.analytics.trend_chart import Series, trend_svg
 from manyi.org.permissions import has_permission, require_permission
 from manyi.org.scoping import get_visible_or_404
 
-from . import actions
-from .forms import MISSING_TREATMENTS, SCHEMES, TEMPLATE_TITLES, AnalysisForm, MappingForm
-from .models import AnalysisRun, Dataset
+from . import actions, reading
+from .forms import (
+    MISSING_TREATMENTS,
+    SCHEMES,
+    TEMPLATE_TITLES,
+    AnalysisForm,
+    CostsForm,
+    MappingForm,
+    ProgrammeForm,
+)
+from .models import AnalysisRun, Dataset, Programme
 from .pdf import run_pdf
 from .words import check_word, place
 
@@ -332,6 +344,9 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
                     language=language,
                 )
             )
+    failed = result.get("groups_error")
+    if failed:
+        context["groups_error"] = failed["zh" if language.startswith("zh") else "en"]
     groups = result.get("groups")
     if groups:
         context["group_rows"] = [
@@ -339,7 +354,45 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
             for d in groups["differences"]
             if d["kind"] in ("index", "path")
         ]
+        if run.options.get("group") == "wave":
+            context.update(_wave_changes(groups, labels, result.get("target")))
     return context
+
+
+def _wave_changes(
+    groups: dict[str, Any], labels: dict[str, str], target: str | None
+) -> dict[str, Any]:
+    """Waves compared: each construct's index per wave and its change from the wave
+    before, with the comparison's p (wave names sort in time: 2026年第2季度 < 第3季度)."""
+    names = sorted(groups["groups"])
+    tests = {
+        (frozenset((d["group_a"], d["group_b"])), d["name"]): d
+        for d in groups["differences"]
+        if d["kind"] == "index"
+    }
+    rows = []
+    for construct in next(iter(groups["groups"].values()))["index"]:
+        cells = []
+        for position, name in enumerate(names):
+            value = groups["groups"][name]["index"].get(construct)
+            cell: dict[str, Any] = {"value": value, "change": None, "p": None}
+            if position and value is not None:
+                before = groups["groups"][names[position - 1]]["index"].get(construct)
+                test = tests.get((frozenset((names[position - 1], name)), construct))
+                if before is not None:
+                    cell["change"] = value - before
+                if test:
+                    cell["p"], cell["significant"] = test["p"], test["significant"]
+            cells.append(cell)
+        rows.append(
+            {
+                "label": labels.get(construct, construct),
+                "is_target": construct == target,
+                "cells": cells,
+            }
+        )
+    rows.sort(key=lambda row: not row["is_target"])
+    return {"wave_names": names, "wave_rows": rows}
 
 
 @login_required
@@ -348,8 +401,67 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"run": run, "may_run": has_permission(request.user, "insight.run")}
     if run.status == AnalysisRun.Status.DONE:
         context.update(_context(run))
+        context.update(_costs_context(run))
     elif run.status == AnalysisRun.Status.FAILED:
         context["error"] = run.error_for(_language())
+    return render(request, "insight/run.html", context)
+
+
+def _costs_context(run: AnalysisRun, form: CostsForm | None = None) -> dict[str, Any]:
+    """The cost and feasibility form under the ranking, and the adjusted order once entered."""
+    priority = (run.result or {}).get("priority") or []
+    if not priority:
+        return {}
+    items = [(p["item"], p["label"]) for p in priority]
+    if form is None:
+        stored = run.costs or {}
+        initial: dict[str, Any] = {
+            "cost_scale": stored.get("cost_scale", "rating"),
+            "feasibility_scale": stored.get("feasibility_scale", "share"),
+        }
+        for number, (item, _label) in enumerate(items):
+            entry = (stored.get("items") or {}).get(item, {})
+            initial[f"cost_{number}"] = entry.get("cost")
+            initial[f"feasibility_{number}"] = entry.get("feasibility")
+        form = CostsForm(initial=initial, items=items)
+    context: dict[str, Any] = {"costs_form": form}
+    if run.costs:
+        from manyi.analytics.priority import UNITS
+
+        table = actions.adjusted_priority(
+            priority,
+            run.costs["items"],
+            run.costs["cost_scale"],
+            run.costs["feasibility_scale"],
+        )
+        unit = table.attrs.get("adjustment", {}).get("unit", "points")
+        language = "zh" if _language().startswith("zh") else "en"
+        context["adjusted_unit"] = UNITS.get(unit, UNITS["points"])[language]
+        context["adjusted_rows"] = table.to_dict(orient="records")
+    return context
+
+
+@login_required
+@require_POST
+def run_costs(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run(request, pk)
+    priority = (run.result or {}).get("priority") or []
+    form = CostsForm(request.POST, items=[(p["item"], p["label"]) for p in priority])
+    if form.is_valid():
+        try:
+            actions.set_item_costs(
+                request.user,
+                run,
+                costs=form.costs(),
+                cost_scale=form.cleaned_data["cost_scale"],
+                feasibility_scale=form.cleaned_data["feasibility_scale"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The ranking is adjusted for the costs entered."))
+            return redirect(f"{reverse('insight:run', args=[run.pk])}#adjusted")
+    context = {"run": run, "may_run": True, **_context(run), **_costs_context(run, form)}
     return render(request, "insight/run.html", context)
 
 
@@ -430,3 +542,179 @@ def template_download(request: HttpRequest, name: str) -> HttpResponse:
     response = HttpResponse(text, content_type="text/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
     return response
+
+
+# -- programmes: the index over time -------------------------------------------------------
+@login_required
+def programme_list(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "insight.view")
+    latest = {row["programme"]: row for row in reading.latest_index(request.user)}
+    programmes = Programme.objects.visible_to(request.user).select_related("branch", "region")
+    return render(
+        request,
+        "insight/programmes.html",
+        {
+            "rows": [{"programme": p, "latest": latest.get(p.pk)} for p in programmes],
+            "may_run": has_permission(request.user, "insight.run"),
+        },
+    )
+
+
+@login_required
+def programme_new(request: HttpRequest) -> HttpResponse:
+    require_permission(request.user, "insight.run")
+    if request.method == "POST":
+        form = ProgrammeForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                programme = actions.create_programme(
+                    request.user,
+                    name=data["name"],
+                    questionnaire=data["questionnaire"],
+                    model_yaml=data["model_yaml"],
+                    mapping=data["mapping"],
+                    wave_by=data["wave_by"],
+                    starts_on=data["starts_on"],
+                    compare_by=data["compare_by"] or "",
+                    bootstrap=data["bootstrap"],
+                    branch=data["branch"],
+                    region=data["region"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                started = actions.run_due_waves(request.user, programme)
+                messages.success(
+                    request,
+                    _("Programme created; %(n)d ended waves are being computed.")
+                    % {"n": len(started)},
+                )
+                return redirect("insight:programme", pk=programme.pk)
+    else:
+        form = ProgrammeForm(
+            initial={"model_yaml": template_text(DEFAULT_TEMPLATE), "template": DEFAULT_TEMPLATE},
+            user=request.user,
+        )
+    return render(request, "insight/programme_form.html", {"form": form})
+
+
+def _programme(request: HttpRequest, pk: int) -> Programme:
+    require_permission(request.user, "insight.view")
+    return get_visible_or_404(Programme, request.user, pk=pk)
+
+
+@login_required
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    programme = _programme(request, pk)
+    data = reading.trend(programme)
+    labels, target = data["labels"], data["target"]
+    wave_names = [wave.label for wave in data["waves"]]
+    by_construct: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in data["rows"]:
+        by_construct.setdefault(row["construct"], {})[row["wave"]] = row
+    constructs = sorted(
+        by_construct, key=lambda c: (c != target, list(labels).index(c) if c in labels else 99)
+    )
+    series = [
+        Series(
+            label=labels.get(c, c),
+            points=[
+                TrendPoint(
+                    by_construct[c][w]["index"],
+                    by_construct[c][w]["low"],
+                    by_construct[c][w]["high"],
+                    by_construct[c][w]["significant"],
+                )
+                if w in by_construct[c]
+                else TrendPoint(None)
+                for w in wave_names
+            ],
+            emphasis=c == target,
+        )
+        for c in constructs
+    ]
+    table = [
+        {
+            "construct": c,
+            "label": labels.get(c, c),
+            "is_target": c == target,
+            "cells": [by_construct[c].get(w) for w in wave_names],
+        }
+        for c in constructs
+    ]
+    return render(
+        request,
+        "insight/programme.html",
+        {
+            "programme": programme,
+            "waves": wave_names,
+            "runs": data["runs"],
+            "table": table,
+            "chart": mark_safe(  # built from escaped text in trend_chart.py
+                trend_svg(wave_names, series, title=programme.name)
+            )
+            if wave_names
+            else "",
+            "groups": [
+                {"name": name, "cells": [values.get(w) for w in wave_names]}
+                for name, values in data["groups"].items()
+            ],
+            "target_label": labels.get(target, target) if target else "",
+            "may_run": has_permission(request.user, "insight.run"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def programme_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """Compute the ended waves without a run, or (with `current`) this wave to date."""
+    programme = _programme(request, pk)
+    try:
+        if request.POST.get("current"):
+            actions.run_wave(request.user, programme, timezone.localdate())
+            messages.success(request, _("This wave is being computed with its answers so far."))
+        else:
+            started = actions.run_due_waves(request.user, programme)
+            messages.success(
+                request, _("%(n)d ended waves are being computed.") % {"n": len(started)}
+            )
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    return redirect("insight:programme", pk=programme.pk)
+
+
+CAUTIONS = {
+    "few_points": gettext_lazy("Fewer than 20 branch-waves: read the interval, not the point."),
+    "one_wave": gettext_lazy("One wave only: the within-branch estimate needs two or more."),
+    "interval_spans_zero": gettext_lazy(
+        "The interval includes zero: no relation can be claimed from these data."
+    ),
+}
+
+
+@login_required
+def programme_outcomes(request: HttpRequest, pk: int) -> HttpResponse:
+    """What a point of satisfaction is worth: the index beside the business outcomes."""
+    programme = _programme(request, pk)
+    data = reading.outcomes(programme) if programme.compare_by else None
+    relations = []
+    if data:
+        for entry in data["relations"]:
+            found = entry["relation"]
+            relations.append(
+                {
+                    "outcome": entry["outcome"],
+                    "pooled": found.pooled,
+                    "within": found.within,
+                    "cautions": [CAUTIONS[c] for c in found.caution],
+                }
+            )
+    return render(
+        request,
+        "insight/outcomes.html",
+        {"programme": programme, "data": data, "relations": relations},
+    )

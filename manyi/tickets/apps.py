@@ -26,7 +26,7 @@ class TicketsConfig(AppConfig):
         )
         from django.db.models.signals import post_migrate
 
-        from . import history  # noqa: F401  (the card's figures)
+        from . import history, outcomes  # noqa: F401  (the card's figures, index outcomes)
         from .search import ensure_index
 
         post_migrate.connect(
