@@ -44,10 +44,11 @@ def _range(series: Sequence[Series]) -> tuple[float, float]:
 def trend_svg(waves: Sequence[str], series: Sequence[Series], *, title: str = "") -> str:
     low, high = _range(series)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(1, len(waves) - 1) if len(waves) > 1 else 0.0
+    inset = 44  # half a wave's name, so the first and last names stay inside
+    step = (plot_w - 2 * inset) / (len(waves) - 1) if len(waves) > 1 else 0.0
 
     def x(i: int) -> float:
-        return LEFT + (i * step if len(waves) > 1 else plot_w / 2)
+        return LEFT + (inset + i * step if len(waves) > 1 else plot_w / 2)
 
     def y(v: float) -> float:
         return TOP + plot_h * (1 - (v - low) / (high - low))

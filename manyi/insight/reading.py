@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils import timezone
 
 from manyi.analytics.trend import Wave, changes, group_table, wave_from_result
 
@@ -99,13 +100,18 @@ def outcomes(programme: Programme) -> dict[str, Any]:
         )
     starts = {run["wave"]: run["wave_start"] for run in data["runs"]}
     registered = business_outcomes()
+    today = timezone.localdate()
     rows = []
+    unfinished: set[str] = set()
     for group, by_wave in data["groups"].items():
         branch_ids = members.get(group)
         if not branch_ids:
             continue
         for wave, index in by_wave.items():
             first, last = waves.period_of(starts[wave], programme.wave_by)
+            if last >= today:  # a wave still running has part of its results only
+                unfinished.add(wave)
+                continue
             values = {o.key: o.compute(branch_ids, first, last) for o in registered}
             rows.append(
                 {
@@ -130,4 +136,5 @@ def outcomes(programme: Programme) -> dict[str, Any]:
         "outcomes": registered,
         "rows": rows,
         "relations": relations,
+        "unfinished": sorted(unfinished),
     }

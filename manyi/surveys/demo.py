@@ -74,6 +74,31 @@ def _import(path: Path):
     return version.questionnaire
 
 
+# The bank survey's question texts: what the board reads on the strategy matrix.
+BANK_QUESTIONS = {
+    "形象_值得信赖": "本行值得信赖",
+    "形象_实力雄厚": "本行实力雄厚",
+    "形象_关心客户": "本行关心客户",
+    "预期_总体": "来网点前对服务的总体期望",
+    "预期_服务": "来网点前对柜台服务的期望",
+    "预期_可靠": "来网点前对业务办理可靠的期望",
+    "质量_等候时间": "等候时间",
+    "质量_柜员态度": "柜员态度",
+    "质量_办理效率": "办理效率",
+    "质量_专业解答": "专业解答",
+    "质量_网点环境": "网点环境",
+    "质量_投诉处理": "投诉处理",
+    "价值_收费合理": "收费合理",
+    "价值_物有所值": "物有所值",
+    "满意_总体": "总体满意程度",
+    "满意_与预期比": "与来之前的期望相比",
+    "满意_与理想比": "与理想中的银行相比",
+    "忠诚_继续办理": "会继续在本行办理业务",
+    "忠诚_推荐亲友": "会向亲友推荐本行",
+    "忠诚_增加业务": "会在本行增加业务",
+}
+
+
 def _bank_branch_form() -> Path:
     model = template("china")
     header = [
@@ -89,7 +114,8 @@ def _bank_branch_form() -> Path:
     for items in model.path_model.blocks.values():
         for item in items:
             spec = model.items.get(item)
-            label = (spec.label if spec and spec.label else item.split("_")[-1]) + "（1-10 分）"
+            text = BANK_QUESTIONS.get(item) or (spec.label if spec and spec.label else item)
+            label = text + "（1-10 分）"
             reverse = "yes" if spec and spec.reverse else ""  # a negatively worded question
             rows.append(["range", item, label, item, "yes", "start=1 end=10 step=1", reverse])
     rows.append(
