@@ -202,8 +202,11 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.visible_to(user).defer("content")
         language = get_language() or "zh-hans"
+        labels = [q.label(language) for q in questions]
+        # the question's text; its name only where two questions read alike
         choices = [("", _("— choose a question —"))] + [
-            (q.name, f"{q.label(language)}（{q.name}）") for q in questions
+            (q.name, label if labels.count(label) == 1 else f"{label}（{q.name}）")
+            for q, label in zip(questions, labels, strict=True)
         ]
         self.items = list(items)
         for number, item in enumerate(self.items):

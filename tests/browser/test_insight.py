@@ -37,7 +37,7 @@ def test_upload_to_strategy_matrix(org, live_server, browser_page):
     drivers = page.locator("#strategy-matrix svg g.driver")
     assert drivers.count() == 4  # image, expectation, quality and value drive satisfaction
     assert "感知质量" in page.locator("#strategy-matrix").inner_text()
-    ranking = page.locator("#priority tbody tr")
+    ranking = page.locator("#ranking tbody tr")
     assert ranking.count() == 17
     assert ranking.first.locator("td").first.inner_text() == "1"
     with page.expect_download() as download:
