@@ -48,7 +48,7 @@ class AnalysisForm(forms.Form):
         choices=list(SOURCES.items()),
         initial="survey",
         required=False,  # a request without it names a data set or a file
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "choices inline"}),
     )
     questionnaire = forms.ChoiceField(label=_("Questionnaire"), required=False)
     version = forms.TypedChoiceField(
@@ -64,7 +64,7 @@ class AnalysisForm(forms.Form):
         label=_("Only these campaigns"),
         required=False,
         coerce=int,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
     )
     region = forms.ModelChoiceField(
         label=_("Region the data belongs to"),

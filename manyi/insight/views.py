@@ -105,7 +105,26 @@ def run_new(request: HttpRequest) -> HttpResponse:
         form = AnalysisForm(initial=initial, user=request.user)
         if not form.questionnaires and "source" not in initial:
             form.initial["source"] = "upload"
+        elif form.questionnaires:
+            form.initial["questionnaire"] = _best_questionnaire(form.questionnaires, text)
     return render(request, "insight/new.html", {"form": form})
+
+
+def _best_questionnaire(questionnaires: list[Any], model_yaml: str) -> str:
+    """The questionnaire whose rating questions answer most of the model's items by name
+    (the demo's bank survey for the China-style template), the most answered on a tie."""
+    from manyi.analytics.survey_items import map_items
+
+    from .data import survey_catalogue
+
+    items = load_model(model_yaml).path_model.items
+    catalogue = survey_catalogue()
+
+    def score(q: Any) -> tuple[int, int]:
+        found = map_items(items, catalogue.items({"questionnaire": q.code}))
+        return len(found.mapped), q.responses
+
+    return max(questionnaires, key=score).code
 
 
 def _start(request: HttpRequest, form: AnalysisForm) -> HttpResponse:
