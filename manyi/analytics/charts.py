@@ -64,6 +64,7 @@ def area_titles(language: str) -> dict[str, str]:
 # that merely abut can never overlap once rounded.
 SEPARATION = 0.5
 
+
 @dataclass(frozen=True)
 class Point:
     label: str
