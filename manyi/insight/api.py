@@ -39,7 +39,7 @@ Missing = Literal["", "casewise", "mean"]
 WaveCut = Literal["quarter", "half", "month", "year", "campaign"]
 
 
-class SurveySource(Schema, extra="forbid"):
+class IndexSurveySource(Schema, extra="forbid"):
     questionnaire: str = Field(..., description="questionnaire code", max_length=60)
     version: int | None = Field(None, ge=1, description="only this version")
     since: dt.date | None = Field(None, description="answered from (local date)")
@@ -50,7 +50,7 @@ class SurveySource(Schema, extra="forbid"):
     wave_by: WaveCut = Field("quarter", description="how waves are cut")
 
 
-class RunOptions(Schema, extra="forbid"):
+class IndexRunOptions(Schema, extra="forbid"):
     scheme: Scheme = "path"
     missing: Missing = ""
     bootstrap: int = Field(0, ge=0, le=actions.MAX_BOOTSTRAP)
@@ -64,8 +64,8 @@ class RunOptions(Schema, extra="forbid"):
     )
 
 
-class RunIn(RunOptions, extra="forbid"):
-    survey: SurveySource | None = Field(None, description="a questionnaire's responses")
+class IndexRunIn(IndexRunOptions, extra="forbid"):
+    survey: IndexSurveySource | None = Field(None, description="a questionnaire's responses")
     dataset: Id | None = Field(None, description="or a data set used before")
     model: str = Field(
         "",
@@ -79,7 +79,7 @@ class RunIn(RunOptions, extra="forbid"):
     title: str = Field("", max_length=200)
 
 
-class RunOut(Schema):
+class IndexRunOut(Schema):
     id: int
     title: str
     status: str
@@ -93,7 +93,7 @@ class RunOut(Schema):
     result: dict[str, Any] | None
 
 
-class ItemOut(Schema):
+class RatingItemOut(Schema):
     name: str
     label: str
     scale: list[float]
@@ -101,13 +101,13 @@ class ItemOut(Schema):
     reverse: bool
 
 
-class QuestionnaireOut(Schema):
+class IndexQuestionnaireOut(Schema):
     code: str
     title: str
     responses: int
     versions: list[int]
     campaigns: list[dict[str, Any]]
-    items: list[ItemOut]
+    items: list[RatingItemOut]
 
 
 def _model_text(model: str, template: str) -> str:
@@ -116,7 +116,7 @@ def _model_text(model: str, template: str) -> str:
     if template in template_names():
         return template_text(template)
     raise ApiError(
-        422,
+        400,
         "invalid",
         _("Send the model file, or name a template: %(t)s.") % {"t": ", ".join(template_names())},
     )
@@ -151,13 +151,13 @@ def _runs(request: HttpRequest) -> Any:
 
 @router.post(
     "/insight/runs",
-    response={201: RunOut},
+    response={201: IndexRunOut},
     summary=gettext_lazy("Start an analysis on a questionnaire's responses or a data set"),
 )
-def start_run(request: HttpRequest, payload: RunIn) -> Any:
+def start_run(request: HttpRequest, payload: IndexRunIn) -> Any:
     require_permission(request.auth, "insight.run")
     if (payload.survey is None) == (payload.dataset is None):
-        raise ApiError(422, "invalid", _("Send either a survey source or a data set."))
+        raise ApiError(400, "invalid", _("Send either a survey source or a data set."))
     if payload.survey is not None:
         source = payload.survey
         dataset = actions.survey_dataset(
@@ -175,7 +175,7 @@ def start_run(request: HttpRequest, payload: RunIn) -> Any:
         dataset = get_visible_or_404(
             Dataset.objects.defer("content"), request.auth, pk=payload.dataset
         )
-    options = payload.dict(include=set(RunOptions.model_fields))
+    options = payload.dict(include=set(IndexRunOptions.model_fields))
     options["mapping"] = payload.mapping
     run = actions.start_run(
         request.auth,
@@ -201,7 +201,7 @@ def _region(code: str) -> Any:
 
 @router.post(
     "/insight/runs/upload",
-    response={201: RunOut},
+    response={201: IndexRunOut},
     summary=gettext_lazy("Start an analysis on an uploaded file of survey data"),
 )
 def start_run_on_upload(
@@ -212,8 +212,8 @@ def start_run_on_upload(
     name: Form[str] = "",
     branch: Form[str] = "",
     scheme: Form[Scheme] = "path",
-    bootstrap: Form[int] = 0,
-    seed: Form[int] = 0,
+    bootstrap: Form[Annotated[int, Field(ge=0, le=actions.MAX_BOOTSTRAP)]] = 0,
+    seed: Form[Annotated[int, Field(ge=0, le=2**31 - 1)]] = 0,
     target: Form[str] = "",
     group: Form[str] = "",
 ) -> Any:
@@ -237,14 +237,16 @@ def start_run_on_upload(
     return Status(201, _out(run, request))
 
 
-@router.get("/insight/runs", response=list[RunOut], summary=gettext_lazy("The latest analyses"))
+@router.get(
+    "/insight/runs", response=list[IndexRunOut], summary=gettext_lazy("The latest analyses")
+)
 def list_runs(request: HttpRequest, limit: Annotated[int, Field(ge=1, le=100)] = 20) -> Any:
     return [_out(run, request) for run in _runs(request)[:limit]]
 
 
 @router.get(
     "/insight/runs/{run_id}",
-    response=RunOut,
+    response=IndexRunOut,
     summary=gettext_lazy("An analysis: its status, and its result once done"),
 )
 def run_detail(request: HttpRequest, run_id: Id) -> Any:
@@ -271,7 +273,7 @@ def run_report(request: HttpRequest, run_id: Id) -> HttpResponse:
 
 @router.get(
     "/insight/questionnaires",
-    response=list[QuestionnaireOut],
+    response=list[IndexQuestionnaireOut],
     summary=gettext_lazy("Questionnaires to analyse, with their rating questions"),
 )
 def questionnaires(request: HttpRequest) -> Any:
@@ -295,7 +297,7 @@ def questionnaires(request: HttpRequest) -> Any:
                     "dont_know": list(item.dont_know),
                     "reverse": item.reverse,
                 }
-                for item in catalogue.items({"questionnaire": q.code})
+                for item in q.items
             ],
         }
         for q in catalogue.questionnaires(request.auth)
@@ -330,7 +332,7 @@ def latest_index(request: HttpRequest) -> Any:
     return [{**row, "latent": row["construct"]} for row in reading.latest_index(request.auth)]
 
 
-class TrendRowOut(Schema):
+class IndexTrendRowOut(Schema):
     latent: str = Field(..., description="the construct (latent variable)")
     wave: str
     n: int
@@ -343,13 +345,13 @@ class TrendRowOut(Schema):
     significant: bool
 
 
-class TrendOut(Schema):
+class IndexTrendOut(Schema):
     programme: int
     name: str
     target: str | None
     labels: dict[str, str]
     waves: list[str]
-    rows: list[TrendRowOut]
+    rows: list[IndexTrendRowOut]
     groups: dict[str, dict[str, float]] = Field(
         ..., description="branch or region -> wave -> the target's index"
     )
@@ -357,7 +359,7 @@ class TrendOut(Schema):
 
 @router.get(
     "/insight/programmes/{programme_id}/trend",
-    response=TrendOut,
+    response=IndexTrendOut,
     summary=gettext_lazy("A programme's index per wave, with intervals and changes"),
 )
 def programme_trend(request: HttpRequest, programme_id: Id) -> Any:

@@ -8,7 +8,7 @@ so the analysis pages and tasks never need to know where the answers were collec
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
@@ -58,6 +58,7 @@ class Questionnaire:
     versions: list[int]
     campaigns: list[tuple[int, str]]
     responses: int
+    items: list[RatingItem] = field(default_factory=list)  # its rating questions
 
 
 @dataclass(frozen=True)

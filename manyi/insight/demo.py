@@ -76,7 +76,7 @@ def make_survey_analysis(ctx: DemoContext) -> None:
     per_wave = ctx.overrides.get("survey", 600)
     frame = survey_frame(ctx.seed, per_wave, codes)
     content = spreadsheet.frame_to_csv(frame, index=False).encode("utf-8-sig")
-    actions.upload_dataset(
+    example = actions.upload_dataset(
         SYSTEM,
         name="示例：网点满意度调查（两期，模拟数据）",
         filename="bank-survey-2026.csv",
@@ -84,7 +84,15 @@ def make_survey_analysis(ctx: DemoContext) -> None:
         source=Dataset.Source.DEMO,
     )
     if Response.objects.filter(questionnaire__code="bank_branch").count() < 100:
-        ctx.log("insight: too few bank-branch answers for an index; only the example file")
+        # a small demo: the index on the example file, so the pages have a run to show
+        run = actions.start_run(
+            SYSTEM,
+            dataset=example,
+            model_yaml=template_text("china"),
+            options={"bootstrap": 200, "seed": 2026, "group": "波次"},
+            title="示例：网点满意度指数（两期比较）",
+        )
+        ctx.log(f"insight: too few bank-branch answers; the example file's index {run.status}")
         return
     today = timezone.localdate()
     first = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)  # this quarter's start

@@ -115,14 +115,10 @@ def _best_questionnaire(questionnaires: list[Any], model_yaml: str) -> str:
     (the demo's bank survey for the China-style template), the most answered on a tie."""
     from manyi.analytics.survey_items import map_items
 
-    from .data import survey_catalogue
-
     items = load_model(model_yaml).path_model.items
-    catalogue = survey_catalogue()
 
     def score(q: Any) -> tuple[int, int]:
-        found = map_items(items, catalogue.items({"questionnaire": q.code}))
-        return len(found.mapped), q.responses
+        return len(map_items(items, q.items).mapped), q.responses
 
     return max(questionnaires, key=score).code
 
@@ -268,6 +264,14 @@ def _rows(mapping: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any
     return [{"key": k, "label": labels.get(k, k), "value": v} for k, v in mapping.items()]
 
 
+def _in_language(text: str, language: str) -> str:
+    """The engine's warnings read "English / 中文": the reader's half."""
+    english, slash, chinese = text.rpartition(" / ")
+    if not slash or not any("\u4e00" <= c <= "\u9fff" for c in chinese):
+        return text
+    return chinese if language.startswith("zh") else english
+
+
 def _context(run: AnalysisRun) -> dict[str, Any]:
     result = run.result or {}
     labels = result.get("labels", {})
@@ -276,6 +280,7 @@ def _context(run: AnalysisRun) -> dict[str, Any]:
     treatment = (result.get("data") or {}).get("missing_treatment", "")
     context: dict[str, Any] = {
         "result": result,
+        "warnings": [_in_language(w, language) for w in result.get("warnings", [])],
         "scheme_label": SCHEMES.get(scheme, scheme),
         "missing_label": MISSING_TREATMENTS.get(treatment, treatment),
         "index_rows": [

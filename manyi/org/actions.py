@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from manyi.core.configcache import ConfigCache
 from manyi.core.events import emit
@@ -419,8 +419,8 @@ def _the_company() -> Company:
 
 
 CODE_TAKEN = {
-    "Region": _lazy("Another region already has this code."),
-    "Branch": _lazy("Another branch already has this code."),
+    "Region": gettext_lazy("Another region already has this code."),
+    "Branch": gettext_lazy("Another branch already has this code."),
 }
 
 

@@ -34,10 +34,15 @@ META = (
 SKIPPED_KINDS = {"note"}
 
 
-def questions_of(questionnaire: Questionnaire) -> list[Question]:
-    """Every question of every version, once, newest version's order first."""
+def questions_of(questionnaire: Questionnaire, versions: Any = None) -> list[Question]:
+    """Every question of every version, once, newest version's order first (`versions`:
+    the questionnaire's versions already read, to spare the query)."""
     seen: dict[str, Question] = {}
-    for version in questionnaire.versions.order_by("-number"):
+    if versions is None:
+        versions = questionnaire.versions.order_by("-number")
+    else:
+        versions = sorted(versions, key=lambda version: -version.number)
+    for version in versions:
         for question in form_from_dict(version.definition).questions:
             if question.kind not in SKIPPED_KINDS and question.name not in seen:
                 seen[question.name] = question

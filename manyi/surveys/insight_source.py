@@ -13,7 +13,6 @@ personal data: no customer, agent, phone or free text.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -204,14 +203,6 @@ def _segments(customers: list[int | None]) -> dict[str, list[str]]:
     return out
 
 
-def fingerprint(frame: pd.DataFrame) -> str:
-    """The rows and answers a run read (not the labels, which follow the language)."""
-    digest = hashlib.sha256()
-    items = [c for c in frame.columns if c not in META and not c.startswith(SEGMENT_PREFIX)]
-    digest.update(frame[["response", *items]].to_csv(index=False).encode())
-    return digest.hexdigest()
-
-
 @data.data_source(Dataset.Source.SURVEY)
 def survey_responses(dataset: Dataset) -> pd.DataFrame:
     return frame(dataset)
@@ -232,15 +223,18 @@ class Catalogue:
             campaigns.setdefault(questionnaire, []).append((pk, name))
         found = []
         for questionnaire in Questionnaire.objects.prefetch_related("versions").order_by("title"):
-            if not rating_items(questions_of(questionnaire)):
+            versions = list(questionnaire.versions.all())
+            items = rating_items(questions_of(questionnaire, versions))
+            if not items:
                 continue  # nothing to measure
             found.append(
                 data.Questionnaire(
                     code=questionnaire.code,
                     title=questionnaire.title,
-                    versions=sorted(v.number for v in questionnaire.versions.all()),
+                    versions=sorted(v.number for v in versions),
                     campaigns=campaigns.get(questionnaire.pk, []),
                     responses=by_questionnaire.get(questionnaire.pk, 0),
+                    items=items,
                 )
             )
         return found

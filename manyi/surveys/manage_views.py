@@ -14,9 +14,8 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from manyi.analytics.xlsform import form_from_dict
@@ -128,15 +127,15 @@ def _score_questions(questionnaire: Questionnaire) -> list[tuple[str, str, str]]
 
 
 BY_CHOICES = {
-    "branch": _lazy("Branch"),
-    "channel": _lazy("Channel"),
+    "branch": gettext_lazy("Branch"),
+    "channel": gettext_lazy("Channel"),
     "month": pgettext_lazy("group by", "Month"),
     "version": pgettext_lazy("group by", "Version"),
-    "agent": _lazy("Agent"),
-    "tier": _lazy("Customer tier"),
-    "campaign": _lazy("Campaign"),
+    "agent": gettext_lazy("Agent"),
+    "tier": gettext_lazy("Customer tier"),
+    "campaign": gettext_lazy("Campaign"),
 }
-METRIC_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "mean": _lazy("Mean")}
+METRIC_NAMES = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "mean": gettext_lazy("Mean")}
 
 
 def _named_groups(figures: dict[str, Any], by: str) -> dict[str, Any]:

@@ -278,6 +278,19 @@ def _campaign_id(user: Any) -> int:
     return Campaign.objects.order_by("pk").first().pk
 
 
+def _run_id(user: Any) -> int:
+    from manyi.insight.models import AnalysisRun
+
+    return AnalysisRun.objects.order_by("pk").values_list("pk", flat=True).first() or 0
+
+
+def _programme_id(user: Any) -> int:
+    from manyi.insight.models import Programme
+
+    # the small demo has no programme: the read answers 404, and its queries still count
+    return Programme.objects.order_by("pk").values_list("pk", flat=True).first() or 0
+
+
 def _questionnaire_code(user: Any) -> str:
     from manyi.surveys.models import Questionnaire
 
@@ -306,6 +319,8 @@ PATH_VALUES: dict[str, Callable[[Any], object]] = {
     "/api/v1/surveys/questionnaires/{code}/responses.{fmt}": lambda user: "csv",
     "/api/v1/queues/tickets/{ticket_id}": _queue_ticket_id,
     "/api/v1/queues/branches/{code}": _branch_code,
+    "/api/v1/insight/runs/{run_id}": _run_id,
+    "/api/v1/insight/programmes/{programme_id}": _programme_id,
 }
 # A value for each required query parameter, by route. The demo's first questionnaire (by
 # code) asks the 0-10 recommendation question "nps" and the open question "comment".
