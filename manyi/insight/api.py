@@ -206,7 +206,7 @@ def _region(code: str) -> Any:
 )
 def start_run_on_upload(
     request: HttpRequest,
-    file: UploadedFile = File(...),  # noqa: B008
+    file: UploadedFile | None = File(None),  # noqa: B008  (Django drops an empty part)
     model: Form[str] = "",
     template: Form[str] = "",
     name: Form[str] = "",
@@ -218,11 +218,14 @@ def start_run_on_upload(
     group: Form[str] = "",
 ) -> Any:
     require_permission(request.auth, "insight.run")
+    content = file.read() if file is not None else b""
+    if not content:
+        raise ApiError(400, "invalid", _("Choose a file to upload: the file sent is empty."))
     run = actions.start_run_on_upload(
         request.auth,
         name=name or file.name or "upload",
         filename=file.name or "upload.csv",
-        content=file.read(),
+        content=content,
         branch=visible_branch_by_code(request.auth, branch) if branch else None,
         model_yaml=_model_text(model, template),
         options={
