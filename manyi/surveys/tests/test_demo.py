@@ -22,7 +22,13 @@ def test_three_questionnaires_a_year_of_answers_and_an_index_on_them():
     run_demo(
         seed=5,
         log=lambda line: None,
-        overrides={"customers": 400, "tickets": 120, "survey": 200, "survey_responses": 600},
+        overrides={
+            "customers": 400,
+            "tickets": 120,
+            "survey": 200,
+            "survey_responses": 600,
+            "index_bootstrap": 60,
+        },
     )
     counts = {
         code: Response.objects.filter(questionnaire__code=code).count()
