@@ -38,13 +38,6 @@ from .export import questions_of
 from .models import Campaign, Channel, Questionnaire, QuestionnaireVersion, Response
 from .reading import segment_customers
 
-WAVES = {
-    "quarter": gettext_lazy("Quarter"),
-    "half": gettext_lazy("Half-year"),
-    "month": gettext_lazy("Month"),
-    "year": gettext_lazy("Year"),
-    "campaign": gettext_lazy("Campaign"),
-}
 # The columns a comparison can group by, with their names on the page.
 GROUPS = {
     "wave": gettext_lazy("Wave"),
@@ -110,10 +103,6 @@ def items_of(selection: Mapping[str, Any]) -> list[RatingItem]:
     return rating_items(questions_of(questionnaire))
 
 
-def _period(at: dt.datetime, cut: str) -> str:
-    return waves.label(at, cut)
-
-
 def frame(dataset: Dataset) -> pd.DataFrame:
     selection = dataset.selection or {"questionnaire": dataset.source_ref}
     items = [item.name for item in items_of(selection)]
@@ -152,7 +141,7 @@ def frame(dataset: Dataset) -> pd.DataFrame:
     for month in months.unique():
         first = dt.date(int(month) // 100, int(month) % 100, 1)
         names[int(month)] = {
-            cut_: _period(first, cut_) for cut_ in ("month", "quarter", "half", "year")
+            cut_: waves.label(first, cut_) for cut_ in ("month", "quarter", "half", "year")
         }
     versions = dict(QuestionnaireVersion.objects.values_list("pk", "number"))
 
