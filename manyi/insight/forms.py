@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from manyi.analytics.modelfile import template_names
@@ -233,7 +233,7 @@ class MappingForm(forms.Form):
 class ProgrammeForm(forms.Form):
     """A programme of waves: a questionnaire, a model and how often it is measured."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("of a thing", "Name"), max_length=200)
     questionnaire = forms.ChoiceField(label=_("Questionnaire"))
     template = forms.ChoiceField(label=_("Model template"), required=False)
     model_yaml = forms.CharField(
@@ -258,10 +258,16 @@ class ProgrammeForm(forms.Form):
         label=_("Bootstrap samples (0 = none)"), min_value=0, max_value=10_000, initial=500
     )
     branch = forms.ModelChoiceField(
-        label=_("Only this branch"), queryset=Branch.objects.none(), required=False
+        label=_("Only this branch"),
+        queryset=Branch.objects.none(),
+        required=False,
+        empty_label=_("— all I may see —"),
     )
     region = forms.ModelChoiceField(
-        label=_("Only this region"), queryset=Region.objects.none(), required=False
+        label=_("Only this region"),
+        queryset=Region.objects.none(),
+        required=False,
+        empty_label=_("— all I may see —"),
     )
 
     def __init__(self, *args, user=None, **kwargs) -> None:
